@@ -1,0 +1,89 @@
+//! The one error type of the crate.
+//!
+//! Every fallible entry point validates before it writes, so whenever one of
+//! these is returned the caller's buffer is exactly as it was.
+
+use core::fmt;
+
+use crate::kernels::Backend;
+
+/// Why a call could not produce a token (or a distribution).
+///
+/// One variant per cause, so a caller can react to each without parsing text.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum SampleError {
+    /// The logits (or probabilities) slice is empty.
+    Empty,
+    /// The slice has more entries than a `u32` token id can name.
+    TooLong {
+        /// Length of the slice that was passed.
+        len: usize,
+    },
+    /// A logit is NaN; `index` is the first one.
+    NanLogit {
+        /// Index of the first NaN.
+        index: usize,
+    },
+    /// Every logit is `-inf`: no token is possible.
+    NoCandidates,
+    /// Temperature must be `0` (greedy), `+inf` (uniform) or a normal positive
+    /// `f32` (`>= f32::MIN_POSITIVE`); negative, NaN and subnormal values are refused.
+    InvalidTemperature(f32),
+    /// min-p must lie in `[0, 1]`.
+    InvalidMinP(f32),
+    /// top-p must lie in `(0, 1]`.
+    InvalidTopP(f32),
+    /// The stage order is not a permutation of the four stages.
+    InvalidStageOrder,
+    /// A probability or weight is negative, NaN or infinite; `index` is the first one.
+    InvalidWeight {
+        /// Index of the first bad weight.
+        index: usize,
+    },
+    /// The weights sum to zero (or to nothing representable), so nothing can be drawn.
+    ZeroTotalWeight,
+    /// A uniform variate outside `[0, 1)` (or NaN) was passed to an inverse-CDF draw.
+    InvalidUniform(f32),
+    /// More entries than a fixed-capacity table holds.
+    CapacityExceeded {
+        /// Entries passed.
+        len: usize,
+        /// Entries the table can hold.
+        capacity: usize,
+    },
+    /// The requested backend cannot run on this CPU (or was not compiled for this target).
+    BackendUnavailable(Backend),
+}
+
+impl fmt::Display for SampleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::Empty => f.write_str("the input slice is empty"),
+            Self::TooLong { len } => write!(f, "{len} entries exceed the u32 token-id range"),
+            Self::NanLogit { index } => write!(f, "logit {index} is NaN"),
+            Self::NoCandidates => f.write_str("every logit is -inf: no token is possible"),
+            Self::InvalidTemperature(t) => write!(
+                f,
+                "temperature {t} is invalid: use 0 (greedy), +inf, or a normal positive value"
+            ),
+            Self::InvalidMinP(m) => write!(f, "min-p {m} is outside [0, 1]"),
+            Self::InvalidTopP(p) => write!(f, "top-p {p} is outside (0, 1]"),
+            Self::InvalidStageOrder => {
+                f.write_str("the stage order must name each of the four stages exactly once")
+            }
+            Self::InvalidWeight { index } => {
+                write!(f, "weight {index} is negative, NaN or infinite")
+            }
+            Self::ZeroTotalWeight => f.write_str("the weights sum to zero"),
+            Self::InvalidUniform(u) => write!(f, "uniform variate {u} is outside [0, 1)"),
+            Self::CapacityExceeded { len, capacity } => {
+                write!(f, "{len} entries exceed the capacity of {capacity}")
+            }
+            Self::BackendUnavailable(b) => write!(f, "backend {b:?} cannot run on this CPU"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for SampleError {}

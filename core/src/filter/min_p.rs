@@ -1,0 +1,15 @@
+//! min-p: keep token `i` iff `p_i >= m * p_max`.
+//!
+//! In logit space that is `l_i >= l_max + T ln m`: a threshold computed once,
+//! with no exp and no pass of its own (it becomes the gather threshold or is
+//! folded into the running threshold). The max token always passes.
+
+/// The logit threshold, or `None` when the filter keeps everything (`m == 0`,
+/// or all candidates are equally likely, as at temperature `+inf`).
+pub(crate) fn threshold(max: f32, temperature: f32, m: f32, uniform: bool) -> Option<f32> {
+    if m == 0.0 || uniform {
+        return None;
+    }
+    // ln m <= 0; an overflow to -inf correctly keeps everything finite.
+    Some(max + temperature * libm::logf(m))
+}

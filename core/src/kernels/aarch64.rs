@@ -1,0 +1,118 @@
+//! aarch64 backend: NEON (4 lanes), always present on aarch64.
+//!
+//! Like the x86 tiers it uses no fused multiply-add, so it returns the same bits
+//! as every other backend.
+
+use core::arch::aarch64::*;
+
+use super::generic::Vector;
+
+#[derive(Clone, Copy)]
+pub(crate) struct Neon(float32x4_t);
+
+// Safety note for every `unsafe` block below: NEON is part of the aarch64 baseline
+// and the `Vector` contract makes the caller guarantee it; pointer reads and
+// writes cover 4 floats the caller guarantees are in bounds (no alignment needed).
+
+impl Vector for Neon {
+    const LANES: usize = 4;
+    type Mask = uint32x4_t;
+
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> Self {
+        // SAFETY: see the note above the impl.
+        unsafe { Neon(vdupq_n_f32(x)) }
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        // SAFETY: see the note above the impl.
+        unsafe { Neon(vld1q_f32(p)) }
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        // SAFETY: see the note above the impl.
+        unsafe { vst1q_f32(p, self.0) }
+    }
+    #[inline(always)]
+    unsafe fn add(self, o: Self) -> Self {
+        // SAFETY: see the note above the impl.
+        unsafe { Neon(vaddq_f32(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn sub(self, o: Self) -> Self {
+        // SAFETY: see the note above the impl.
+        unsafe { Neon(vsubq_f32(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn mul(self, o: Self) -> Self {
+        // SAFETY: see the note above the impl.
+        unsafe { Neon(vmulq_f32(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn max(self, o: Self) -> Self {
+        // SAFETY: see the note above the impl.
+        unsafe { Neon(vmaxq_f32(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn ge(self, o: Self) -> uint32x4_t {
+        // SAFETY: see the note above the impl.
+        unsafe { vcgeq_f32(self.0, o.0) }
+    }
+    #[inline(always)]
+    unsafe fn eq(self, o: Self) -> uint32x4_t {
+        // SAFETY: see the note above the impl.
+        unsafe { vceqq_f32(self.0, o.0) }
+    }
+    #[inline(always)]
+    unsafe fn is_nan(self) -> uint32x4_t {
+        // SAFETY: see the note above the impl.
+        unsafe { vmvnq_u32(vceqq_f32(self.0, self.0)) }
+    }
+    #[inline(always)]
+    unsafe fn mask_or(a: uint32x4_t, b: uint32x4_t) -> uint32x4_t {
+        // SAFETY: see the note above the impl.
+        unsafe { vorrq_u32(a, b) }
+    }
+    #[inline(always)]
+    unsafe fn mask_bits(m: uint32x4_t) -> u32 {
+        const LANE_BITS: [u32; 4] = [1, 2, 4, 8];
+        // SAFETY: see the note above the impl; LANE_BITS holds 4 readable u32.
+        unsafe { vaddvq_u32(vandq_u32(m, vld1q_u32(LANE_BITS.as_ptr()))) }
+    }
+    #[inline(always)]
+    unsafe fn select_or_zero(self, m: uint32x4_t) -> Self {
+        // SAFETY: see the note above the impl.
+        unsafe {
+            Neon(vreinterpretq_f32_u32(vandq_u32(
+                vreinterpretq_u32_f32(self.0),
+                m,
+            )))
+        }
+    }
+    #[inline(always)]
+    unsafe fn exp2i(self) -> Self {
+        // SAFETY: see the note above the impl.
+        unsafe {
+            // Truncating conversion is exact: the lanes hold integers.
+            let k = vaddq_s32(vcvtq_s32_f32(self.0), vdupq_n_s32(127));
+            Neon(vreinterpretq_f32_s32(vshlq_n_s32::<23>(k)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn fold_sum(self) -> f32 {
+        // SAFETY: see the note above the impl.
+        unsafe {
+            let t = vadd_f32(vget_low_f32(self.0), vget_high_f32(self.0)); // [a0+a2, a1+a3]
+            vget_lane_f32::<0>(t) + vget_lane_f32::<1>(t)
+        }
+    }
+    #[inline(always)]
+    unsafe fn fold_max(self) -> f32 {
+        // SAFETY: see the note above the impl.
+        unsafe { vmaxvq_f32(self.0) }
+    }
+}
+
+pub(crate) mod neon {
+    super::super::entry_points!("neon", super::Neon);
+}

@@ -1,0 +1,337 @@
+//! Every kernel, written once over the [`Vector`] trait.
+//!
+//! Each ISA module implements `Vector` for its register type and wraps these
+//! functions in `#[target_feature]` entry points; `scalar.rs` implements it for a
+//! plain `f32`. Because every backend runs this same sequence of IEEE operations
+//! (no FMA, no reassociation), the backends agree bit for bit: they differ only
+//! in how many lanes one instruction covers.
+//!
+//! Two layouts make sums backend-independent:
+//! - Data is processed in blocks of [`BLOCK`] = 16 floats, aligned to the start
+//!   of the slice. A block's sum is the fixed tree `x[j] + x[j + h]` for
+//!   `h = 8, 4, 2, 1`, whatever the register width.
+//! - Block sums are accumulated one after another in `f64`.
+//!
+//! Tails shorter than a block are copied into a padded 16-float block on the
+//! stack and run through the same code, so there is no separate tail loop.
+
+use super::{BlockScan, Candidate, MaxScan, Weighting};
+
+/// Floats per block: the widest register (AVX-512) holds one block.
+pub(crate) const BLOCK: usize = 16;
+
+/// The operations a register type offers the kernels.
+///
+/// # Safety
+///
+/// Every method may use instructions of the implementing ISA: callers must only
+/// call them when the CPU supports that ISA (the `#[target_feature]` entry
+/// points of each backend, reached only through a checked `Kernels` value).
+/// Pointer methods read or write `LANES` floats starting at the pointer.
+pub(crate) trait Vector: Copy {
+    const LANES: usize;
+    type Mask: Copy;
+
+    unsafe fn splat(x: f32) -> Self;
+    unsafe fn load(p: *const f32) -> Self;
+    unsafe fn store(self, p: *mut f32);
+    unsafe fn add(self, o: Self) -> Self;
+    unsafe fn sub(self, o: Self) -> Self;
+    unsafe fn mul(self, o: Self) -> Self;
+    /// Lane-wise maximum; only called where no lane is NaN or where the result
+    /// is discarded.
+    unsafe fn max(self, o: Self) -> Self;
+    unsafe fn ge(self, o: Self) -> Self::Mask;
+    unsafe fn eq(self, o: Self) -> Self::Mask;
+    unsafe fn is_nan(self) -> Self::Mask;
+    unsafe fn mask_or(a: Self::Mask, b: Self::Mask) -> Self::Mask;
+    /// Bit `j` set iff lane `j` of the mask is set.
+    unsafe fn mask_bits(m: Self::Mask) -> u32;
+    /// Lanes where the mask is clear become `+0.0`.
+    unsafe fn select_or_zero(self, m: Self::Mask) -> Self;
+    /// `2^k` for lanes holding an integral `k` in `[-126, 127]`.
+    unsafe fn exp2i(self) -> Self;
+    /// Sum of the lanes by the tree `x[j] + x[j + LANES/2]`, halving to one lane.
+    unsafe fn fold_sum(self) -> f32;
+    /// Maximum of the lanes.
+    unsafe fn fold_max(self) -> f32;
+}
+
+// Cody-Waite split of ln 2: LN2_HI has few enough mantissa bits that `k * LN2_HI`
+// is exact for |k| <= 150, so only the LN2_LO product rounds.
+const LN2_HI: f32 = 0.693_359_4;
+const LN2_LO: f32 = -2.121_944_4e-4;
+const LOG2_E: f32 = core::f32::consts::LOG2_E;
+// Adding then subtracting 1.5 * 2^23 rounds any |x| < 2^22 to the nearest integer.
+const ROUND_MAGIC: f32 = 12_582_912.0;
+// exp(-104) < 2^-150 rounds to zero, so clamping there changes no result and
+// keeps the exponent arithmetic in range (it also maps -inf to 0).
+const EXP_MIN_ARG: f32 = -104.0;
+// Minimax coefficients for (exp(r) - 1 - r) / r^2 on |r| <= ln2 / 2 (Cephes expf).
+const EXP_P: [f32; 6] = [
+    1.987_569_1e-4,
+    1.398_199_9e-3,
+    8.333_452e-3,
+    4.166_579_6e-2,
+    1.666_666_5e-1,
+    0.5,
+];
+
+/// `exp(s)` for `s <= 0` (larger `s` is outside the sampler's use and not
+/// accurate past `s > 88`). Exactly `1.0` at `s = 0`, gradual underflow down to
+/// `2^-149`, `0` below `-104` and for `-inf`. Maximum relative error: see the
+/// crate docs (measured by `tests/tests/exp_accuracy.rs`).
+#[inline(always)]
+pub(crate) unsafe fn exp_nonpositive<V: Vector>(s: V) -> V {
+    // SAFETY: for the whole block: only `Vector` methods, whose ISA the caller guarantees.
+    unsafe {
+        let s = s.max(V::splat(EXP_MIN_ARG));
+        let magic = V::splat(ROUND_MAGIC);
+        let k = s.mul(V::splat(LOG2_E)).add(magic).sub(magic);
+        let r = s.sub(k.mul(V::splat(LN2_HI))).sub(k.mul(V::splat(LN2_LO)));
+        let mut p = V::splat(EXP_P[0]);
+        for c in &EXP_P[1..] {
+            p = p.mul(r).add(V::splat(*c));
+        }
+        let e = p.mul(r.mul(r)).add(r).add(V::splat(1.0));
+        // k is in [-150, 0]: split it so both factors 2^k1, 2^k2 are normal and
+        // the single rounding happens in the last multiply (correct subnormals).
+        let k1 = k.mul(V::splat(0.5)).add(magic).sub(magic);
+        let k2 = k.sub(k1);
+        e.mul(k1.exp2i()).mul(k2.exp2i())
+    }
+}
+
+/// Sum of one block held in `BLOCK / LANES` registers, by the fixed tree.
+#[inline(always)]
+unsafe fn block_sum<V: Vector>(mut parts: [V; BLOCK]) -> f32 {
+    let mut count = BLOCK / V::LANES;
+    while count > 1 {
+        let half = count / 2;
+        for j in 0..half {
+            // SAFETY: ISA guaranteed by the caller.
+            parts[j] = unsafe { parts[j].add(parts[j + half]) };
+        }
+        count = half;
+    }
+    // SAFETY: ISA guaranteed by the caller.
+    unsafe { parts[0].fold_sum() }
+}
+
+/// Calls `f` on each full block of `xs` (pointer, index of its first float),
+/// then on a copy of the tail padded with `pad`, and copies the tail back if
+/// `write_back`. Returns early when `f` returns `Some`.
+#[inline(always)]
+fn for_each_block<R>(
+    xs: *mut f32,
+    len: usize,
+    pad: f32,
+    write_back: bool,
+    mut f: impl FnMut(*mut f32, usize) -> Option<R>,
+) -> Option<R> {
+    let full = len - len % BLOCK;
+    let mut i = 0;
+    while i < full {
+        // SAFETY: i + BLOCK <= full <= len, so the block lies inside the slice.
+        if let Some(r) = f(unsafe { xs.add(i) }, i) {
+            return Some(r);
+        }
+        i += BLOCK;
+    }
+    if full < len {
+        let mut tail = [pad; BLOCK];
+        // SAFETY: len - full < BLOCK floats from xs + full are inside the slice.
+        unsafe { core::ptr::copy_nonoverlapping(xs.add(full), tail.as_mut_ptr(), len - full) };
+        let r = f(tail.as_mut_ptr(), full);
+        if write_back {
+            // SAFETY: as above, in the other direction.
+            unsafe { core::ptr::copy_nonoverlapping(tail.as_ptr(), xs.add(full), len - full) };
+        }
+        return r;
+    }
+    None
+}
+
+/// Maximum and first NaN in one read pass.
+#[inline(always)]
+pub(crate) unsafe fn max_nan<V: Vector>(xs: &[f32]) -> MaxScan {
+    // SAFETY: for the whole block: ISA guaranteed by the caller; pointers come from
+    // `for_each_block`, which hands out whole blocks inside the slice.
+    unsafe {
+        let mut acc = [V::splat(f32::NEG_INFINITY); 4];
+        let mut nan = V::is_nan(V::splat(0.0));
+        let p = xs.as_ptr().cast_mut();
+        for_each_block::<()>(p, xs.len(), f32::NEG_INFINITY, false, |b, _| {
+            let mut j = 0;
+            while j < BLOCK {
+                let x = V::load(b.add(j));
+                let a = &mut acc[(j / V::LANES) % 4];
+                *a = a.max(x);
+                nan = V::mask_or(nan, x.is_nan());
+                j += V::LANES;
+            }
+            None
+        });
+        if V::mask_bits(nan) != 0 {
+            let index = xs.iter().position(|x| x.is_nan());
+            return MaxScan {
+                max: f32::NAN,
+                nan: index,
+            };
+        }
+        let m = acc[0].max(acc[1]).max(acc[2].max(acc[3])).fold_max();
+        // + 0.0 turns a -0.0 maximum into +0.0, so every backend reports the same bits.
+        MaxScan {
+            max: m + 0.0,
+            nan: None,
+        }
+    }
+}
+
+/// Index of the first element equal to `v` (compared as floats).
+#[inline(always)]
+pub(crate) unsafe fn position_of<V: Vector>(xs: &[f32], v: f32) -> Option<usize> {
+    // SAFETY: for the whole block: ISA guaranteed by the caller; blocks inside the slice.
+    unsafe {
+        let target = V::splat(v);
+        for_each_block(
+            xs.as_ptr().cast_mut(),
+            xs.len(),
+            f32::NAN,
+            false,
+            |b, base| {
+                let mut j = 0;
+                while j < BLOCK {
+                    let bits = V::mask_bits(V::load(b.add(j)).eq(target));
+                    if bits != 0 {
+                        return Some(base + j + bits.trailing_zeros() as usize);
+                    }
+                    j += V::LANES;
+                }
+                None
+            },
+        )
+    }
+}
+
+/// Copies every `(id, logit)` with `logit >= t` into `out`, in ascending id.
+/// Returns the count, or `None` as soon as more than `out.len()` qualify.
+#[inline(always)]
+pub(crate) unsafe fn gather_at_least<V: Vector>(
+    xs: &[f32],
+    t: f32,
+    out: &mut [Candidate],
+) -> Option<usize> {
+    let mut count = 0usize;
+    // SAFETY: for the whole block: ISA guaranteed by the caller; blocks inside the slice.
+    let overflowed = unsafe {
+        let threshold = V::splat(t);
+        for_each_block(
+            xs.as_ptr().cast_mut(),
+            xs.len(),
+            f32::NEG_INFINITY,
+            false,
+            |b, base| {
+                let mut j = 0;
+                while j < BLOCK {
+                    let mut bits = V::mask_bits(V::load(b.add(j)).ge(threshold));
+                    while bits != 0 {
+                        let lane = j + bits.trailing_zeros() as usize;
+                        bits &= bits - 1;
+                        let Some(slot) = out.get_mut(count) else {
+                            return Some(());
+                        };
+                        *slot = Candidate {
+                            id: (base + lane) as u32,
+                            logit: *b.add(lane),
+                        };
+                        count += 1;
+                    }
+                    j += V::LANES;
+                }
+                None
+            },
+        )
+    };
+    if overflowed.is_some() {
+        None
+    } else {
+        Some(count)
+    }
+}
+
+/// Replaces each `x >= t` by its weight `exp((x - max) * inv_t)` and every other
+/// element by `0`; returns the sum of the weights (block trees, `f64` across blocks).
+#[inline(always)]
+pub(crate) unsafe fn exp_weights<V: Vector>(xs: &mut [f32], t: f32, w: Weighting) -> f64 {
+    let mut total = 0.0f64;
+    // SAFETY: for the whole block: ISA guaranteed by the caller; blocks inside the slice.
+    unsafe {
+        let (threshold, max, inv_t) = (V::splat(t), V::splat(w.max), V::splat(w.inv_t));
+        for_each_block::<()>(
+            xs.as_mut_ptr(),
+            xs.len(),
+            f32::NEG_INFINITY,
+            true,
+            |b, _| {
+                let mut parts = [V::splat(0.0); BLOCK];
+                let mut j = 0;
+                while j < BLOCK {
+                    let x = V::load(b.add(j));
+                    let e = exp_nonpositive(x.sub(max).mul(inv_t)).select_or_zero(x.ge(threshold));
+                    e.store(b.add(j));
+                    parts[j / V::LANES] = e;
+                    j += V::LANES;
+                }
+                total += block_sum(parts) as f64;
+                None
+            },
+        );
+    }
+    total
+}
+
+/// Walks the block sums of `ws` in order and stops at the first block whose
+/// running `f64` total exceeds `target`. `target = +inf` gives the grand total.
+#[inline(always)]
+pub(crate) unsafe fn block_prefix<V: Vector>(ws: &[f32], target: f64) -> BlockScan {
+    let mut before = 0.0f64;
+    // SAFETY: for the whole block: ISA guaranteed by the caller; blocks inside the slice.
+    let found = unsafe {
+        for_each_block(ws.as_ptr().cast_mut(), ws.len(), 0.0, false, |b, base| {
+            let mut parts = [V::splat(0.0); BLOCK];
+            let mut j = 0;
+            while j < BLOCK {
+                parts[j / V::LANES] = V::load(b.add(j));
+                j += V::LANES;
+            }
+            let after = before + block_sum(parts) as f64;
+            if after > target {
+                return Some(base / BLOCK);
+            }
+            before = after;
+            None
+        })
+    };
+    BlockScan {
+        block: found.unwrap_or(ws.len().div_ceil(BLOCK)),
+        before,
+    }
+}
+
+/// Multiplies every element by `factor`.
+#[inline(always)]
+pub(crate) unsafe fn scale<V: Vector>(xs: &mut [f32], factor: f32) {
+    // SAFETY: for the whole block: ISA guaranteed by the caller; blocks inside the slice.
+    unsafe {
+        let f = V::splat(factor);
+        for_each_block::<()>(xs.as_mut_ptr(), xs.len(), 0.0, true, |b, _| {
+            let mut j = 0;
+            while j < BLOCK {
+                V::load(b.add(j)).mul(f).store(b.add(j));
+                j += V::LANES;
+            }
+            None
+        });
+    }
+}

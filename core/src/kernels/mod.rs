@@ -1,0 +1,329 @@
+//! The kernels: the only code that knows an instruction set.
+//!
+//! The sampling algorithms above this module call a handful of data-parallel
+//! kernels: the max/NaN scan, the position of a value, the threshold gather,
+//! the masked exp-and-sum, the block-prefix walk and scaling. Each is written
+//! once in `generic.rs` over a small `Vector` trait; `scalar.rs`, `x86.rs`
+//! (SSE2, AVX2+FMA, AVX-512F) and `aarch64.rs` (NEON) implement that trait.
+//!
+//! A [`Kernels`] value can only be made for a backend the CPU runs
+//! ([`Backend::kernels`]), so holding one is the proof that its methods are
+//! sound; that is why they are safe to call.
+
+#[cfg(target_arch = "aarch64")]
+mod aarch64;
+pub(crate) mod generic;
+pub(crate) mod scalar;
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+use crate::error::SampleError;
+
+/// An instruction-set path. Every backend computes bit-identical results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// Portable code, one lane at a time: the reference and the fallback.
+    Scalar,
+    /// x86_64 SSE2, 4 lanes (every x86_64 CPU).
+    Sse2,
+    /// x86_64 AVX2 with FMA, 8 lanes.
+    Avx2,
+    /// x86_64 AVX-512F, 16 lanes.
+    Avx512,
+    /// aarch64 NEON, 4 lanes (every aarch64 CPU).
+    Neon,
+}
+
+#[cfg(target_arch = "x86_64")]
+static CANDIDATES: [Backend; 4] = [
+    Backend::Scalar,
+    Backend::Sse2,
+    Backend::Avx2,
+    Backend::Avx512,
+];
+#[cfg(target_arch = "aarch64")]
+static CANDIDATES: [Backend; 2] = [Backend::Scalar, Backend::Neon];
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+static CANDIDATES: [Backend; 1] = [Backend::Scalar];
+
+impl Backend {
+    /// Every backend, available here or not (for listing in reports).
+    pub const ALL: [Backend; 5] = [
+        Backend::Scalar,
+        Backend::Sse2,
+        Backend::Avx2,
+        Backend::Avx512,
+        Backend::Neon,
+    ];
+
+    /// A short lower-case name: `scalar`, `sse2`, `avx2`, `avx512`, `neon`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Backend::Scalar => "scalar",
+            Backend::Sse2 => "sse2",
+            Backend::Avx2 => "avx2",
+            Backend::Avx512 => "avx512",
+            Backend::Neon => "neon",
+        }
+    }
+
+    /// Whether this CPU can run the backend. With feature `std` this asks the
+    /// CPU; without it, it reads the compile-time `target_feature`s.
+    pub fn is_available(self) -> bool {
+        match self {
+            Backend::Scalar => true,
+            Backend::Sse2 | Backend::Avx2 | Backend::Avx512 => x86_tier_available(self),
+            Backend::Neon => cfg!(target_arch = "aarch64"),
+        }
+    }
+
+    /// Every backend this CPU can run, slowest first (so the last is the best).
+    ///
+    /// Each x86 tier's requirements include the previous tier's, so the list is
+    /// a prefix of `Scalar, Sse2, Avx2, Avx512` (or `Scalar, Neon` on aarch64).
+    pub fn available() -> &'static [Backend] {
+        let n = CANDIDATES.iter().take_while(|b| b.is_available()).count();
+        CANDIDATES.get(..n).unwrap_or(&[])
+    }
+
+    /// The fastest available backend. With `std` the CPU is asked once per
+    /// process and the answer cached; without `std` it is fixed at compile time.
+    pub fn detect() -> Backend {
+        #[cfg(feature = "std")]
+        {
+            use core::sync::atomic::{AtomicU8, Ordering};
+            static CACHE: AtomicU8 = AtomicU8::new(u8::MAX);
+            let cached = CACHE.load(Ordering::Relaxed);
+            if let Some(b) = Backend::ALL.get(cached as usize) {
+                return *b;
+            }
+            let best = Self::best_available();
+            let index = Backend::ALL.iter().position(|b| *b == best).unwrap_or(0);
+            CACHE.store(index as u8, Ordering::Relaxed);
+            best
+        }
+        #[cfg(not(feature = "std"))]
+        Self::best_available()
+    }
+
+    fn best_available() -> Backend {
+        Self::available().last().copied().unwrap_or(Backend::Scalar)
+    }
+
+    /// The kernels of this backend, or `BackendUnavailable` if the CPU cannot run it.
+    pub fn kernels(self) -> Result<Kernels, SampleError> {
+        if self.is_available() {
+            Ok(Kernels(self))
+        } else {
+            Err(SampleError::BackendUnavailable(self))
+        }
+    }
+}
+
+/// x86 tiers: runtime detection with `std`, compile-time `target_feature` without.
+/// Each tier also requires the previous one's features (the entry points enable them).
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::eq_op, clippy::nonminimal_bool)] // without `std` the checks are constants
+fn x86_tier_available(b: Backend) -> bool {
+    #[cfg(feature = "std")]
+    macro_rules! has {
+        ($f:tt) => {
+            std::is_x86_feature_detected!($f)
+        };
+    }
+    #[cfg(not(feature = "std"))]
+    macro_rules! has {
+        ($f:tt) => {
+            cfg!(target_feature = $f)
+        };
+    }
+    let avx2 = has!("avx2") && has!("fma");
+    match b {
+        Backend::Sse2 => has!("sse2"),
+        Backend::Avx2 => avx2,
+        Backend::Avx512 => avx2 && has!("avx512f"),
+        _ => false,
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn x86_tier_available(_: Backend) -> bool {
+    false
+}
+
+/// The `#[target_feature]` entry points of one backend: each instantiates a
+/// generic kernel for the backend's `Vector` type.
+macro_rules! entry_points {
+    ($features:literal, $V:ty) => {
+        use $crate::kernels::{BlockScan, Candidate, MaxScan, Weighting, generic};
+
+        #[target_feature(enable = $features)]
+        pub(crate) unsafe fn max_nan(xs: &[f32]) -> MaxScan {
+            // SAFETY: the caller guarantees the CPU has this backend's features.
+            unsafe { generic::max_nan::<$V>(xs) }
+        }
+        #[target_feature(enable = $features)]
+        pub(crate) unsafe fn position_of(xs: &[f32], v: f32) -> Option<usize> {
+            // SAFETY: the caller guarantees the CPU has this backend's features.
+            unsafe { generic::position_of::<$V>(xs, v) }
+        }
+        #[target_feature(enable = $features)]
+        pub(crate) unsafe fn gather_at_least(
+            xs: &[f32],
+            t: f32,
+            out: &mut [Candidate],
+        ) -> Option<usize> {
+            // SAFETY: the caller guarantees the CPU has this backend's features.
+            unsafe { generic::gather_at_least::<$V>(xs, t, out) }
+        }
+        #[target_feature(enable = $features)]
+        pub(crate) unsafe fn exp_weights(xs: &mut [f32], t: f32, w: Weighting) -> f64 {
+            // SAFETY: the caller guarantees the CPU has this backend's features.
+            unsafe { generic::exp_weights::<$V>(xs, t, w) }
+        }
+        #[target_feature(enable = $features)]
+        pub(crate) unsafe fn block_prefix(ws: &[f32], target: f64) -> BlockScan {
+            // SAFETY: the caller guarantees the CPU has this backend's features.
+            unsafe { generic::block_prefix::<$V>(ws, target) }
+        }
+        #[target_feature(enable = $features)]
+        pub(crate) unsafe fn scale(xs: &mut [f32], factor: f32) {
+            // SAFETY: the caller guarantees the CPU has this backend's features.
+            unsafe { generic::scale::<$V>(xs, factor) }
+        }
+    };
+}
+use entry_points;
+
+/// Calls kernel `$name` of the backend held by a `Kernels` value.
+macro_rules! dispatch {
+    ($k:expr, $name:ident($($arg:expr),*)) => {
+        match $k.0 {
+            // SAFETY: a `Kernels` value exists only for an available backend
+            // (`Backend::kernels`), so the entry point's features are present.
+            #[cfg(target_arch = "x86_64")]
+            Backend::Sse2 => unsafe { x86::sse2::$name($($arg),*) },
+            // SAFETY: as above.
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2 => unsafe { x86::avx2::$name($($arg),*) },
+            // SAFETY: as above.
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 => unsafe { x86::avx512::$name($($arg),*) },
+            // SAFETY: as above.
+            #[cfg(target_arch = "aarch64")]
+            Backend::Neon => unsafe { aarch64::neon::$name($($arg),*) },
+            // SAFETY: the f32 `Vector` impl uses no ISA-specific instruction.
+            _ => unsafe { generic::$name::<f32>($($arg),*) },
+        }
+    };
+}
+
+/// A token id and its logit, as gathered into a sampler's scratch.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Candidate {
+    /// Token id (index into the logits).
+    pub id: u32,
+    /// The token's logit.
+    pub logit: f32,
+}
+
+/// Result of the max/NaN scan.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MaxScan {
+    /// The largest element (`-0.0` reported as `+0.0`); NaN if `nan` is set.
+    pub max: f32,
+    /// Index of the first NaN, if any.
+    pub nan: Option<usize>,
+}
+
+/// Result of a block-prefix walk.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BlockScan {
+    /// Index of the first 16-float block whose running total exceeds the target,
+    /// or the number of blocks if none does.
+    pub block: usize,
+    /// Running total of all blocks before `block`.
+    pub before: f64,
+}
+
+/// How a logit becomes an (unnormalised) weight: `exp((logit - max) * inv_t)`.
+/// `inv_t = 0` (with `max = 0`) gives every finite logit weight 1.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Weighting {
+    /// Subtracted first, so that the weights are at most 1.
+    pub max: f32,
+    /// `1 / temperature`.
+    pub inv_t: f32,
+}
+
+impl Weighting {
+    /// Every finite logit gets weight 1 (temperature `+inf`, or a draw among `+inf` logits).
+    pub const UNIFORM: Weighting = Weighting {
+        max: 0.0,
+        inv_t: 0.0,
+    };
+
+    /// The weight of one logit, bit-identical to what `Kernels::exp_weights` writes.
+    #[inline]
+    pub fn weight(self, logit: f32) -> f32 {
+        scalar::exp_nonpositive((logit - self.max) * self.inv_t)
+    }
+}
+
+/// The kernels of one backend; holding a value proves the CPU can run them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kernels(Backend);
+
+impl Kernels {
+    /// The portable kernels, available everywhere.
+    pub const SCALAR: Kernels = Kernels(Backend::Scalar);
+
+    /// Which backend these are.
+    pub fn backend(self) -> Backend {
+        self.0
+    }
+
+    /// Maximum and first NaN of `xs`, in one read pass.
+    pub fn max_nan(self, xs: &[f32]) -> MaxScan {
+        dispatch!(self, max_nan(xs))
+    }
+
+    /// Index of the first element equal to `v`.
+    pub fn position_of(self, xs: &[f32], v: f32) -> Option<usize> {
+        dispatch!(self, position_of(xs, v))
+    }
+
+    /// Copies each `(id, logit)` with `logit >= t` into `out` in ascending id and
+    /// returns how many; `None` as soon as more than `out.len()` qualify.
+    pub fn gather_at_least(self, xs: &[f32], t: f32, out: &mut [Candidate]) -> Option<usize> {
+        dispatch!(self, gather_at_least(xs, t, out))
+    }
+
+    /// Replaces each `x >= t` by `w.weight(x)` and everything else by 0; returns
+    /// the sum (16-float block trees, accumulated in `f64`).
+    pub fn exp_weights(self, xs: &mut [f32], t: f32, w: Weighting) -> f64 {
+        dispatch!(self, exp_weights(xs, t, w))
+    }
+
+    /// First 16-float block of `ws` whose running total exceeds `target`.
+    pub fn block_prefix(self, ws: &[f32], target: f64) -> BlockScan {
+        dispatch!(self, block_prefix(ws, target))
+    }
+
+    /// Multiplies every element by `factor`.
+    pub fn scale(self, xs: &mut [f32], factor: f32) {
+        dispatch!(self, scale(xs, factor))
+    }
+}
+
+/// The same fixed tree as the kernels' block sum, for one block held as an array.
+pub(crate) fn block_sum(mut block: [f32; generic::BLOCK]) -> f32 {
+    let mut half = generic::BLOCK / 2;
+    while half > 0 {
+        for j in 0..half {
+            block[j] += block[j + half];
+        }
+        half /= 2;
+    }
+    block[0]
+}

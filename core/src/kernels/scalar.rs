@@ -1,0 +1,89 @@
+//! The portable backend: [`Vector`] for a single `f32`.
+//!
+//! It runs the very same generic kernels as the SIMD backends, one lane at a
+//! time, so it is both the fallback on every target and the oracle the SIMD
+//! paths are tested against. Nothing here is actually unsafe.
+
+use super::generic::Vector;
+
+impl Vector for f32 {
+    const LANES: usize = 1;
+    type Mask = bool;
+
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> Self {
+        x
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        // SAFETY: the caller passes a pointer to one readable float.
+        unsafe { p.read_unaligned() }
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        // SAFETY: the caller passes a pointer to one writable float.
+        unsafe { p.write_unaligned(self) }
+    }
+    #[inline(always)]
+    unsafe fn add(self, o: Self) -> Self {
+        self + o
+    }
+    #[inline(always)]
+    unsafe fn sub(self, o: Self) -> Self {
+        self - o
+    }
+    #[inline(always)]
+    unsafe fn mul(self, o: Self) -> Self {
+        self * o
+    }
+    #[inline(always)]
+    unsafe fn max(self, o: Self) -> Self {
+        // Same operand order as x86 `maxps`: the second operand unless self > o.
+        if self > o { self } else { o }
+    }
+    #[inline(always)]
+    unsafe fn ge(self, o: Self) -> bool {
+        self >= o
+    }
+    #[inline(always)]
+    unsafe fn eq(self, o: Self) -> bool {
+        self == o
+    }
+    #[inline(always)]
+    unsafe fn is_nan(self) -> bool {
+        self.is_nan()
+    }
+    #[inline(always)]
+    unsafe fn mask_or(a: bool, b: bool) -> bool {
+        a | b
+    }
+    #[inline(always)]
+    unsafe fn mask_bits(m: bool) -> u32 {
+        m as u32
+    }
+    #[inline(always)]
+    unsafe fn select_or_zero(self, m: bool) -> Self {
+        if m { self } else { 0.0 }
+    }
+    #[inline(always)]
+    unsafe fn exp2i(self) -> Self {
+        // `as i32` saturates (NaN -> 0), so discarded lanes cannot overflow.
+        f32::from_bits((self as i32).wrapping_add(127).wrapping_shl(23) as u32)
+    }
+    #[inline(always)]
+    unsafe fn fold_sum(self) -> f32 {
+        self
+    }
+    #[inline(always)]
+    unsafe fn fold_max(self) -> f32 {
+        self
+    }
+}
+
+/// `exp(s)` for `s <= 0`: the scalar instance of the kernels' exp, bit-identical
+/// to every SIMD lane. Used by the selection algorithms for per-candidate weights.
+#[inline]
+pub(crate) fn exp_nonpositive(s: f32) -> f32 {
+    // SAFETY: the f32 `Vector` impl uses no ISA-specific instruction.
+    unsafe { super::generic::exp_nonpositive::<f32>(s) }
+}

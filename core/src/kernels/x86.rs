@@ -1,0 +1,337 @@
+//! x86_64 backends: SSE2 (4 lanes), AVX2+FMA (8 lanes), AVX-512F (16 lanes).
+//!
+//! Each implements [`Vector`] with intrinsics; the kernels come from
+//! `generic.rs` through `#[target_feature]` entry points. No FMA instruction is
+//! used, even on the AVX2+FMA tier: fused rounding would make its results differ
+//! from the SSE2, scalar and NEON paths.
+
+use core::arch::x86_64::*;
+
+use super::generic::Vector;
+
+#[derive(Clone, Copy)]
+pub(crate) struct Sse2(__m128);
+#[derive(Clone, Copy)]
+pub(crate) struct Avx2(__m256);
+#[derive(Clone, Copy)]
+pub(crate) struct Avx512(__m512);
+
+// Safety note for every `unsafe` block in the three impls below: the intrinsics need
+// SSE2, AVX2 or AVX-512F respectively, which the `Vector` contract makes the
+// caller guarantee; pointer reads and writes cover `LANES` floats the caller
+// guarantees are in bounds, and use unaligned loads and stores.
+
+#[inline(always)]
+unsafe fn fold_sum_128(v: __m128) -> f32 {
+    // SAFETY: SSE2 is guaranteed by the caller (see above).
+    unsafe {
+        let t = _mm_add_ps(v, _mm_movehl_ps(v, v)); // [a0+a2, a1+a3, ..]
+        _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps::<1>(t, t)))
+    }
+}
+
+#[inline(always)]
+unsafe fn fold_max_128(v: __m128) -> f32 {
+    // SAFETY: SSE2 is guaranteed by the caller (see above).
+    unsafe {
+        let t = _mm_max_ps(v, _mm_movehl_ps(v, v));
+        _mm_cvtss_f32(_mm_max_ss(t, _mm_shuffle_ps::<1>(t, t)))
+    }
+}
+
+impl Vector for Sse2 {
+    const LANES: usize = 4;
+    type Mask = __m128;
+
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Sse2(_mm_set1_ps(x)) }
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Sse2(_mm_loadu_ps(p)) }
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        // SAFETY: see the note above the impls.
+        unsafe { _mm_storeu_ps(p, self.0) }
+    }
+    #[inline(always)]
+    unsafe fn add(self, o: Self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Sse2(_mm_add_ps(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn sub(self, o: Self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Sse2(_mm_sub_ps(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn mul(self, o: Self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Sse2(_mm_mul_ps(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn max(self, o: Self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Sse2(_mm_max_ps(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn ge(self, o: Self) -> __m128 {
+        // SAFETY: see the note above the impls.
+        unsafe { _mm_cmpge_ps(self.0, o.0) }
+    }
+    #[inline(always)]
+    unsafe fn eq(self, o: Self) -> __m128 {
+        // SAFETY: see the note above the impls.
+        unsafe { _mm_cmpeq_ps(self.0, o.0) }
+    }
+    #[inline(always)]
+    unsafe fn is_nan(self) -> __m128 {
+        // SAFETY: see the note above the impls.
+        unsafe { _mm_cmpunord_ps(self.0, self.0) }
+    }
+    #[inline(always)]
+    unsafe fn mask_or(a: __m128, b: __m128) -> __m128 {
+        // SAFETY: see the note above the impls.
+        unsafe { _mm_or_ps(a, b) }
+    }
+    #[inline(always)]
+    unsafe fn mask_bits(m: __m128) -> u32 {
+        // SAFETY: see the note above the impls.
+        unsafe { _mm_movemask_ps(m) as u32 }
+    }
+    #[inline(always)]
+    unsafe fn select_or_zero(self, m: __m128) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Sse2(_mm_and_ps(self.0, m)) }
+    }
+    #[inline(always)]
+    unsafe fn exp2i(self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe {
+            let k = _mm_add_epi32(_mm_cvtps_epi32(self.0), _mm_set1_epi32(127));
+            Sse2(_mm_castsi128_ps(_mm_slli_epi32::<23>(k)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn fold_sum(self) -> f32 {
+        // SAFETY: see the note above the impls.
+        unsafe { fold_sum_128(self.0) }
+    }
+    #[inline(always)]
+    unsafe fn fold_max(self) -> f32 {
+        // SAFETY: see the note above the impls.
+        unsafe { fold_max_128(self.0) }
+    }
+}
+
+impl Vector for Avx2 {
+    const LANES: usize = 8;
+    type Mask = __m256;
+
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Avx2(_mm256_set1_ps(x)) }
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Avx2(_mm256_loadu_ps(p)) }
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        // SAFETY: see the note above the impls.
+        unsafe { _mm256_storeu_ps(p, self.0) }
+    }
+    #[inline(always)]
+    unsafe fn add(self, o: Self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Avx2(_mm256_add_ps(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn sub(self, o: Self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Avx2(_mm256_sub_ps(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn mul(self, o: Self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Avx2(_mm256_mul_ps(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn max(self, o: Self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Avx2(_mm256_max_ps(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn ge(self, o: Self) -> __m256 {
+        // SAFETY: see the note above the impls.
+        unsafe { _mm256_cmp_ps::<_CMP_GE_OQ>(self.0, o.0) }
+    }
+    #[inline(always)]
+    unsafe fn eq(self, o: Self) -> __m256 {
+        // SAFETY: see the note above the impls.
+        unsafe { _mm256_cmp_ps::<_CMP_EQ_OQ>(self.0, o.0) }
+    }
+    #[inline(always)]
+    unsafe fn is_nan(self) -> __m256 {
+        // SAFETY: see the note above the impls.
+        unsafe { _mm256_cmp_ps::<_CMP_UNORD_Q>(self.0, self.0) }
+    }
+    #[inline(always)]
+    unsafe fn mask_or(a: __m256, b: __m256) -> __m256 {
+        // SAFETY: see the note above the impls.
+        unsafe { _mm256_or_ps(a, b) }
+    }
+    #[inline(always)]
+    unsafe fn mask_bits(m: __m256) -> u32 {
+        // SAFETY: see the note above the impls.
+        unsafe { _mm256_movemask_ps(m) as u32 }
+    }
+    #[inline(always)]
+    unsafe fn select_or_zero(self, m: __m256) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Avx2(_mm256_and_ps(self.0, m)) }
+    }
+    #[inline(always)]
+    unsafe fn exp2i(self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe {
+            let k = _mm256_add_epi32(_mm256_cvtps_epi32(self.0), _mm256_set1_epi32(127));
+            Avx2(_mm256_castsi256_ps(_mm256_slli_epi32::<23>(k)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn fold_sum(self) -> f32 {
+        // SAFETY: see the note above the impls.
+        unsafe {
+            let lo = _mm256_castps256_ps128(self.0);
+            fold_sum_128(_mm_add_ps(lo, _mm256_extractf128_ps::<1>(self.0)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn fold_max(self) -> f32 {
+        // SAFETY: see the note above the impls.
+        unsafe {
+            let lo = _mm256_castps256_ps128(self.0);
+            fold_max_128(_mm_max_ps(lo, _mm256_extractf128_ps::<1>(self.0)))
+        }
+    }
+}
+
+impl Vector for Avx512 {
+    const LANES: usize = 16;
+    type Mask = __mmask16;
+
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Avx512(_mm512_set1_ps(x)) }
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Avx512(_mm512_loadu_ps(p)) }
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        // SAFETY: see the note above the impls.
+        unsafe { _mm512_storeu_ps(p, self.0) }
+    }
+    #[inline(always)]
+    unsafe fn add(self, o: Self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Avx512(_mm512_add_ps(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn sub(self, o: Self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Avx512(_mm512_sub_ps(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn mul(self, o: Self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Avx512(_mm512_mul_ps(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn max(self, o: Self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Avx512(_mm512_max_ps(self.0, o.0)) }
+    }
+    #[inline(always)]
+    unsafe fn ge(self, o: Self) -> __mmask16 {
+        // SAFETY: see the note above the impls.
+        unsafe { _mm512_cmp_ps_mask::<_CMP_GE_OQ>(self.0, o.0) }
+    }
+    #[inline(always)]
+    unsafe fn eq(self, o: Self) -> __mmask16 {
+        // SAFETY: see the note above the impls.
+        unsafe { _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(self.0, o.0) }
+    }
+    #[inline(always)]
+    unsafe fn is_nan(self) -> __mmask16 {
+        // SAFETY: see the note above the impls.
+        unsafe { _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(self.0, self.0) }
+    }
+    #[inline(always)]
+    unsafe fn mask_or(a: __mmask16, b: __mmask16) -> __mmask16 {
+        a | b
+    }
+    #[inline(always)]
+    unsafe fn mask_bits(m: __mmask16) -> u32 {
+        m as u32
+    }
+    #[inline(always)]
+    unsafe fn select_or_zero(self, m: __mmask16) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Avx512(_mm512_maskz_mov_ps(m, self.0)) }
+    }
+    #[inline(always)]
+    unsafe fn exp2i(self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe {
+            let k = _mm512_add_epi32(_mm512_cvtps_epi32(self.0), _mm512_set1_epi32(127));
+            Avx512(_mm512_castsi512_ps(_mm512_slli_epi32::<23>(k)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn fold_sum(self) -> f32 {
+        // SAFETY: see the note above the impls.
+        unsafe {
+            let (lo, hi) = halves_512(self.0);
+            Avx2(_mm256_add_ps(lo, hi)).fold_sum()
+        }
+    }
+    #[inline(always)]
+    unsafe fn fold_max(self) -> f32 {
+        // SAFETY: see the note above the impls.
+        unsafe {
+            let (lo, hi) = halves_512(self.0);
+            Avx2(_mm256_max_ps(lo, hi)).fold_max()
+        }
+    }
+}
+
+/// Low and high 256-bit halves with AVX-512F only (`extractf32x8` would need DQ).
+#[inline(always)]
+unsafe fn halves_512(v: __m512) -> (__m256, __m256) {
+    // SAFETY: AVX-512F is guaranteed by the caller (see above).
+    unsafe {
+        let hi = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v)));
+        (_mm512_castps512_ps256(v), hi)
+    }
+}
+
+pub(crate) mod sse2 {
+    super::super::entry_points!("sse2", super::Sse2);
+}
+pub(crate) mod avx2 {
+    super::super::entry_points!("avx2,fma", super::Avx2);
+}
+pub(crate) mod avx512 {
+    super::super::entry_points!("avx512f,avx2,fma", super::Avx512);
+}

@@ -1,0 +1,219 @@
+//! `Sampler<CAP>`: runs the stages in order over a borrowed logits buffer.
+//!
+//! Passes over the logits in the common case (default order, survivors fit):
+//! 1. the max/NaN scan (validation; nothing is written before it succeeds);
+//! 2. the gather of every logit at or above the running threshold (min-p's, or
+//!    all finite ones) into the scratch, in ascending id.
+//!
+//! After that everything happens in the scratch: min-p, top-k and top-p cut it
+//! with the shared selection, the survivors are sorted by id (heapsort, only
+//! survivors) and the draw walks them. exp is evaluated only for candidates.
+//!
+//! When the survivors exceed `CAP`, the set stays "every logit `>= t`" over the
+//! buffer, filters run as radix selections over it, and the draw writes weights
+//! into it (one exp pass) and walks its block sums. Results are identical: the
+//! capacity trades memory for speed, never correctness.
+
+use rand_core::Rng;
+
+use crate::config::{SamplerConfig, Stage};
+use crate::draw::inverse_cdf::{draw_from_candidates, draw_from_weights};
+use crate::draw::unit_f64;
+use crate::error::SampleError;
+use crate::filter::select::{self, Mass, Rule};
+use crate::filter::{min_p, top_k, top_p};
+use crate::kernels::{Backend, Candidate, Kernels, Weighting};
+use crate::logits;
+
+/// A sampler with room for `CAP` candidates (8 bytes each) in its scratch.
+///
+/// `sample` is exact for every `CAP`, including 0: survivors that do not fit
+/// are handled by streaming passes over the logits buffer. Stack use of a call
+/// is bounded and independent of the vocabulary (the 4 KiB radix histogram of
+/// the streaming path is the largest item).
+#[derive(Clone, Debug)]
+pub struct Sampler<const CAP: usize> {
+    config: SamplerConfig,
+    order: [Stage; 4],
+    kernels: Kernels,
+    scratch: [Candidate; CAP],
+}
+
+/// The current survivors.
+#[derive(Clone, Copy, Debug)]
+enum Survivors {
+    /// Every logit `>= t` in the buffer (excluded ties were set to `-inf`).
+    AtLeast(f32),
+    /// The first `len` entries of the scratch, in no particular order.
+    Scratch(usize),
+}
+
+impl<const CAP: usize> Sampler<CAP> {
+    /// Validates `config` and picks the fastest backend ([`Backend::detect`]).
+    pub fn new(config: SamplerConfig) -> Result<Self, SampleError> {
+        config.validate()?;
+        Ok(Self {
+            config,
+            order: Stage::DEFAULT_ORDER,
+            kernels: Backend::detect().kernels()?,
+            scratch: [Candidate::default(); CAP],
+        })
+    }
+
+    /// Runs on `backend` instead; `BackendUnavailable` if this CPU cannot.
+    /// Every backend returns the same token for the same input and seed.
+    pub fn with_backend(mut self, backend: Backend) -> Result<Self, SampleError> {
+        self.kernels = backend.kernels()?;
+        Ok(self)
+    }
+
+    /// Applies the stages in `order` (each named once; the draw always comes
+    /// last). Filters placed before [`Stage::Temperature`] see temperature 1,
+    /// as in llama.cpp's sampler chains.
+    pub fn with_order(mut self, order: [Stage; 4]) -> Result<Self, SampleError> {
+        Stage::validate_order(&order)?;
+        self.order = order;
+        Ok(self)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> SamplerConfig {
+        self.config
+    }
+
+    /// The stage order.
+    pub fn order(&self) -> [Stage; 4] {
+        self.order
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.kernels.backend()
+    }
+
+    /// Draws one token id from `logits`, which is used in place as scratch:
+    /// on success its contents are unspecified, on error it is untouched.
+    ///
+    /// Consumes exactly one `rng.next_u64()` per successful call (greedy
+    /// included), none on error, so a seeded generator reproduces a run.
+    pub fn sample<R: Rng + ?Sized>(
+        &mut self,
+        logits: &mut [f32],
+        rng: &mut R,
+    ) -> Result<u32, SampleError> {
+        let k = self.kernels;
+        let max = logits::scan(k, logits)?;
+        let u = unit_f64(rng.next_u64());
+        if self.config.temperature == 0.0 {
+            return Ok(logits::first_max(k, logits, max));
+        }
+        Ok(self.filter_and_draw(logits, max, u))
+    }
+
+    fn filter_and_draw(&mut self, xs: &mut [f32], max: f32, u: f64) -> u32 {
+        let cfg = self.config;
+        let certain = max == f32::INFINITY;
+        if certain {
+            logits::keep_certain_only(xs);
+        }
+        // Weights before and after the temperature stage. Among certain tokens,
+        // or at temperature +inf, all candidates are equally likely.
+        let tempered = if certain || cfg.temperature == f32::INFINITY {
+            Weighting::UNIFORM
+        } else {
+            Weighting {
+                max,
+                inv_t: 1.0 / cfg.temperature,
+            }
+        };
+        let untempered = if certain {
+            Weighting::UNIFORM
+        } else {
+            Weighting { max, inv_t: 1.0 }
+        };
+        let max = if certain { 0.0 } else { max };
+        // "Every finite logit" (or every certain token, now 0).
+        let mut set = Survivors::AtLeast(if certain { 0.0 } else { -f32::MAX });
+        let mut after_temperature = false;
+        for stage in self.order {
+            let (w, t) = if after_temperature {
+                (tempered, cfg.temperature)
+            } else {
+                (untempered, 1.0)
+            };
+            set = match stage {
+                Stage::Temperature => {
+                    after_temperature = true;
+                    set
+                }
+                Stage::MinP => match min_p::threshold(max, t, cfg.min_p, w == Weighting::UNIFORM) {
+                    Some(threshold) => self.keep_at_least(set, threshold),
+                    None => set,
+                },
+                Stage::TopK if cfg.top_k > 0 => {
+                    let (mass, rule) = top_k::selection(cfg.top_k);
+                    self.select(xs, set, mass, rule)
+                }
+                Stage::TopP if cfg.top_p < 1.0 => {
+                    let (mass, rule) = top_p::selection(cfg.top_p, w);
+                    self.select(xs, set, mass, rule)
+                }
+                Stage::TopK | Stage::TopP => set,
+            };
+        }
+        match self.gather(xs, set) {
+            Survivors::Scratch(len) => {
+                let survivors = self.scratch.get_mut(..len).unwrap_or_default();
+                select::heapsort(survivors, |a, b| a.id < b.id);
+                draw_from_candidates(survivors, tempered, u)
+            }
+            Survivors::AtLeast(t) => {
+                let total = self.kernels.exp_weights(xs, t, tempered);
+                draw_from_weights(self.kernels, xs, total, u)
+            }
+        }
+    }
+
+    /// Moves the survivors into the scratch if they fit.
+    fn gather(&mut self, xs: &[f32], set: Survivors) -> Survivors {
+        match set {
+            Survivors::AtLeast(t) => match self.kernels.gather_at_least(xs, t, &mut self.scratch) {
+                Some(len) => Survivors::Scratch(len),
+                None => set,
+            },
+            Survivors::Scratch(_) => set,
+        }
+    }
+
+    fn keep_at_least(&mut self, set: Survivors, threshold: f32) -> Survivors {
+        match set {
+            Survivors::AtLeast(t) => Survivors::AtLeast(t.max(threshold)),
+            Survivors::Scratch(len) => {
+                let mut kept = 0;
+                for i in 0..len.min(CAP) {
+                    if let Some(&c) = self.scratch.get(i)
+                        && c.logit >= threshold
+                    {
+                        if let Some(slot) = self.scratch.get_mut(kept) {
+                            *slot = c;
+                        }
+                        kept += 1;
+                    }
+                }
+                Survivors::Scratch(kept)
+            }
+        }
+    }
+
+    fn select(&mut self, xs: &mut [f32], set: Survivors, mass: Mass, rule: Rule) -> Survivors {
+        match self.gather(xs, set) {
+            Survivors::Scratch(len) => {
+                let cands = self.scratch.get_mut(..len).unwrap_or_default();
+                Survivors::Scratch(select::prefix_in_scratch(cands, mass, rule))
+            }
+            Survivors::AtLeast(t) => {
+                Survivors::AtLeast(select::prefix_streaming(xs, t, mass, rule))
+            }
+        }
+    }
+}

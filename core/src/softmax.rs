@@ -1,0 +1,54 @@
+//! In-place temperature softmax.
+//!
+//! Three passes over the buffer: the max/NaN scan, the exp pass (writes
+//! `exp((x - max) / T)` and sums it in 16-float block trees), and the scaling
+//! pass. Subtracting the max first keeps every exp argument `<= 0`, so nothing
+//! overflows for logits up to `±f32::MAX` and any temperature.
+
+use crate::config::validate_temperature;
+use crate::error::SampleError;
+use crate::kernels::{Backend, Weighting};
+use crate::logits;
+
+/// Turns `logits` into probabilities `softmax(logits / temperature)`, in place.
+///
+/// `temperature == 0` gives a one-hot vector at the argmax (lowest id on ties);
+/// `+inf` a uniform distribution over the finite logits. If some logits are
+/// `+inf`, the result is uniform over those. `-inf` logits get probability 0.
+/// On error the buffer is unchanged.
+pub fn softmax_in_place(logits: &mut [f32], temperature: f32) -> Result<(), SampleError> {
+    softmax_in_place_with(Backend::detect(), logits, temperature)
+}
+
+/// [`softmax_in_place`] on a chosen backend (every backend gives the same bits).
+pub fn softmax_in_place_with(
+    backend: Backend,
+    logits: &mut [f32],
+    temperature: f32,
+) -> Result<(), SampleError> {
+    let k = backend.kernels()?;
+    validate_temperature(temperature)?;
+    let max = logits::scan(k, logits)?;
+    if temperature == 0.0 {
+        let winner = logits::first_max(k, logits, max) as usize;
+        for (i, x) in logits.iter_mut().enumerate() {
+            *x = if i == winner { 1.0 } else { 0.0 };
+        }
+        return Ok(());
+    }
+    let mut weighting = Weighting {
+        max,
+        inv_t: 1.0 / temperature,
+    };
+    if max == f32::INFINITY {
+        logits::keep_certain_only(logits);
+        weighting = Weighting::UNIFORM;
+    } else if temperature == f32::INFINITY {
+        weighting = Weighting::UNIFORM;
+    }
+    // Every finite logit (or every certain token) gets a weight; -inf gets 0.
+    let total = k.exp_weights(logits, -f32::MAX, weighting);
+    // total >= 1: the max itself has weight exactly 1.
+    k.scale(logits, (1.0 / total) as f32);
+    Ok(())
+}

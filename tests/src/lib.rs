@@ -1,0 +1,1 @@
+//! f64 reference implementation and shared test helpers (filled in below).

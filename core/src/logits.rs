@@ -42,3 +42,10 @@ pub(crate) fn keep_certain_only(xs: &mut [f32]) {
 pub(crate) fn first_max(k: Kernels, xs: &[f32], max: f32) -> u32 {
     k.position_of(xs, max).unwrap_or(0) as u32
 }
+
+/// Probability 1 at `winner`, 0 elsewhere (the distribution of a greedy draw).
+pub(crate) fn one_hot(xs: &mut [f32], winner: u32) {
+    for (i, x) in xs.iter_mut().enumerate() {
+        *x = if i == winner as usize { 1.0 } else { 0.0 };
+    }
+}

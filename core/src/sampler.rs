@@ -107,10 +107,50 @@ impl<const CAP: usize> Sampler<CAP> {
         if self.config.temperature == 0.0 {
             return Ok(logits::first_max(k, logits, max));
         }
-        Ok(self.filter_and_draw(logits, max, u))
+        Ok(match self.filter(logits, max) {
+            (Survivors::Scratch(len), w) => {
+                let survivors = self.scratch.get_mut(..len).unwrap_or_default();
+                select::heapsort(survivors, |a, b| a.id < b.id);
+                draw_from_candidates(survivors, w, u)
+            }
+            (Survivors::AtLeast(t), w) => {
+                let total = k.exp_weights(logits, t, w);
+                draw_from_weights(k, logits, total, u)
+            }
+        })
     }
 
-    fn filter_and_draw(&mut self, xs: &mut [f32], max: f32, u: f64) -> u32 {
+    /// Replaces `logits` by the distribution `sample` draws from: the survivors'
+    /// renormalised probabilities, 0 for every other token. On error the buffer
+    /// is untouched. Consumes no randomness.
+    pub fn distribution_in_place(&mut self, logits: &mut [f32]) -> Result<(), SampleError> {
+        let k = self.kernels;
+        let max = logits::scan(k, logits)?;
+        if self.config.temperature == 0.0 {
+            let winner = logits::first_max(k, logits, max);
+            logits::one_hot(logits, winner);
+            return Ok(());
+        }
+        let total = match self.filter(logits, max) {
+            (Survivors::Scratch(len), w) => {
+                logits.fill(0.0);
+                for c in self.scratch.get(..len).unwrap_or_default() {
+                    if let Some(x) = logits.get_mut(c.id as usize) {
+                        *x = w.weight(c.logit);
+                    }
+                }
+                k.block_prefix(logits, f64::INFINITY).before
+            }
+            (Survivors::AtLeast(t), w) => k.exp_weights(logits, t, w),
+        };
+        // total >= 1: the max token survives with weight exactly 1.
+        k.scale(logits, (1.0 / total) as f32);
+        Ok(())
+    }
+
+    /// Runs the filter stages; returns the survivors (in the scratch if they fit)
+    /// and the weighting the draw uses.
+    fn filter(&mut self, xs: &mut [f32], max: f32) -> (Survivors, Weighting) {
         let cfg = self.config;
         let certain = max == f32::INFINITY;
         if certain {
@@ -161,17 +201,7 @@ impl<const CAP: usize> Sampler<CAP> {
                 Stage::TopK | Stage::TopP => set,
             };
         }
-        match self.gather(xs, set) {
-            Survivors::Scratch(len) => {
-                let survivors = self.scratch.get_mut(..len).unwrap_or_default();
-                select::heapsort(survivors, |a, b| a.id < b.id);
-                draw_from_candidates(survivors, tempered, u)
-            }
-            Survivors::AtLeast(t) => {
-                let total = self.kernels.exp_weights(xs, t, tempered);
-                draw_from_weights(self.kernels, xs, total, u)
-            }
-        }
+        (self.gather(xs, set), tempered)
     }
 
     /// Moves the survivors into the scratch if they fit.

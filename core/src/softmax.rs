@@ -30,10 +30,8 @@ pub fn softmax_in_place_with(
     validate_temperature(temperature)?;
     let max = logits::scan(k, logits)?;
     if temperature == 0.0 {
-        let winner = logits::first_max(k, logits, max) as usize;
-        for (i, x) in logits.iter_mut().enumerate() {
-            *x = if i == winner { 1.0 } else { 0.0 };
-        }
+        let winner = logits::first_max(k, logits, max);
+        logits::one_hot(logits, winner);
         return Ok(());
     }
     let mut weighting = Weighting {

@@ -1,1 +1,485 @@
-//! f64 reference implementation and shared test helpers (filled in below).
+//! Test support for `logit-sampler`: an f64 reference pipeline written for
+//! clarity (sorts, `Vec`s, `f64::exp`), statistics helpers, and input generators.
+//!
+//! The reference decides each filter exactly, and can also move every decision
+//! inward ([`Slack::Strict`]) or outward ([`Slack::Loose`]) by the core's stated
+//! rounding error. Because every filter keeps a prefix of the same order and
+//! prefixes only grow when earlier sets grow, the core's survivors must satisfy
+//! `strict ⊆ core ⊆ loose`; when strict and loose agree the set is pinned exactly.
+
+use logit_sampler::{SampleError, SamplerConfig, Stage};
+
+/// Which way borderline decisions go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slack {
+    /// Keep a token only if it passes with margin to spare.
+    Strict,
+    /// Decide exactly in f64.
+    Exact,
+    /// Keep a token if it passes within the core's error.
+    Loose,
+}
+
+/// Survivors with their final probabilities, sorted by id.
+pub type Distribution = Vec<(u32, f64)>;
+
+/// Config errors the core reports from `Sampler::new`.
+pub fn reference_config_error(cfg: &SamplerConfig) -> Option<SampleError> {
+    let t = cfg.temperature;
+    if !(t == 0.0 || t >= f32::MIN_POSITIVE) {
+        return Some(SampleError::InvalidTemperature(t));
+    }
+    if !(cfg.min_p >= 0.0 && cfg.min_p <= 1.0) {
+        return Some(SampleError::InvalidMinP(cfg.min_p));
+    }
+    if !(cfg.top_p > 0.0 && cfg.top_p <= 1.0) {
+        return Some(SampleError::InvalidTopP(cfg.top_p));
+    }
+    None
+}
+
+/// Logits errors the core reports from `sample`.
+pub fn reference_logits_error(logits: &[f32]) -> Option<SampleError> {
+    if logits.is_empty() {
+        return Some(SampleError::Empty);
+    }
+    if let Some(index) = logits.iter().position(|l| l.is_nan()) {
+        return Some(SampleError::NanLogit { index });
+    }
+    if logits.iter().all(|l| *l == f32::NEG_INFINITY) {
+        return Some(SampleError::NoCandidates);
+    }
+    None
+}
+
+/// The reference pipeline: the final distribution over the survivors.
+pub fn reference(
+    logits: &[f32],
+    cfg: &SamplerConfig,
+    order: [Stage; 4],
+    slack: Slack,
+) -> Result<Distribution, SampleError> {
+    if let Some(e) = reference_config_error(cfg).or_else(|| reference_logits_error(logits)) {
+        return Err(e);
+    }
+    let l = |i: u32| logits[i as usize] as f64;
+    let t = cfg.temperature as f64;
+    let lmax = logits
+        .iter()
+        .map(|x| *x as f64)
+        .fold(f64::NEG_INFINITY, f64::max);
+    if t == 0.0 {
+        let winner = logits.iter().position(|x| *x as f64 == lmax).unwrap() as u32;
+        return Ok(vec![(winner, 1.0)]);
+    }
+    let certain = lmax == f64::INFINITY;
+    // Candidates in the order every filter cuts: logit descending, id ascending.
+    let mut set: Vec<u32> = (0..logits.len() as u32)
+        .filter(|&i| {
+            if certain {
+                l(i) == f64::INFINITY
+            } else {
+                l(i).is_finite()
+            }
+        })
+        .collect();
+    set.sort_by(|&a, &b| l(b).partial_cmp(&l(a)).unwrap().then(a.cmp(&b)));
+
+    // Weight of token i relative to the max, before or after the temperature stage.
+    let weight = |i: u32, tempered: bool| -> f64 {
+        if certain || (tempered && t.is_infinite()) {
+            1.0
+        } else {
+            let temp = if tempered { t } else { 1.0 };
+            ((l(i) - lmax) / temp).exp()
+        }
+    };
+    let mut tempered = false;
+    for stage in order {
+        match stage {
+            Stage::Temperature => tempered = true,
+            Stage::MinP if cfg.min_p > 0.0 => {
+                let uniform = certain || (tempered && t.is_infinite());
+                if !uniform {
+                    // p_i >= m p_max  <=>  l_i >= l_max + T ln m.
+                    let temp = if tempered { t } else { 1.0 };
+                    let shift = temp * (cfg.min_p as f64).ln();
+                    let threshold = lmax + shift;
+                    let delta = 4.0 * (lmax.abs() + shift.abs()) * f64::from(f32::EPSILON) / 2.0;
+                    set.retain(|&i| match slack {
+                        Slack::Strict => l(i) == lmax || l(i) >= threshold + delta,
+                        Slack::Exact => l(i) >= threshold,
+                        Slack::Loose => l(i) >= threshold - delta,
+                    });
+                }
+            }
+            Stage::TopK if cfg.top_k > 0 => set.truncate(cfg.top_k),
+            Stage::TopP if cfg.top_p < 1.0 => {
+                let total: f64 = set.iter().map(|&i| weight(i, tempered)).sum();
+                // The core's weights are within (|s| + 8) * 2^-23 of exact, so its
+                // masses are within the mass-weighted mean of that (doubled here).
+                let temp = if tempered { t } else { 1.0 };
+                let mean_abs_s: f64 = set
+                    .iter()
+                    .map(|&i| {
+                        weight(i, tempered)
+                            * if certain {
+                                0.0
+                            } else {
+                                ((l(i) - lmax) / temp).abs()
+                            }
+                    })
+                    .filter(|x| x.is_finite())
+                    .sum::<f64>()
+                    / total;
+                let slack_rel = (mean_abs_s + 16.0) * 2f64.powi(-22);
+                let p = cfg.top_p as f64;
+                let p = match slack {
+                    Slack::Strict => p * (1.0 - slack_rel),
+                    Slack::Exact => p,
+                    Slack::Loose => (p * (1.0 + slack_rel)).min(1.0),
+                };
+                let mut cum = 0.0;
+                let mut keep = 0;
+                for &i in &set {
+                    cum += weight(i, tempered);
+                    keep += 1;
+                    if cum >= p * total {
+                        break;
+                    }
+                }
+                set.truncate(keep);
+            }
+            _ => {}
+        }
+    }
+    let total: f64 = set.iter().map(|&i| weight(i, true)).sum();
+    let mut dist: Distribution = set.iter().map(|&i| (i, weight(i, true) / total)).collect();
+    dist.sort_by_key(|&(i, _)| i);
+    Ok(dist)
+}
+
+/// The scaled logit `s = (l - max) / T` the core exponentiates for token `i`
+/// (0 where all candidates are equally likely).
+pub fn scaled_logit(logits: &[f32], i: u32, temperature: f32) -> f64 {
+    let lmax = logits
+        .iter()
+        .map(|x| *x as f64)
+        .fold(f64::NEG_INFINITY, f64::max);
+    if lmax == f64::INFINITY || temperature == f32::INFINITY {
+        return 0.0;
+    }
+    (logits[i as usize] as f64 - lmax) / temperature as f64
+}
+
+/// Stated bound on the core's probability for a survivor: relative error at most
+/// `(|s_i| + S + 16) * 2^-22`, where `s_i` is its scaled logit and `S` the
+/// probability-weighted mean of `|s|` over the survivors (the normaliser's share),
+/// plus an absolute `2^-126` for results in the subnormal range.
+pub fn probability_bound(p_ref: f64, s_i: f64, mean_abs_s: f64) -> f64 {
+    p_ref * (s_i.abs() + mean_abs_s + 16.0) * 2f64.powi(-22) + 2f64.powi(-126)
+}
+
+/// Deterministic model-like logits: a bulk N(0, sigma) plus a head of `head`
+/// tokens `lift` above it, drawn with a SplitMix64 stream from `seed`.
+pub fn model_logits(n: usize, sigma: f32, head: usize, lift: f32, seed: u64) -> Vec<f32> {
+    let mut state = seed;
+    let mut next = move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let mut unit = move || ((next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+    let mut out: Vec<f32> = (0..n)
+        .map(|_| {
+            let (u1, u2) = (unit(), unit());
+            ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32 * sigma
+        })
+        .collect();
+    for k in 0..head.min(n) {
+        let slot = ((k as u64 * 2_654_435_761) % n as u64) as usize;
+        // A Zipf-like head: the r-th token sits lift - 1.2 ln(r + 1) above the bulk.
+        out[slot] = lift - 1.2 * ((k + 1) as f32).ln() + out[slot] * 0.1;
+    }
+    out
+}
+
+/// Upper tail probability of the chi-square distribution with `k` degrees of
+/// freedom: `Q(k/2, x/2)`, by the series / continued fraction of the
+/// regularised incomplete gamma function (Numerical Recipes 6.2).
+pub fn chi_square_p_value(x: f64, k: usize) -> f64 {
+    let a = k as f64 / 2.0;
+    let x = x / 2.0;
+    if x <= 0.0 {
+        return 1.0;
+    }
+    let ln_gamma_a = ln_gamma(a);
+    if x < a + 1.0 {
+        let (mut sum, mut term, mut ap) = (1.0 / a, 1.0 / a, a);
+        for _ in 0..10_000 {
+            ap += 1.0;
+            term *= x / ap;
+            sum += term;
+            if term.abs() < sum.abs() * 1e-15 {
+                break;
+            }
+        }
+        1.0 - sum * (-x + a * x.ln() - ln_gamma_a).exp()
+    } else {
+        let tiny = 1e-300;
+        let mut b = x + 1.0 - a;
+        let mut c = 1.0 / tiny;
+        let mut d = 1.0 / b;
+        let mut h = d;
+        for i in 1..10_000 {
+            let an = -(i as f64) * (i as f64 - a);
+            b += 2.0;
+            d = an * d + b;
+            if d.abs() < tiny {
+                d = tiny;
+            }
+            c = b + an / c;
+            if c.abs() < tiny {
+                c = tiny;
+            }
+            d = 1.0 / d;
+            let delta = d * c;
+            h *= delta;
+            if (delta - 1.0).abs() < 1e-15 {
+                break;
+            }
+        }
+        (-x + a * x.ln() - ln_gamma_a).exp() * h
+    }
+}
+
+/// ln Γ(x) by the Lanczos approximation (g = 7, n = 9), |error| < 1e-13.
+pub fn ln_gamma(x: f64) -> f64 {
+    const G: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        return (std::f64::consts::PI / (std::f64::consts::PI * x).sin()).ln() - ln_gamma(1.0 - x);
+    }
+    let x = x - 1.0;
+    let mut a = G[0];
+    let t = x + 7.5;
+    for (i, g) in G.iter().enumerate().skip(1) {
+        a += g / (x + i as f64);
+    }
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
+}
+
+/// Pearson's chi-square of observed counts against expected probabilities,
+/// merging categories (in order) until each expected count is at least 5.
+/// Returns `(statistic, degrees of freedom)`.
+pub fn chi_square(counts: &[u64], probs: &[f64]) -> (f64, usize) {
+    let n: u64 = counts.iter().sum();
+    let mut bins: Vec<(f64, f64)> = Vec::new();
+    let (mut o, mut e) = (0.0, 0.0);
+    for (c, p) in counts.iter().zip(probs) {
+        o += *c as f64;
+        e += p * n as f64;
+        if e >= 5.0 {
+            bins.push((o, e));
+            o = 0.0;
+            e = 0.0;
+        }
+    }
+    if let Some(last) = bins.last_mut() {
+        last.0 += o;
+        last.1 += e;
+    } else {
+        bins.push((o, e));
+    }
+    let stat = bins.iter().map(|(o, e)| (o - e) * (o - e) / e).sum();
+    (stat, bins.len().saturating_sub(1).max(1))
+}
+
+/// Every order of the four stages.
+pub fn all_orders() -> Vec<[Stage; 4]> {
+    let stages = [Stage::Temperature, Stage::MinP, Stage::TopK, Stage::TopP];
+    let mut out = Vec::new();
+    for a in 0..4 {
+        for b in 0..4 {
+            for c in 0..4 {
+                for d in 0..4 {
+                    let idx = [a, b, c, d];
+                    let mut seen = [false; 4];
+                    idx.iter().for_each(|&i| seen[i] = true);
+                    if seen.iter().all(|s| *s) {
+                        out.push(idx.map(|i| stages[i]));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Runs the core's `distribution_in_place` with capacity `CAP` on `backend`.
+pub fn core_distribution<const CAP: usize>(
+    logits: &[f32],
+    cfg: SamplerConfig,
+    order: [Stage; 4],
+    backend: logit_sampler::Backend,
+) -> Result<Vec<f32>, SampleError> {
+    let mut sampler: logit_sampler::Sampler<CAP> = logit_sampler::Sampler::new(cfg)?
+        .with_order(order)?
+        .with_backend(backend)?;
+    let mut buf = logits.to_vec();
+    sampler.distribution_in_place(&mut buf)?;
+    Ok(buf)
+}
+
+/// Asserts `strict ⊆ core ⊆ loose` and, when strict equals loose, every
+/// probability within [`probability_bound`]. Returns whether the set was pinned.
+pub fn check_against_reference(
+    logits: &[f32],
+    cfg: &SamplerConfig,
+    order: [Stage; 4],
+    core: &[f32],
+) -> Result<bool, String> {
+    let strict = reference(logits, cfg, order, Slack::Strict).map_err(|e| format!("{e}"))?;
+    let loose = reference(logits, cfg, order, Slack::Loose).map_err(|e| format!("{e}"))?;
+    let exact = reference(logits, cfg, order, Slack::Exact).map_err(|e| format!("{e}"))?;
+    let core_set: Vec<u32> = (0..core.len() as u32)
+        .filter(|&i| core[i as usize] > 0.0)
+        .collect();
+    let loose_ids: std::collections::HashSet<u32> = loose.iter().map(|p| p.0).collect();
+    for &i in &core_set {
+        if !loose_ids.contains(&i) {
+            return Err(format!(
+                "core keeps token {i} (p = {}), outside the loose reference",
+                core[i as usize]
+            ));
+        }
+    }
+    let t = if cfg.temperature == 0.0 {
+        1.0
+    } else {
+        cfg.temperature
+    };
+    for &(i, _) in &strict {
+        // Weights below 2^-149 (s < -103.3) are 0 in f32: such tokens cannot show.
+        let representable = cfg.temperature == 0.0 || scaled_logit(logits, i, t) > -100.0;
+        if representable && core[i as usize] <= 0.0 {
+            return Err(format!(
+                "core drops token {i}, kept by the strict reference"
+            ));
+        }
+    }
+    let total: f64 = core.iter().map(|p| *p as f64).sum();
+    if (total - 1.0).abs() > 1e-5 {
+        return Err(format!("core probabilities sum to {total}"));
+    }
+    let pinned = strict.len() == loose.len();
+    if pinned {
+        let mean_abs_s: f64 = exact
+            .iter()
+            .map(|&(i, p)| p * scaled_logit(logits, i, t).abs())
+            .sum();
+        for &(i, p) in &exact {
+            let got = core[i as usize] as f64;
+            let bound = probability_bound(p, scaled_logit(logits, i, t), mean_abs_s);
+            if (got - p).abs() > bound {
+                return Err(format!(
+                    "token {i}: core {got:e}, reference {p:e}, bound {bound:e}"
+                ));
+            }
+        }
+    }
+    Ok(pinned)
+}
+
+/// proptest strategies for logits and configurations.
+pub mod strategies {
+    use super::all_orders;
+    use logit_sampler::{SamplerConfig, Stage};
+    use proptest::prelude::*;
+
+    /// A valid logit (no NaN): ordinary values, duplicates, infinities,
+    /// subnormals and values near `±f32::MAX`.
+    pub fn logit() -> impl Strategy<Value = f32> {
+        prop_oneof![
+            8 => -20.0f32..20.0,
+            3 => prop::sample::select(vec![0.0f32, -0.0, 1.0, -1.0, 2.5, 7.0]),
+            1 => prop::sample::select(vec![
+                f32::INFINITY, f32::NEG_INFINITY, 1e-40, -1e-45, 3e38, -3e38, f32::MAX, -f32::MAX
+            ]),
+            1 => -1e4f32..1e4,
+        ]
+    }
+
+    /// Any logit, NaN included.
+    pub fn any_logit() -> impl Strategy<Value = f32> {
+        prop_oneof![12 => logit(), 1 => Just(f32::NAN)]
+    }
+
+    /// A temperature: greedy, +inf, the common range, and the extremes.
+    pub fn temperature() -> impl Strategy<Value = f32> {
+        prop_oneof![
+            1 => Just(0.0f32),
+            1 => Just(f32::INFINITY),
+            2 => Just(1.0f32),
+            6 => (-3.0f32..3.0).prop_map(|e| 10f32.powf(e)),
+        ]
+    }
+
+    /// A valid configuration.
+    pub fn config() -> impl Strategy<Value = SamplerConfig> {
+        (
+            temperature(),
+            prop_oneof![2 => Just(0.0f32), 2 => 0.0f32..=1.0, 1 => Just(1.0)],
+            prop_oneof![2 => Just(0usize), 3 => 1usize..64, 1 => 64usize..100_000],
+            prop_oneof![2 => Just(1.0f32), 3 => 0.01f32..1.0, 1 => Just(0.99)],
+        )
+            .prop_map(|(temperature, min_p, top_k, top_p)| SamplerConfig {
+                temperature,
+                min_p,
+                top_k,
+                top_p,
+            })
+    }
+
+    /// Any configuration, out-of-range values included.
+    pub fn any_config() -> impl Strategy<Value = SamplerConfig> {
+        let bad = prop::sample::select(vec![f32::NAN, -1.0, -1e-30, 1e-40, 1.5, f32::INFINITY]);
+        (
+            config(),
+            prop::option::of(bad.clone()),
+            prop::option::of(bad.clone()),
+            prop::option::of(bad),
+        )
+            .prop_map(|(mut c, t, m, p)| {
+                if let Some(t) = t {
+                    c.temperature = t;
+                }
+                if let Some(m) = m {
+                    c.min_p = m;
+                }
+                if let Some(p) = p {
+                    c.top_p = p;
+                }
+                c
+            })
+    }
+
+    /// The default order half of the time, any permutation otherwise.
+    pub fn order() -> impl Strategy<Value = [Stage; 4]> {
+        prop_oneof![
+            Just(Stage::DEFAULT_ORDER),
+            prop::sample::select(all_orders())
+        ]
+    }
+}

@@ -51,7 +51,9 @@ impl Vector for Neon {
     #[inline(always)]
     unsafe fn max(self, o: Self) -> Self {
         // SAFETY: see the note above the impl.
-        unsafe { Neon(vmaxq_f32(self.0, o.0)) }
+        // maxNum semantics: a NaN lane yields the other operand, like `maxps`
+        // with the NaN first, so exp's clamp maps NaN to -104 on every backend.
+        unsafe { Neon(vmaxnmq_f32(self.0, o.0)) }
     }
     #[inline(always)]
     unsafe fn ge(self, o: Self) -> uint32x4_t {

@@ -327,3 +327,33 @@ pub(crate) fn block_sum(mut block: [f32; generic::BLOCK]) -> f32 {
     }
     block[0]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Backend;
+
+    /// Without `std` the choice is the compile-time `target_feature` set: run with
+    /// `RUSTFLAGS="-C target-feature=-avx2,-avx512f"` it must pick SSE2, with
+    /// `-C target-cpu=native` on an AVX-512 machine AVX-512 (test.sh runs both).
+    #[test]
+    #[cfg(not(feature = "std"))]
+    fn compile_time_selection_follows_target_features() {
+        let expected = if cfg!(target_arch = "aarch64") {
+            Backend::Neon
+        } else if cfg!(not(target_arch = "x86_64")) {
+            Backend::Scalar
+        } else if cfg!(all(
+            target_feature = "avx512f",
+            target_feature = "avx2",
+            target_feature = "fma"
+        )) {
+            Backend::Avx512
+        } else if cfg!(all(target_feature = "avx2", target_feature = "fma")) {
+            Backend::Avx2
+        } else {
+            Backend::Sse2
+        };
+        assert_eq!(Backend::detect(), expected);
+        std::println!("compile-time backend: {expected:?}");
+    }
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine with only rustup:
+#   1. installs what it needs (Rust targets from rust-toolchain.toml; Debian's
+#      qemu-user, gcc-aarch64-linux-gnu, qemu-system-arm when missing),
+#   2. runs every host test (f64 reference, proptest, chi-square, every x86 backend),
+#   3. checks the no_std compile-time backend choice under reduced target features,
+#   4. runs the core and the backend suite on aarch64 NEON under qemu-aarch64,
+#   5. builds the core for thumbv7em-none-eabihf (no_std proof),
+#   6. builds and boots the Cortex-M4F firmware under QEMU and runs the panic-never link.
+# Usage: ./test.sh            (everything)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "setup: Rust toolchain and targets (rust-toolchain.toml)"
+rustup toolchain install 2>/dev/null || rustup show active-toolchain
+rustup target add thumbv7em-none-eabihf aarch64-unknown-linux-gnu
+
+need=()
+command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
+command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+command -v qemu-system-arm >/dev/null || need+=(qemu-system-arm)
+command -v arm-none-eabi-size >/dev/null || need+=(binutils-arm-none-eabi)
+if ((${#need[@]})); then
+  step "setup: apt-get install ${need[*]}"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    -o DPkg::Lock::Timeout=300 "${need[@]}" >/dev/null
+fi
+
+step "host tests: every backend this CPU runs"
+cargo test --workspace
+
+step "no_std compile-time selection: SSE2 when AVX2/AVX-512 are disabled, the best with target-cpu=native"
+RUSTFLAGS="-C target-feature=-avx2,-avx512f" CARGO_TARGET_DIR=target/featureless \
+  cargo test -q -p logit-sampler --lib -- --nocapture
+RUSTFLAGS="-C target-cpu=native" CARGO_TARGET_DIR=target/native \
+  cargo test -q -p logit-sampler --lib -- --nocapture
+
+step "aarch64 NEON under qemu-aarch64"
+cargo test --target aarch64-unknown-linux-gnu -p logit-sampler
+cargo test --target aarch64-unknown-linux-gnu -p sampler-tests \
+  --test backends --test exp_accuracy --test worked_example --test bad_input
+
+step "no_std: the core builds for thumbv7em-none-eabihf"
+cargo build -p logit-sampler --target thumbv7em-none-eabihf --release
+
+if [ -d firmware-example ]; then
+  step "firmware: Cortex-M4F under qemu-system-arm, and the panic-never link"
+  (cd firmware-example && ./check.sh)
+fi
+step "all tests passed"

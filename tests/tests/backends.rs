@@ -1,0 +1,233 @@
+//! Every backend this CPU runs against the scalar path: each kernel bit for bit
+//! on all lengths 0..5000 (every tail length of every vector width), unaligned
+//! starts, and NaN/±inf in the body and the tail; then whole-pipeline draws.
+
+use logit_sampler::kernels::{Candidate, Kernels, Weighting};
+use logit_sampler::{
+    Backend, Pcg32, Sampler, SamplerConfig, rand_core::SeedableRng, softmax_in_place_with,
+};
+use proptest::prelude::*;
+use sampler_tests::{model_logits, strategies};
+
+fn bits(xs: &[f32]) -> Vec<u32> {
+    xs.iter().map(|x| x.to_bits()).collect()
+}
+
+fn simd_kernels() -> Vec<Kernels> {
+    Backend::available()
+        .iter()
+        .map(|b| b.kernels().unwrap())
+        .collect()
+}
+
+fn check_kernels(xs: &[f32], t: f32, w: Weighting) -> Result<(), TestCaseError> {
+    let s = Kernels::SCALAR;
+    let mut s_w = xs.to_vec();
+    let s_total = s.exp_weights(&mut s_w, t, w);
+    let positive: Vec<f32> = xs
+        .iter()
+        .map(|x| if x.is_finite() { x.abs() } else { 1.0 })
+        .collect();
+    let s_scaled = {
+        let mut v = positive.clone();
+        s.scale(&mut v, 0.37);
+        v
+    };
+    let target = s.block_prefix(&positive, f64::INFINITY).before * 0.6;
+    let mut s_out = vec![Candidate::default(); 64];
+    let s_gather = s.gather_at_least(xs, t, &mut s_out);
+    let probe = xs.get(xs.len().saturating_sub(3)).copied().unwrap_or(1.0);
+    for k in simd_kernels() {
+        let name = k.backend();
+        let (a, b) = (s.max_nan(xs), k.max_nan(xs));
+        prop_assert_eq!(a.nan, b.nan, "{:?} max_nan", name);
+        if a.nan.is_none() {
+            prop_assert_eq!(a.max.to_bits(), b.max.to_bits(), "{:?} max", name);
+        }
+        prop_assert_eq!(
+            s.position_of(xs, probe),
+            k.position_of(xs, probe),
+            "{:?} position_of",
+            name
+        );
+        let mut out = vec![Candidate::default(); 64];
+        let g = k.gather_at_least(xs, t, &mut out);
+        prop_assert_eq!(g, s_gather, "{:?} gather count", name);
+        if let Some(n) = g {
+            prop_assert_eq!(&out[..n], &s_out[..n], "{:?} gather", name);
+        }
+        let mut k_w = xs.to_vec();
+        let total = k.exp_weights(&mut k_w, t, w);
+        prop_assert_eq!(bits(&k_w), bits(&s_w), "{:?} exp_weights", name);
+        prop_assert_eq!(
+            total.to_bits(),
+            s_total.to_bits(),
+            "{:?} exp_weights total",
+            name
+        );
+        prop_assert_eq!(
+            k.block_prefix(&positive, target),
+            s.block_prefix(&positive, target),
+            "{:?} block_prefix",
+            name
+        );
+        let mut v = positive.clone();
+        k.scale(&mut v, 0.37);
+        prop_assert_eq!(bits(&v), bits(&s_scaled), "{:?} scale", name);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(600))]
+
+    #[test]
+    fn kernels_agree_bit_for_bit(
+        data in prop::collection::vec(strategies::any_logit(), 0..5_020),
+        offset in 0usize..20,
+        t in prop_oneof![Just(-f32::MAX), -5.0f32..20.0],
+        inv_t in prop_oneof![Just(0.0f32), Just(1.0f32), 0.01f32..100.0],
+    ) {
+        let xs = &data[offset.min(data.len())..];
+        let max = xs.iter().copied().filter(|x| x.is_finite()).fold(0.0f32, f32::max);
+        check_kernels(xs, t, Weighting { max, inv_t })?;
+    }
+
+    #[test]
+    fn nan_is_found_in_body_and_tail(len in 1usize..2_000, at_end in 0usize..40, offset in 0usize..16) {
+        let mut data: Vec<f32> = (0..len + offset).map(|i| (i % 13) as f32).collect();
+        let pos = data.len() - 1 - at_end.min(len - 1);
+        data[pos] = f32::NAN;
+        for k in simd_kernels() {
+            prop_assert_eq!(k.max_nan(&data[offset..]).nan, pos.checked_sub(offset));
+        }
+    }
+}
+
+#[test]
+fn every_length_and_alignment_deterministic() {
+    let data = model_logits(300, 3.0, 8, 6.0, 5);
+    for offset in 0..16 {
+        for len in 0..(300 - offset) {
+            let xs = &data[offset..offset + len];
+            let max = xs.iter().copied().fold(0.0f32, f32::max);
+            check_kernels(xs, -1.0, Weighting { max, inv_t: 1.3 }).unwrap();
+        }
+    }
+}
+
+#[test]
+fn softmax_agrees_across_backends_and_with_f64() {
+    for (n, t) in [
+        (1usize, 1.0f32),
+        (17, 0.5),
+        (4_099, 1.0),
+        (128_256, 0.8),
+        (32_000, 1e-3),
+        (32_000, 1e3),
+    ] {
+        let logits = model_logits(n, 2.5, 128, 14.0, n as u64);
+        let max = logits
+            .iter()
+            .map(|x| *x as f64)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let total: f64 = logits
+            .iter()
+            .map(|x| ((*x as f64 - max) / t as f64).exp())
+            .sum();
+        let mut first: Option<Vec<u32>> = None;
+        for &b in Backend::available() {
+            let mut buf = logits.clone();
+            softmax_in_place_with(b, &mut buf, t).unwrap();
+            // Same stated bound as the pipeline: relative (|s| + S + 16) * 2^-22.
+            let mean_abs_s: f64 = logits
+                .iter()
+                .map(|x| {
+                    let s = (*x as f64 - max) / t as f64;
+                    s.exp() / total * s.abs()
+                })
+                .sum();
+            for (x, p) in logits.iter().zip(&buf) {
+                let s = (*x as f64 - max) / t as f64;
+                let exact = s.exp() / total;
+                let bound = sampler_tests::probability_bound(exact, s, mean_abs_s);
+                assert!(
+                    (*p as f64 - exact).abs() <= bound,
+                    "{b:?} n {n} T {t}: {p} vs {exact}"
+                );
+            }
+            match &first {
+                None => first = Some(bits(&buf)),
+                Some(f) => assert_eq!(f, &bits(&buf), "{b:?} softmax bits differ"),
+            }
+        }
+    }
+}
+
+/// 100 000 draws per backend over realistic logits and several configs: the
+/// token must be the same on every backend. Prints the mismatch count.
+#[test]
+fn same_seed_same_token_on_every_backend() {
+    let configs = [
+        SamplerConfig {
+            temperature: 0.8,
+            min_p: 0.05,
+            top_k: 40,
+            top_p: 0.95,
+        },
+        SamplerConfig::default(),
+        SamplerConfig {
+            temperature: 1.2,
+            min_p: 0.0,
+            top_k: 0,
+            top_p: 0.99,
+        },
+        SamplerConfig {
+            temperature: 0.7,
+            min_p: 0.0,
+            top_k: 1000,
+            top_p: 0.9,
+        },
+    ];
+    let inputs: Vec<Vec<f32>> = (0..8)
+        .map(|s| model_logits(4_096, if s % 2 == 0 { 2.5 } else { 0.3 }, 128, 12.0, s))
+        .collect();
+    let draws = 100_000;
+    let mut mismatches = 0;
+    let mut buf = vec![0.0f32; 4_096];
+    let mut samplers: Vec<Vec<Sampler<256>>> = configs
+        .iter()
+        .map(|c| {
+            Backend::available()
+                .iter()
+                .map(|b| Sampler::new(*c).unwrap().with_backend(*b).unwrap())
+                .collect()
+        })
+        .collect();
+    for i in 0..draws {
+        let logits = &inputs[i % inputs.len()];
+        let per_config = &mut samplers[(i / inputs.len()) % configs.len()];
+        let mut tokens = per_config.iter_mut().map(|s| {
+            buf.copy_from_slice(logits);
+            s.sample(&mut buf, &mut Pcg32::seed_from_u64(i as u64))
+                .unwrap()
+        });
+        let first = tokens.next().unwrap();
+        mismatches += tokens.filter(|t| *t != first).count();
+    }
+    eprintln!(
+        "{draws} draws on {:?}: {mismatches} cross-backend mismatches",
+        Backend::available()
+    );
+    assert_eq!(mismatches, 0);
+}
+
+#[test]
+fn detect_picks_the_best_available() {
+    let avail = Backend::available();
+    assert_eq!(avail[0], Backend::Scalar);
+    assert_eq!(Backend::detect(), *avail.last().unwrap());
+    for b in avail {
+        assert!(b.is_available());
+    }
+}

@@ -151,6 +151,7 @@ fn x86_tier_available(_: Backend) -> bool {
     false
 }
 
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 /// The `#[target_feature]` entry points of one backend: each instantiates a
 /// generic kernel for the backend's `Vector` type.
 macro_rules! entry_points {
@@ -193,6 +194,7 @@ macro_rules! entry_points {
         }
     };
 }
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 use entry_points;
 
 /// Calls kernel `$name` of the backend held by a `Kernels` value.
@@ -328,7 +330,7 @@ pub(crate) fn block_sum(mut block: [f32; generic::BLOCK]) -> f32 {
     block[0]
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(feature = "std")))]
 mod tests {
     use super::Backend;
 
@@ -336,7 +338,6 @@ mod tests {
     /// `RUSTFLAGS="-C target-feature=-avx2,-avx512f"` it must pick SSE2, with
     /// `-C target-cpu=native` on an AVX-512 machine AVX-512 (test.sh runs both).
     #[test]
-    #[cfg(not(feature = "std"))]
     fn compile_time_selection_follows_target_features() {
         let expected = if cfg!(target_arch = "aarch64") {
             Backend::Neon

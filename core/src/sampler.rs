@@ -17,7 +17,7 @@
 use rand_core::Rng;
 
 use crate::config::{SamplerConfig, Stage};
-use crate::draw::inverse_cdf::{draw_from_candidates, draw_from_weights};
+use crate::draw::inverse_cdf::{chunked_total, draw_from_candidates, draw_from_weights};
 use crate::draw::unit_f64;
 use crate::error::SampleError;
 use crate::filter::select::{self, Mass, Rule};
@@ -139,7 +139,7 @@ impl<const CAP: usize> Sampler<CAP> {
                         *x = w.weight(c.logit);
                     }
                 }
-                k.block_prefix(logits, f64::INFINITY).before
+                k.chunk_prefix(logits, f64::INFINITY).before
             }
             (Survivors::AtLeast(t), w) => k.exp_weights(logits, t, w),
         };
@@ -190,14 +190,8 @@ impl<const CAP: usize> Sampler<CAP> {
                     Some(threshold) => self.keep_at_least(set, threshold),
                     None => set,
                 },
-                Stage::TopK if cfg.top_k > 0 => {
-                    let (mass, rule) = top_k::selection(cfg.top_k);
-                    self.select(xs, set, mass, rule)
-                }
-                Stage::TopP if cfg.top_p < 1.0 => {
-                    let (mass, rule) = top_p::selection(cfg.top_p, w);
-                    self.select(xs, set, mass, rule)
-                }
+                Stage::TopK if cfg.top_k > 0 => self.top_k(xs, set, cfg.top_k),
+                Stage::TopP if cfg.top_p < 1.0 => self.top_p(xs, set, cfg.top_p, w),
                 Stage::TopK | Stage::TopP => set,
             };
         }
@@ -207,10 +201,10 @@ impl<const CAP: usize> Sampler<CAP> {
     /// Moves the survivors into the scratch if they fit.
     fn gather(&mut self, xs: &[f32], set: Survivors) -> Survivors {
         match set {
-            Survivors::AtLeast(t) => match self.kernels.gather_at_least(xs, t, &mut self.scratch) {
-                Some(len) => Survivors::Scratch(len),
-                None => set,
-            },
+            Survivors::AtLeast(t) => {
+                let g = self.kernels.gather_at_least(xs, t, 0, &mut self.scratch);
+                if g.next == xs.len() { Survivors::Scratch(g.count) } else { set }
+            }
             Survivors::Scratch(_) => set,
         }
     }
@@ -235,15 +229,66 @@ impl<const CAP: usize> Sampler<CAP> {
         }
     }
 
-    fn select(&mut self, xs: &mut [f32], set: Survivors, mass: Mass, rule: Rule) -> Survivors {
+    fn top_k(&mut self, xs: &mut [f32], set: Survivors, k: usize) -> Survivors {
+        let (mass, rule) = top_k::selection(k);
+        match self.gather(xs, set) {
+            Survivors::Scratch(len) => self.select_in_scratch(len, mass, rule),
+            Survivors::AtLeast(t) if k.saturating_mul(2) <= CAP => self.top_k_by_scan(xs, t, k),
+            Survivors::AtLeast(t) => Survivors::AtLeast(select::prefix_streaming(xs, t, mass, rule)),
+        }
+    }
+
+    /// top-k over a buffer too large for the scratch, in one pass: gather the
+    /// tokens `>= t`; whenever the scratch fills, keep the best k and raise the
+    /// threshold above the k-th (a later token equal to it loses the tie to the
+    /// lower id already kept). Needs `2k <= CAP` so every refill makes progress.
+    fn top_k_by_scan(&mut self, xs: &[f32], t: f32, k: usize) -> Survivors {
+        let (mut len, mut pos, mut threshold) = (0usize, 0usize, t);
+        while pos < xs.len() {
+            let out = self.scratch.get_mut(len..).unwrap_or_default();
+            let rest = xs.get(pos..).unwrap_or_default();
+            let g = self.kernels.gather_at_least(rest, threshold, pos as u32, out);
+            len += g.count;
+            pos += g.next;
+            if pos < xs.len() {
+                let cands = self.scratch.get_mut(..len).unwrap_or_default();
+                len = select::prefix_in_scratch(cands, Mass::Count, Rule::Reach(k as u128));
+                let kept = self.scratch.get(..len).unwrap_or_default();
+                let kth = kept.iter().map(|c| c.logit).fold(f32::INFINITY, f32::min);
+                threshold = threshold.max(kth.next_up());
+            }
+        }
+        self.select_in_scratch(len, Mass::Count, Rule::Reach(k as u128))
+    }
+
+    fn top_p(&mut self, xs: &mut [f32], set: Survivors, p: f32, w: Weighting) -> Survivors {
         match self.gather(xs, set) {
             Survivors::Scratch(len) => {
+                // The weight total in the chunk layout needs the candidates in id order.
                 let cands = self.scratch.get_mut(..len).unwrap_or_default();
-                Survivors::Scratch(select::prefix_in_scratch(cands, mass, rule))
+                select::heapsort(cands, |a, b| a.id < b.id);
+                let total = chunked_total(cands, |c| w.weight(c.logit));
+                let (mass, rule) = top_p::selection(p, w, total);
+                self.select_in_scratch(len, mass, rule)
             }
             Survivors::AtLeast(t) => {
+                let total = self.kernels.exp_sum(xs, t, w);
+                let (mass, rule) = top_p::selection(p, w, total);
+                // Only tokens above the prefilter bound can be in the nucleus:
+                // if those fit, select among them with the whole set's total.
+                if let Some(bound) = top_p::prefilter(p, w, total, xs.len())
+                    && bound > t
+                    && let Survivors::Scratch(len) = self.gather(xs, Survivors::AtLeast(bound))
+                {
+                    return self.select_in_scratch(len, mass, rule);
+                }
                 Survivors::AtLeast(select::prefix_streaming(xs, t, mass, rule))
             }
         }
+    }
+
+    fn select_in_scratch(&mut self, len: usize, mass: Mass, rule: Rule) -> Survivors {
+        let cands = self.scratch.get_mut(..len).unwrap_or_default();
+        Survivors::Scratch(select::prefix_in_scratch(cands, mass, rule))
     }
 }

@@ -33,9 +33,9 @@ fn check_kernels(xs: &[f32], t: f32, w: Weighting) -> Result<(), TestCaseError> 
         s.scale(&mut v, 0.37);
         v
     };
-    let target = s.block_prefix(&positive, f64::INFINITY).before * 0.6;
+    let target = s.chunk_prefix(&positive, f64::INFINITY).before * 0.6;
     let mut s_out = vec![Candidate::default(); 64];
-    let s_gather = s.gather_at_least(xs, t, &mut s_out);
+    let s_gather = s.gather_at_least(xs, t, 7, &mut s_out);
     let probe = xs.get(xs.len().saturating_sub(3)).copied().unwrap_or(1.0);
     for k in simd_kernels() {
         let name = k.backend();
@@ -51,11 +51,9 @@ fn check_kernels(xs: &[f32], t: f32, w: Weighting) -> Result<(), TestCaseError> 
             name
         );
         let mut out = vec![Candidate::default(); 64];
-        let g = k.gather_at_least(xs, t, &mut out);
+        let g = k.gather_at_least(xs, t, 7, &mut out);
         prop_assert_eq!(g, s_gather, "{:?} gather count", name);
-        if let Some(n) = g {
-            prop_assert_eq!(&out[..n], &s_out[..n], "{:?} gather", name);
-        }
+        prop_assert_eq!(&out[..g.count], &s_out[..g.count], "{:?} gather", name);
         let mut k_w = xs.to_vec();
         let total = k.exp_weights(&mut k_w, t, w);
         prop_assert_eq!(bits(&k_w), bits(&s_w), "{:?} exp_weights", name);
@@ -66,9 +64,9 @@ fn check_kernels(xs: &[f32], t: f32, w: Weighting) -> Result<(), TestCaseError> 
             name
         );
         prop_assert_eq!(
-            k.block_prefix(&positive, target),
-            s.block_prefix(&positive, target),
-            "{:?} block_prefix",
+            k.chunk_prefix(&positive, target),
+            s.chunk_prefix(&positive, target),
+            "{:?} chunk_prefix",
             name
         );
         let mut v = positive.clone();

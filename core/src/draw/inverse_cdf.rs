@@ -1,15 +1,16 @@
 //! Inverse-CDF draws over weights, walked in ascending token id.
 //!
-//! The cumulative mass is formed the same way on every path: 16-id blocks, each
-//! summed by the kernels' fixed tree, block sums accumulated in `f64`, then a
-//! sequential `f64` walk inside the crossing block. A draw over the whole buffer
-//! (two kernel passes: the sum, then the block walk) and a draw over gathered
-//! candidates (which rebuilds the same blocks with zeros for absent ids) thus
-//! see identical sums, so the token for a given uniform depends neither on the
+//! The cumulative mass is formed the same way on every path: the kernels'
+//! chunk layout (1024-id chunks, 16 `f64` lanes each, a fixed tree per chunk,
+//! chunk sums added in order) locates the crossing chunk, then a sequential
+//! `f64` walk inside it finds the token. A draw over the whole buffer (two
+//! kernel passes: the sum, then the chunk walk) and a draw over gathered
+//! candidates (which rebuilds the same chunk sums, absent ids counting 0) see
+//! identical sums, so the token for a given uniform depends neither on the
 //! backend nor on the sampler's capacity.
 
 use crate::error::SampleError;
-use crate::kernels::{Backend, Candidate, Kernels, Weighting, block_sum, generic::BLOCK};
+use crate::kernels::{Backend, Candidate, ChunkSum, Kernels, Weighting};
 
 /// The smallest `i` with `u < (p_0 + ... + p_i) / total`: `probs` need not sum
 /// exactly to 1 (they are renormalised), and a zero entry is never chosen.
@@ -31,7 +32,7 @@ pub fn sample_inverse_cdf_with(
     if !(0.0..1.0).contains(&u) {
         return Err(SampleError::InvalidUniform(u));
     }
-    let total = k.block_prefix(probs, f64::INFINITY).before;
+    let total = k.chunk_prefix(probs, f64::INFINITY).before;
     if total <= 0.0 {
         return Err(SampleError::ZeroTotalWeight);
     }
@@ -53,19 +54,17 @@ pub(crate) fn validate_weights(ws: &[f32]) -> Result<(), SampleError> {
 }
 
 /// The token whose cumulative interval holds `u * total`. `total` must be the
-/// sum the kernels report for `ws` (`exp_weights` or `block_prefix`) and be > 0.
+/// sum the kernels report for `ws` (`exp_weights` or `chunk_prefix`) and be > 0.
 pub(crate) fn draw_from_weights(k: Kernels, ws: &[f32], total: f64, u: f64) -> u32 {
     let target = u * total;
-    let scan = k.block_prefix(ws, target);
-    let start = scan.block * BLOCK;
-    let found = ws
-        .get(start..ws.len().min(start + BLOCK))
-        .and_then(|block| walk_block(block.iter().copied(), scan.before, target));
-    match found {
-        Some(slot) => (start + slot) as u32,
-        // Only rounding can leave the target uncrossed: take the last possible token.
-        None => ws.iter().rposition(|w| *w > 0.0).unwrap_or(0) as u32,
-    }
+    let scan = k.chunk_prefix(ws, target);
+    let start = scan.chunk * ChunkSum::CHUNK;
+    let found = ws.get(start..ws.len().min(start + ChunkSum::CHUNK)).and_then(|chunk| {
+        let ids = (start as u32..).zip(chunk.iter().copied());
+        walk(ids, scan.before, target)
+    });
+    // Only rounding can leave the target uncrossed: take the last possible token.
+    found.unwrap_or_else(|| ws.iter().rposition(|w| *w > 0.0).unwrap_or(0) as u32)
 }
 
 /// The same draw over candidates sorted by ascending id (the sampler's scratch).
@@ -74,52 +73,50 @@ pub(crate) fn draw_from_candidates(cands: &mut [Candidate], w: Weighting, u: f64
     for c in cands.iter_mut() {
         c.logit = w.weight(c.logit);
     }
-    let mut total = 0.0f64;
-    for_each_block(cands, |_, block| {
-        total += block_sum(block) as f64;
-        None::<()>
-    });
-    let target = u * total;
+    let target = u * chunked_total(cands, |c| c.logit);
     let mut before = 0.0f64;
-    let found = for_each_block(cands, |first_id, block| {
-        let after = before + block_sum(block) as f64;
+    let found = for_each_chunk(cands, |chunk| {
+        let after = before + chunk_sum(chunk, |c| c.logit);
         if after > target {
-            let slot = walk_block(block.iter().copied(), before, target)?;
-            return Some(first_id + slot as u32);
+            return Some(walk(chunk.iter().map(|c| (c.id, c.logit)), before, target));
         }
         before = after;
         None
     });
-    found.unwrap_or_else(|| {
-        cands
-            .iter()
-            .rev()
-            .find(|c| c.logit > 0.0)
-            .map_or(0, |c| c.id)
-    })
+    match found.flatten() {
+        Some(id) => id,
+        None => cands.iter().rev().find(|c| c.logit > 0.0).map_or(0, |c| c.id),
+    }
 }
 
-/// Calls `f(first id of block, block weights)` for each 16-id block holding a
-/// candidate, with zeros where an id is absent; stops at the first `Some`.
-fn for_each_block<R>(
-    cands: &[Candidate],
-    mut f: impl FnMut(u32, [f32; BLOCK]) -> Option<R>,
-) -> Option<R> {
+/// Sum of `weight` over candidates sorted by id, in the kernels' chunk layout:
+/// bit-identical to `Kernels::exp_sum` over a buffer holding these weights.
+pub(crate) fn chunked_total(cands: &[Candidate], weight: impl Fn(&Candidate) -> f32) -> f64 {
+    let mut total = 0.0f64;
+    for_each_chunk(cands, |chunk| {
+        total += chunk_sum(chunk, &weight);
+        None::<()>
+    });
+    total
+}
+
+fn chunk_sum(chunk: &[Candidate], weight: impl Fn(&Candidate) -> f32) -> f64 {
+    let mut lanes = ChunkSum::new();
+    for c in chunk {
+        lanes.add(c.id, weight(c));
+    }
+    lanes.sum()
+}
+
+/// Calls `f` on each run of candidates sharing a 1024-id chunk; stops at the
+/// first `Some`.
+fn for_each_chunk<R>(cands: &[Candidate], mut f: impl FnMut(&[Candidate]) -> Option<R>) -> Option<R> {
     let mut rest = cands;
     while let Some(first) = rest.first() {
-        let block_id = first.id / BLOCK as u32;
-        let mut block = [0.0f32; BLOCK];
-        let in_block = rest
-            .iter()
-            .take_while(|c| c.id / BLOCK as u32 == block_id)
-            .count();
-        let (here, later) = rest.split_at(in_block.min(rest.len()));
-        for c in here {
-            if let Some(slot) = block.get_mut(c.id as usize % BLOCK) {
-                *slot = c.logit;
-            }
-        }
-        if let Some(r) = f(block_id * BLOCK as u32, block) {
+        let chunk = first.id as usize / ChunkSum::CHUNK;
+        let len = rest.iter().take_while(|c| c.id as usize / ChunkSum::CHUNK == chunk).count();
+        let (here, later) = rest.split_at(len.min(rest.len()));
+        if let Some(r) = f(here) {
             return Some(r);
         }
         rest = later;
@@ -127,16 +124,16 @@ fn for_each_block<R>(
     None
 }
 
-/// Sequential walk inside the crossing block: the first positive weight that
-/// takes the running `f64` sum past `target`; if rounding between the tree sum
-/// and this walk leaves it short, the block's last positive weight.
-fn walk_block(block: impl Iterator<Item = f32>, before: f64, target: f64) -> Option<usize> {
+/// Sequential walk inside the crossing chunk: the first positive weight that
+/// takes the running `f64` sum past `target`; if rounding between the lane sums
+/// and this walk leaves it short, the chunk's last positive weight.
+fn walk(items: impl Iterator<Item = (u32, f32)>, before: f64, target: f64) -> Option<u32> {
     let mut cum = before;
     let mut last = None;
-    for (slot, w) in block.enumerate() {
+    for (id, w) in items {
         if w > 0.0 {
             cum += w as f64;
-            last = Some(slot);
+            last = Some(id);
             if cum > target {
                 return last;
             }

@@ -2,7 +2,8 @@
 //!
 //! Given survivors and a mass per token, find the smallest prefix of the order
 //! (logit descending, id ascending) whose mass reaches a target. top-k uses mass
-//! 1 and target k; top-p uses the token's weight and target `p * total`.
+//! 1 and target k; top-p uses the token's weight and target `p * total`, with
+//! `total` the survivors' weight sum in the kernels' chunk layout.
 //!
 //! Masses are `u128` fixed point (weight * 2^90, truncated), so every sum is
 //! exact and the cut does not depend on the order in which tokens are visited.
@@ -41,22 +42,30 @@ impl Mass {
 pub(crate) enum Rule {
     /// Reach this absolute mass (top-k: a count).
     Reach(u128),
-    /// Reach this fraction of the total (top-p).
-    Fraction(f32),
+    /// Reach `p` of `total`, the survivors' weight sum in the kernels' chunk
+    /// layout (top-p). Both paths compute `total` the same way, bit for bit.
+    Fraction {
+        /// The top-p parameter, in (0, 1).
+        p: f32,
+        /// Weight sum of the whole survivor set.
+        total: f64,
+    },
 }
 
 impl Rule {
-    /// The target, or `None` when the whole set already is the answer.
-    fn target(self, total: u128) -> Option<u128> {
+    /// The target, or `None` when the whole set (of mass `mass`) is the answer.
+    fn target(self, mass: u128) -> Option<u128> {
         let target = match self {
             Rule::Reach(n) => n,
-            // Rounding through f64 is deterministic, which is all the cut needs;
-            // at least 1 so the selection is never empty.
-            Rule::Fraction(p) => ((total as f64 * p as f64) as u128).max(1),
+            // In fixed point (2^90); at least 1 so the selection is never empty.
+            Rule::Fraction { p, total } => ((total * p as f64 * FIXED_ONE) as u128).max(1),
         };
-        (target < total).then_some(target)
+        (target < mass).then_some(target)
     }
 }
+
+/// 2^90, the fixed-point unit of a weight.
+const FIXED_ONE: f64 = (1u128 << 90) as f64;
 
 /// `floor(w * 2^90)` for a weight `w` in `[0, 1]`, exactly.
 pub(crate) fn fixed_point(w: f32) -> u128 {

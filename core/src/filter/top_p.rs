@@ -10,7 +10,26 @@
 use super::select::{Mass, Rule};
 use crate::kernels::Weighting;
 
-/// The mass and the rule that make the shared selection a top-p.
-pub(crate) fn selection(p: f32, w: Weighting) -> (Mass, Rule) {
-    (Mass::Weight(w), Rule::Fraction(p))
+/// The mass and the rule that make the shared selection a top-p over a set
+/// whose weights under `w` sum to `total`.
+pub(crate) fn selection(p: f32, w: Weighting, total: f64) -> (Mass, Rule) {
+    (Mass::Weight(w), Rule::Fraction { p, total })
+}
+
+/// A logit threshold that every nucleus token passes, from the survivors' total
+/// weight `total` (>= 1) and their number (at most `n`); `None` when weights
+/// are uniform and nothing can be ruled out.
+///
+/// The last token `x` of the nucleus leaves more than `(1 - p) * total` of mass
+/// at or below it, spread over at most `n` tokens of weight `<= w_x`, so
+/// `w_x > (1 - p) * total / n`. Halving that bound absorbs every rounding error;
+/// in logit space it is `l >= max + T ln(bound)`, rounded down.
+pub(crate) fn prefilter(p: f32, w: Weighting, total: f64, n: usize) -> Option<f32> {
+    if w.inv_t == 0.0 {
+        return None;
+    }
+    let bound = (1.0 - p as f64) * total / (2.0 * n as f64);
+    let threshold = w.max as f64 + libm::log(bound) / w.inv_t as f64;
+    let rounded = threshold as f32;
+    Some(if rounded as f64 > threshold { rounded.next_down() } else { rounded })
 }

@@ -17,6 +17,7 @@ pub(crate) struct Neon(float32x4_t);
 impl Vector for Neon {
     const LANES: usize = 4;
     type Mask = uint32x4_t;
+    type Acc = (float64x2_t, float64x2_t);
 
     #[inline(always)]
     unsafe fn splat(x: f32) -> Self {
@@ -101,17 +102,31 @@ impl Vector for Neon {
         }
     }
     #[inline(always)]
-    unsafe fn fold_sum(self) -> f32 {
-        // SAFETY: see the note above the impl.
-        unsafe {
-            let t = vadd_f32(vget_low_f32(self.0), vget_high_f32(self.0)); // [a0+a2, a1+a3]
-            vget_lane_f32::<0>(t) + vget_lane_f32::<1>(t)
-        }
-    }
-    #[inline(always)]
     unsafe fn fold_max(self) -> f32 {
         // SAFETY: see the note above the impl.
         unsafe { vmaxvq_f32(self.0) }
+    }
+    #[inline(always)]
+    unsafe fn acc_zero() -> Self::Acc {
+        // SAFETY: see the note above the impl.
+        unsafe { (vdupq_n_f64(0.0), vdupq_n_f64(0.0)) }
+    }
+    #[inline(always)]
+    unsafe fn acc_add(acc: Self::Acc, v: Self) -> Self::Acc {
+        // SAFETY: see the note above the impl.
+        unsafe {
+            let lo = vcvt_f64_f32(vget_low_f32(v.0)); // lanes 0, 1
+            let hi = vcvt_high_f64_f32(v.0); // lanes 2, 3
+            (vaddq_f64(acc.0, lo), vaddq_f64(acc.1, hi))
+        }
+    }
+    #[inline(always)]
+    unsafe fn acc_store(acc: Self::Acc, out: *mut f64) {
+        // SAFETY: see the note above the impl; `out` holds 4 writable f64.
+        unsafe {
+            vst1q_f64(out, acc.0);
+            vst1q_f64(out.add(2), acc.1);
+        }
     }
 }
 

@@ -6,19 +6,24 @@
 //! (no FMA, no reassociation), the backends agree bit for bit: they differ only
 //! in how many lanes one instruction covers.
 //!
-//! Two layouts make sums backend-independent:
-//! - Data is processed in blocks of [`BLOCK`] = 16 floats, aligned to the start
-//!   of the slice. A block's sum is the fixed tree `x[j] + x[j + h]` for
-//!   `h = 8, 4, 2, 1`, whatever the register width.
-//! - Block sums are accumulated one after another in `f64`.
+//! One summation layout makes sums backend-independent and cheap: the data is
+//! cut into chunks of [`CHUNK`] = 1024 floats aligned to the start of the slice;
+//! inside a chunk, element `i` is widened to `f64` and added to lane `i % 16` in
+//! index order (vertical adds only, no shuffles in the loop); a chunk's sum is
+//! the fixed tree `lane[j] + lane[j + h]`, `h = 8, 4, 2, 1`; chunk sums are added
+//! one after another in `f64`. Every backend keeps exactly 16 lanes (1 AVX-512
+//! register pair, 2 AVX2, 4 SSE2/NEON, 16 scalars).
 //!
-//! Tails shorter than a block are copied into a padded 16-float block on the
+//! Tails shorter than a 16-float block are copied into a padded block on the
 //! stack and run through the same code, so there is no separate tail loop.
 
-use super::{BlockScan, Candidate, MaxScan, Weighting};
+use super::{Candidate, ChunkScan, Gathered, MaxScan, Weighting};
 
-/// Floats per block: the widest register (AVX-512) holds one block.
+/// Floats per block: the widest register (AVX-512) holds one block, and a
+/// block's floats go to the 16 summation lanes.
 pub(crate) const BLOCK: usize = 16;
+/// Floats per chunk: the unit of the running `f64` total and of the draw's walk.
+pub(crate) const CHUNK: usize = 1024;
 
 /// The operations a register type offers the kernels.
 ///
@@ -31,6 +36,8 @@ pub(crate) const BLOCK: usize = 16;
 pub(crate) trait Vector: Copy {
     const LANES: usize;
     type Mask: Copy;
+    /// `LANES` running `f64` sums.
+    type Acc: Copy;
 
     unsafe fn splat(x: f32) -> Self;
     unsafe fn load(p: *const f32) -> Self;
@@ -51,10 +58,13 @@ pub(crate) trait Vector: Copy {
     unsafe fn select_or_zero(self, m: Self::Mask) -> Self;
     /// `2^k` for lanes holding an integral `k` in `[-126, 127]`.
     unsafe fn exp2i(self) -> Self;
-    /// Sum of the lanes by the tree `x[j] + x[j + LANES/2]`, halving to one lane.
-    unsafe fn fold_sum(self) -> f32;
     /// Maximum of the lanes.
     unsafe fn fold_max(self) -> f32;
+    unsafe fn acc_zero() -> Self::Acc;
+    /// Widens each lane to `f64` and adds it to the matching accumulator lane.
+    unsafe fn acc_add(acc: Self::Acc, v: Self) -> Self::Acc;
+    /// Writes the `LANES` sums to `out`.
+    unsafe fn acc_store(acc: Self::Acc, out: *mut f64);
 }
 
 // Cody-Waite split of ln 2: LN2_HI has few enough mantissa bits that `k * LN2_HI`
@@ -102,20 +112,36 @@ pub(crate) unsafe fn exp_nonpositive<V: Vector>(s: V) -> V {
     }
 }
 
-/// Sum of one block held in `BLOCK / LANES` registers, by the fixed tree.
-#[inline(always)]
-unsafe fn block_sum<V: Vector>(mut parts: [V; BLOCK]) -> f32 {
-    let mut count = BLOCK / V::LANES;
-    while count > 1 {
-        let half = count / 2;
-        for j in 0..half {
-            // SAFETY: ISA guaranteed by the caller.
-            parts[j] = unsafe { parts[j].add(parts[j + half]) };
-        }
-        count = half;
+/// The 16 lane accumulators of a chunk, `BLOCK / LANES` registers' worth.
+struct Lanes<V: Vector>([V::Acc; BLOCK]);
+
+impl<V: Vector> Lanes<V> {
+    #[inline(always)]
+    unsafe fn new() -> Self {
+        // SAFETY: ISA guaranteed by the caller.
+        Lanes([unsafe { V::acc_zero() }; BLOCK])
     }
-    // SAFETY: ISA guaranteed by the caller.
-    unsafe { parts[0].fold_sum() }
+
+    /// Adds the register holding floats `j .. j + LANES` of a block.
+    #[inline(always)]
+    unsafe fn add(&mut self, j: usize, v: V) {
+        let slot = &mut self.0[j / V::LANES];
+        // SAFETY: ISA guaranteed by the caller.
+        *slot = unsafe { V::acc_add(*slot, v) };
+    }
+
+    /// The chunk's sum by the fixed tree over the 16 lanes.
+    #[inline(always)]
+    unsafe fn sum(&self) -> f64 {
+        let mut lanes = [0.0f64; BLOCK];
+        let mut j = 0;
+        while j < BLOCK {
+            // SAFETY: ISA guaranteed by the caller; `j + LANES <= BLOCK` floats of `lanes`.
+            unsafe { V::acc_store(self.0[j / V::LANES], lanes.as_mut_ptr().add(j)) };
+            j += V::LANES;
+        }
+        super::lane_tree(lanes)
+    }
 }
 
 /// Calls `f` on each full block of `xs` (pointer, index of its first float),
@@ -214,109 +240,121 @@ pub(crate) unsafe fn position_of<V: Vector>(xs: &[f32], v: f32) -> Option<usize>
     }
 }
 
-/// Copies every `(id, logit)` with `logit >= t` into `out`, in ascending id.
-/// Returns the count, or `None` as soon as more than `out.len()` qualify.
+/// Copies every `(base + index, logit)` with `logit >= t` into `out`, in
+/// ascending index, until `out` is full; reports how many were written and
+/// where the scan stopped (the first qualifying element that did not fit).
 #[inline(always)]
 pub(crate) unsafe fn gather_at_least<V: Vector>(
     xs: &[f32],
     t: f32,
+    base: u32,
     out: &mut [Candidate],
-) -> Option<usize> {
+) -> Gathered {
     let mut count = 0usize;
     // SAFETY: for the whole block: ISA guaranteed by the caller; blocks inside the slice.
-    let overflowed = unsafe {
+    let stopped = unsafe {
         let threshold = V::splat(t);
-        for_each_block(
-            xs.as_ptr().cast_mut(),
-            xs.len(),
-            f32::NEG_INFINITY,
-            false,
-            |b, base| {
-                let mut j = 0;
-                while j < BLOCK {
-                    let mut bits = V::mask_bits(V::load(b.add(j)).ge(threshold));
-                    while bits != 0 {
-                        let lane = j + bits.trailing_zeros() as usize;
-                        bits &= bits - 1;
-                        let Some(slot) = out.get_mut(count) else {
-                            return Some(());
-                        };
-                        *slot = Candidate {
-                            id: (base + lane) as u32,
-                            logit: *b.add(lane),
-                        };
-                        count += 1;
-                    }
-                    j += V::LANES;
+        for_each_block(xs.as_ptr().cast_mut(), xs.len(), f32::NEG_INFINITY, false, |b, start| {
+            let mut j = 0;
+            while j < BLOCK {
+                let mut bits = V::mask_bits(V::load(b.add(j)).ge(threshold));
+                while bits != 0 {
+                    let lane = j + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    let Some(slot) = out.get_mut(count) else {
+                        return Some(start + lane);
+                    };
+                    let id = base.wrapping_add((start + lane) as u32);
+                    *slot = Candidate { id, logit: *b.add(lane) };
+                    count += 1;
                 }
-                None
-            },
-        )
+                j += V::LANES;
+            }
+            None
+        })
     };
-    if overflowed.is_some() {
-        None
-    } else {
-        Some(count)
-    }
+    Gathered { count, next: stopped.unwrap_or(xs.len()) }
 }
 
-/// Replaces each `x >= t` by its weight `exp((x - max) * inv_t)` and every other
-/// element by `0`; returns the sum of the weights (block trees, `f64` across blocks).
+/// Calls `f(chunk pointer, chunk length, chunk index)` for each chunk.
 #[inline(always)]
-pub(crate) unsafe fn exp_weights<V: Vector>(xs: &mut [f32], t: f32, w: Weighting) -> f64 {
+fn for_each_chunk<R>(len: usize, mut f: impl FnMut(usize, usize, usize) -> Option<R>) -> Option<R> {
+    let mut start = 0;
+    while start < len {
+        let n = CHUNK.min(len - start);
+        if let Some(r) = f(start, n, start / CHUNK) {
+            return Some(r);
+        }
+        start += n;
+    }
+    None
+}
+
+/// Weights `exp((x - max) * inv_t)` for each `x >= t`, 0 for the rest; written
+/// over `xs` if `WRITE`. Returns their sum in the chunk layout.
+#[inline(always)]
+pub(crate) unsafe fn exp_weights<V: Vector, const WRITE: bool>(
+    xs: *mut f32,
+    len: usize,
+    t: f32,
+    w: Weighting,
+) -> f64 {
     let mut total = 0.0f64;
-    // SAFETY: for the whole block: ISA guaranteed by the caller; blocks inside the slice.
+    // SAFETY: for the whole block: ISA guaranteed by the caller; the caller
+    // passes `len` valid floats at `xs` (writable if WRITE); chunks and blocks
+    // stay inside them.
     unsafe {
         let (threshold, max, inv_t) = (V::splat(t), V::splat(w.max), V::splat(w.inv_t));
-        for_each_block::<()>(
-            xs.as_mut_ptr(),
-            xs.len(),
-            f32::NEG_INFINITY,
-            true,
-            |b, _| {
-                let mut parts = [V::splat(0.0); BLOCK];
+        for_each_chunk::<()>(len, |start, n, _| {
+            let mut lanes = Lanes::<V>::new();
+            for_each_block::<()>(xs.add(start), n, f32::NEG_INFINITY, WRITE, |b, _| {
                 let mut j = 0;
                 while j < BLOCK {
                     let x = V::load(b.add(j));
                     let e = exp_nonpositive(x.sub(max).mul(inv_t)).select_or_zero(x.ge(threshold));
-                    e.store(b.add(j));
-                    parts[j / V::LANES] = e;
+                    if WRITE {
+                        e.store(b.add(j));
+                    }
+                    lanes.add(j, e);
                     j += V::LANES;
                 }
-                total += block_sum(parts) as f64;
                 None
-            },
-        );
+            });
+            total += lanes.sum();
+            None
+        });
     }
     total
 }
 
-/// Walks the block sums of `ws` in order and stops at the first block whose
+/// Walks the chunk sums of `ws` in order and stops at the first chunk whose
 /// running `f64` total exceeds `target`. `target = +inf` gives the grand total.
 #[inline(always)]
-pub(crate) unsafe fn block_prefix<V: Vector>(ws: &[f32], target: f64) -> BlockScan {
+pub(crate) unsafe fn chunk_prefix<V: Vector>(ws: &[f32], target: f64) -> ChunkScan {
     let mut before = 0.0f64;
-    // SAFETY: for the whole block: ISA guaranteed by the caller; blocks inside the slice.
+    let p = ws.as_ptr().cast_mut();
+    // SAFETY: for the whole block: ISA guaranteed by the caller; chunks and
+    // blocks stay inside the slice.
     let found = unsafe {
-        for_each_block(ws.as_ptr().cast_mut(), ws.len(), 0.0, false, |b, base| {
-            let mut parts = [V::splat(0.0); BLOCK];
-            let mut j = 0;
-            while j < BLOCK {
-                parts[j / V::LANES] = V::load(b.add(j));
-                j += V::LANES;
-            }
-            let after = before + block_sum(parts) as f64;
+        for_each_chunk(ws.len(), |start, n, chunk| {
+            let mut lanes = Lanes::<V>::new();
+            for_each_block::<()>(p.add(start), n, 0.0, false, |b, _| {
+                let mut j = 0;
+                while j < BLOCK {
+                    lanes.add(j, V::load(b.add(j)));
+                    j += V::LANES;
+                }
+                None
+            });
+            let after = before + lanes.sum();
             if after > target {
-                return Some(base / BLOCK);
+                return Some(chunk);
             }
             before = after;
             None
         })
     };
-    BlockScan {
-        block: found.unwrap_or(ws.len().div_ceil(BLOCK)),
-        before,
-    }
+    ChunkScan { chunk: found.unwrap_or(ws.len().div_ceil(CHUNK)), before }
 }
 
 /// Multiplies every element by `factor`.

@@ -156,7 +156,7 @@ fn x86_tier_available(_: Backend) -> bool {
 /// generic kernel for the backend's `Vector` type.
 macro_rules! entry_points {
     ($features:literal, $V:ty) => {
-        use $crate::kernels::{BlockScan, Candidate, MaxScan, Weighting, generic};
+        use $crate::kernels::{Candidate, ChunkScan, Gathered, MaxScan, Weighting, generic};
 
         #[target_feature(enable = $features)]
         pub(crate) unsafe fn max_nan(xs: &[f32]) -> MaxScan {
@@ -172,20 +172,27 @@ macro_rules! entry_points {
         pub(crate) unsafe fn gather_at_least(
             xs: &[f32],
             t: f32,
+            base: u32,
             out: &mut [Candidate],
-        ) -> Option<usize> {
+        ) -> Gathered {
             // SAFETY: the caller guarantees the CPU has this backend's features.
-            unsafe { generic::gather_at_least::<$V>(xs, t, out) }
+            unsafe { generic::gather_at_least::<$V>(xs, t, base, out) }
         }
         #[target_feature(enable = $features)]
         pub(crate) unsafe fn exp_weights(xs: &mut [f32], t: f32, w: Weighting) -> f64 {
-            // SAFETY: the caller guarantees the CPU has this backend's features.
-            unsafe { generic::exp_weights::<$V>(xs, t, w) }
+            // SAFETY: the caller guarantees the features; the slice is valid and writable.
+            unsafe { generic::exp_weights::<$V, true>(xs.as_mut_ptr(), xs.len(), t, w) }
         }
         #[target_feature(enable = $features)]
-        pub(crate) unsafe fn block_prefix(ws: &[f32], target: f64) -> BlockScan {
+        pub(crate) unsafe fn exp_sum(xs: &[f32], t: f32, w: Weighting) -> f64 {
+            // SAFETY: the caller guarantees the features; the slice is valid and,
+            // with WRITE = false, only read through the pointer.
+            unsafe { generic::exp_weights::<$V, false>(xs.as_ptr().cast_mut(), xs.len(), t, w) }
+        }
+        #[target_feature(enable = $features)]
+        pub(crate) unsafe fn chunk_prefix(ws: &[f32], target: f64) -> ChunkScan {
             // SAFETY: the caller guarantees the CPU has this backend's features.
-            unsafe { generic::block_prefix::<$V>(ws, target) }
+            unsafe { generic::chunk_prefix::<$V>(ws, target) }
         }
         #[target_feature(enable = $features)]
         pub(crate) unsafe fn scale(xs: &mut [f32], factor: f32) {
@@ -215,7 +222,7 @@ macro_rules! dispatch {
             #[cfg(target_arch = "aarch64")]
             Backend::Neon => unsafe { aarch64::neon::$name($($arg),*) },
             // SAFETY: the f32 `Vector` impl uses no ISA-specific instruction.
-            _ => unsafe { generic::$name::<f32>($($arg),*) },
+            _ => unsafe { scalar::entry::$name($($arg),*) },
         }
     };
 }
@@ -238,13 +245,23 @@ pub struct MaxScan {
     pub nan: Option<usize>,
 }
 
-/// Result of a block-prefix walk.
+/// Result of a gather.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Gathered {
+    /// Candidates written.
+    pub count: usize,
+    /// Index where the scan stopped: the first qualifying element that did not
+    /// fit, or the slice length when everything fitted.
+    pub next: usize,
+}
+
+/// Result of a chunk-prefix walk.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct BlockScan {
-    /// Index of the first 16-float block whose running total exceeds the target,
-    /// or the number of blocks if none does.
-    pub block: usize,
-    /// Running total of all blocks before `block`.
+pub struct ChunkScan {
+    /// Index of the first 1024-float chunk whose running total exceeds the
+    /// target, or the number of chunks if none does.
+    pub chunk: usize,
+    /// Running total of all chunks before `chunk`.
     pub before: f64,
 }
 
@@ -295,21 +312,26 @@ impl Kernels {
         dispatch!(self, position_of(xs, v))
     }
 
-    /// Copies each `(id, logit)` with `logit >= t` into `out` in ascending id and
-    /// returns how many; `None` as soon as more than `out.len()` qualify.
-    pub fn gather_at_least(self, xs: &[f32], t: f32, out: &mut [Candidate]) -> Option<usize> {
-        dispatch!(self, gather_at_least(xs, t, out))
+    /// Copies each `(base + index, logit)` with `logit >= t` into `out` in
+    /// ascending index until `out` is full; see [`Gathered`].
+    pub fn gather_at_least(self, xs: &[f32], t: f32, base: u32, out: &mut [Candidate]) -> Gathered {
+        dispatch!(self, gather_at_least(xs, t, base, out))
     }
 
     /// Replaces each `x >= t` by `w.weight(x)` and everything else by 0; returns
-    /// the sum (16-float block trees, accumulated in `f64`).
+    /// the sum (16 `f64` lanes per 1024-float chunk, chunks added in order).
     pub fn exp_weights(self, xs: &mut [f32], t: f32, w: Weighting) -> f64 {
         dispatch!(self, exp_weights(xs, t, w))
     }
 
-    /// First 16-float block of `ws` whose running total exceeds `target`.
-    pub fn block_prefix(self, ws: &[f32], target: f64) -> BlockScan {
-        dispatch!(self, block_prefix(ws, target))
+    /// The sum `exp_weights` would return, without writing.
+    pub fn exp_sum(self, xs: &[f32], t: f32, w: Weighting) -> f64 {
+        dispatch!(self, exp_sum(xs, t, w))
+    }
+
+    /// First 1024-float chunk of `ws` whose running total exceeds `target`.
+    pub fn chunk_prefix(self, ws: &[f32], target: f64) -> ChunkScan {
+        dispatch!(self, chunk_prefix(ws, target))
     }
 
     /// Multiplies every element by `factor`.
@@ -318,16 +340,41 @@ impl Kernels {
     }
 }
 
-/// The same fixed tree as the kernels' block sum, for one block held as an array.
-pub(crate) fn block_sum(mut block: [f32; generic::BLOCK]) -> f32 {
+/// The fixed tree over the 16 summation lanes: `lane[j] + lane[j + h]` for
+/// `h = 8, 4, 2, 1`.
+pub(crate) fn lane_tree(mut lanes: [f64; generic::BLOCK]) -> f64 {
     let mut half = generic::BLOCK / 2;
     while half > 0 {
         for j in 0..half {
-            block[j] += block[j + half];
+            lanes[j] += lanes[j + half];
         }
         half /= 2;
     }
-    block[0]
+    lanes[0]
+}
+
+/// The kernels' chunk sum rebuilt from `(index, weight)` pairs given in
+/// ascending index (absent indices count as 0): what the scratch path uses so
+/// that its sums equal the streaming path's bit for bit.
+#[derive(Clone, Copy)]
+pub(crate) struct ChunkSum([f64; generic::BLOCK]);
+
+impl ChunkSum {
+    pub(crate) const CHUNK: usize = generic::CHUNK;
+
+    pub(crate) fn new() -> Self {
+        ChunkSum([0.0; generic::BLOCK])
+    }
+
+    pub(crate) fn add(&mut self, index: u32, w: f32) {
+        if let Some(lane) = self.0.get_mut(index as usize % generic::BLOCK) {
+            *lane += w as f64;
+        }
+    }
+
+    pub(crate) fn sum(self) -> f64 {
+        lane_tree(self.0)
+    }
 }
 
 #[cfg(all(test, not(feature = "std")))]

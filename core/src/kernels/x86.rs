@@ -22,15 +22,6 @@ pub(crate) struct Avx512(__m512);
 // guarantees are in bounds, and use unaligned loads and stores.
 
 #[inline(always)]
-unsafe fn fold_sum_128(v: __m128) -> f32 {
-    // SAFETY: SSE2 is guaranteed by the caller (see above).
-    unsafe {
-        let t = _mm_add_ps(v, _mm_movehl_ps(v, v)); // [a0+a2, a1+a3, ..]
-        _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps::<1>(t, t)))
-    }
-}
-
-#[inline(always)]
 unsafe fn fold_max_128(v: __m128) -> f32 {
     // SAFETY: SSE2 is guaranteed by the caller (see above).
     unsafe {
@@ -41,6 +32,7 @@ unsafe fn fold_max_128(v: __m128) -> f32 {
 
 impl Vector for Sse2 {
     const LANES: usize = 4;
+    type Acc = (__m128d, __m128d);
     type Mask = __m128;
 
     #[inline(always)]
@@ -117,19 +109,37 @@ impl Vector for Sse2 {
         }
     }
     #[inline(always)]
-    unsafe fn fold_sum(self) -> f32 {
-        // SAFETY: see the note above the impls.
-        unsafe { fold_sum_128(self.0) }
-    }
-    #[inline(always)]
     unsafe fn fold_max(self) -> f32 {
         // SAFETY: see the note above the impls.
         unsafe { fold_max_128(self.0) }
+    }
+    #[inline(always)]
+    unsafe fn acc_zero() -> Self::Acc {
+        // SAFETY: see the note above the impls.
+        unsafe { (_mm_setzero_pd(), _mm_setzero_pd()) }
+    }
+    #[inline(always)]
+    unsafe fn acc_add(acc: Self::Acc, v: Self) -> Self::Acc {
+        // SAFETY: see the note above the impls.
+        unsafe {
+            let lo = _mm_cvtps_pd(v.0); // lanes 0, 1
+            let hi = _mm_cvtps_pd(_mm_movehl_ps(v.0, v.0)); // lanes 2, 3
+            (_mm_add_pd(acc.0, lo), _mm_add_pd(acc.1, hi))
+        }
+    }
+    #[inline(always)]
+    unsafe fn acc_store(acc: Self::Acc, out: *mut f64) {
+        // SAFETY: see the note above the impls; `out` holds 4 writable f64.
+        unsafe {
+            _mm_storeu_pd(out, acc.0);
+            _mm_storeu_pd(out.add(2), acc.1);
+        }
     }
 }
 
 impl Vector for Avx2 {
     const LANES: usize = 8;
+    type Acc = (__m256d, __m256d);
     type Mask = __m256;
 
     #[inline(always)]
@@ -206,14 +216,6 @@ impl Vector for Avx2 {
         }
     }
     #[inline(always)]
-    unsafe fn fold_sum(self) -> f32 {
-        // SAFETY: see the note above the impls.
-        unsafe {
-            let lo = _mm256_castps256_ps128(self.0);
-            fold_sum_128(_mm_add_ps(lo, _mm256_extractf128_ps::<1>(self.0)))
-        }
-    }
-    #[inline(always)]
     unsafe fn fold_max(self) -> f32 {
         // SAFETY: see the note above the impls.
         unsafe {
@@ -221,10 +223,33 @@ impl Vector for Avx2 {
             fold_max_128(_mm_max_ps(lo, _mm256_extractf128_ps::<1>(self.0)))
         }
     }
+    #[inline(always)]
+    unsafe fn acc_zero() -> Self::Acc {
+        // SAFETY: see the note above the impls.
+        unsafe { (_mm256_setzero_pd(), _mm256_setzero_pd()) }
+    }
+    #[inline(always)]
+    unsafe fn acc_add(acc: Self::Acc, v: Self) -> Self::Acc {
+        // SAFETY: see the note above the impls.
+        unsafe {
+            let lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v.0));
+            let hi = _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(v.0));
+            (_mm256_add_pd(acc.0, lo), _mm256_add_pd(acc.1, hi))
+        }
+    }
+    #[inline(always)]
+    unsafe fn acc_store(acc: Self::Acc, out: *mut f64) {
+        // SAFETY: see the note above the impls; `out` holds 8 writable f64.
+        unsafe {
+            _mm256_storeu_pd(out, acc.0);
+            _mm256_storeu_pd(out.add(4), acc.1);
+        }
+    }
 }
 
 impl Vector for Avx512 {
     const LANES: usize = 16;
+    type Acc = (__m512d, __m512d);
     type Mask = __mmask16;
 
     #[inline(always)]
@@ -299,19 +324,32 @@ impl Vector for Avx512 {
         }
     }
     #[inline(always)]
-    unsafe fn fold_sum(self) -> f32 {
-        // SAFETY: see the note above the impls.
-        unsafe {
-            let (lo, hi) = halves_512(self.0);
-            Avx2(_mm256_add_ps(lo, hi)).fold_sum()
-        }
-    }
-    #[inline(always)]
     unsafe fn fold_max(self) -> f32 {
         // SAFETY: see the note above the impls.
         unsafe {
             let (lo, hi) = halves_512(self.0);
             Avx2(_mm256_max_ps(lo, hi)).fold_max()
+        }
+    }
+    #[inline(always)]
+    unsafe fn acc_zero() -> Self::Acc {
+        // SAFETY: see the note above the impls.
+        unsafe { (_mm512_setzero_pd(), _mm512_setzero_pd()) }
+    }
+    #[inline(always)]
+    unsafe fn acc_add(acc: Self::Acc, v: Self) -> Self::Acc {
+        // SAFETY: see the note above the impls.
+        unsafe {
+            let (lo, hi) = halves_512(v.0);
+            (_mm512_add_pd(acc.0, _mm512_cvtps_pd(lo)), _mm512_add_pd(acc.1, _mm512_cvtps_pd(hi)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn acc_store(acc: Self::Acc, out: *mut f64) {
+        // SAFETY: see the note above the impls; `out` holds 16 writable f64.
+        unsafe {
+            _mm512_storeu_pd(out, acc.0);
+            _mm512_storeu_pd(out.add(8), acc.1);
         }
     }
 }

@@ -144,31 +144,45 @@ impl<V: Vector> Lanes<V> {
     }
 }
 
-/// Calls `f` on each full block of `xs` (pointer, index of its first float),
-/// then on a copy of the tail padded with `pad`, and copies the tail back if
-/// `write_back`. Returns early when `f` returns `Some`.
+/// The work one kernel does on a 16-float block. A trait rather than a closure:
+/// closures are separate functions without the entry point's target features,
+/// so the intrinsics inside them would not inline.
+trait BlockOp<V: Vector> {
+    /// Processes the block at `b` whose first float has index `start`; `Some`
+    /// stops the scan with that value.
+    unsafe fn block(&mut self, b: *mut f32, start: usize) -> Option<usize>;
+}
+
+/// Runs `op` on each full block of the `len` floats at `xs`, then on a copy of
+/// the tail padded with `pad` (copied back if `write_back`). Stops at the first
+/// `Some`.
+///
+/// # Safety
+/// `xs` points to `len` valid floats (writable if `write_back` or if `op`
+/// writes); the ISA of `V` is available.
 #[inline(always)]
-fn for_each_block<R>(
+unsafe fn for_each_block<V: Vector, O: BlockOp<V>>(
     xs: *mut f32,
     len: usize,
     pad: f32,
     write_back: bool,
-    mut f: impl FnMut(*mut f32, usize) -> Option<R>,
-) -> Option<R> {
+    op: &mut O,
+) -> Option<usize> {
     let full = len - len % BLOCK;
     let mut i = 0;
     while i < full {
         // SAFETY: i + BLOCK <= full <= len, so the block lies inside the slice.
-        if let Some(r) = f(unsafe { xs.add(i) }, i) {
+        if let Some(r) = unsafe { op.block(xs.add(i), i) } {
             return Some(r);
         }
         i += BLOCK;
     }
     if full < len {
         let mut tail = [pad; BLOCK];
-        // SAFETY: len - full < BLOCK floats from xs + full are inside the slice.
+        // SAFETY: the len - full < BLOCK floats from xs + full are inside the slice.
         unsafe { core::ptr::copy_nonoverlapping(xs.add(full), tail.as_mut_ptr(), len - full) };
-        let r = f(tail.as_mut_ptr(), full);
+        // SAFETY: `tail` is a whole block on the stack.
+        let r = unsafe { op.block(tail.as_mut_ptr(), full) };
         if write_back {
             // SAFETY: as above, in the other direction.
             unsafe { core::ptr::copy_nonoverlapping(tail.as_ptr(), xs.add(full), len - full) };
@@ -178,65 +192,100 @@ fn for_each_block<R>(
     None
 }
 
+struct MaxNan<V: Vector> {
+    acc: [V; 4],
+    nan: V::Mask,
+}
+
+impl<V: Vector> BlockOp<V> for MaxNan<V> {
+    #[inline(always)]
+    unsafe fn block(&mut self, b: *mut f32, _: usize) -> Option<usize> {
+        let mut j = 0;
+        while j < BLOCK {
+            // SAFETY: ISA guaranteed by the caller; j + LANES <= BLOCK.
+            unsafe {
+                let x = V::load(b.add(j));
+                let a = &mut self.acc[(j / V::LANES) % 4];
+                *a = a.max(x);
+                self.nan = V::mask_or(self.nan, x.is_nan());
+            }
+            j += V::LANES;
+        }
+        None
+    }
+}
+
 /// Maximum and first NaN in one read pass.
 #[inline(always)]
 pub(crate) unsafe fn max_nan<V: Vector>(xs: &[f32]) -> MaxScan {
-    // SAFETY: for the whole block: ISA guaranteed by the caller; pointers come from
-    // `for_each_block`, which hands out whole blocks inside the slice.
+    // SAFETY: for the whole block: ISA guaranteed by the caller; the slice is valid.
     unsafe {
-        let mut acc = [V::splat(f32::NEG_INFINITY); 4];
-        let mut nan = V::is_nan(V::splat(0.0));
-        let p = xs.as_ptr().cast_mut();
-        for_each_block::<()>(p, xs.len(), f32::NEG_INFINITY, false, |b, _| {
-            let mut j = 0;
-            while j < BLOCK {
-                let x = V::load(b.add(j));
-                let a = &mut acc[(j / V::LANES) % 4];
-                *a = a.max(x);
-                nan = V::mask_or(nan, x.is_nan());
-                j += V::LANES;
-            }
-            None
-        });
-        if V::mask_bits(nan) != 0 {
+        let mut op = MaxNan { acc: [V::splat(f32::NEG_INFINITY); 4], nan: V::splat(0.0).is_nan() };
+        for_each_block(xs.as_ptr().cast_mut(), xs.len(), f32::NEG_INFINITY, false, &mut op);
+        if V::mask_bits(op.nan) != 0 {
             let index = xs.iter().position(|x| x.is_nan());
-            return MaxScan {
-                max: f32::NAN,
-                nan: index,
-            };
+            return MaxScan { max: f32::NAN, nan: index };
         }
-        let m = acc[0].max(acc[1]).max(acc[2].max(acc[3])).fold_max();
+        let [a, b, c, d] = op.acc;
+        let m = a.max(b).max(c.max(d)).fold_max();
         // + 0.0 turns a -0.0 maximum into +0.0, so every backend reports the same bits.
-        MaxScan {
-            max: m + 0.0,
-            nan: None,
+        MaxScan { max: m + 0.0, nan: None }
+    }
+}
+
+struct PositionOf<V: Vector>(V);
+
+impl<V: Vector> BlockOp<V> for PositionOf<V> {
+    #[inline(always)]
+    unsafe fn block(&mut self, b: *mut f32, start: usize) -> Option<usize> {
+        let mut j = 0;
+        while j < BLOCK {
+            // SAFETY: ISA guaranteed by the caller; j + LANES <= BLOCK.
+            let bits = unsafe { V::mask_bits(V::load(b.add(j)).eq(self.0)) };
+            if bits != 0 {
+                return Some(start + j + bits.trailing_zeros() as usize);
+            }
+            j += V::LANES;
         }
+        None
     }
 }
 
 /// Index of the first element equal to `v` (compared as floats).
 #[inline(always)]
 pub(crate) unsafe fn position_of<V: Vector>(xs: &[f32], v: f32) -> Option<usize> {
-    // SAFETY: for the whole block: ISA guaranteed by the caller; blocks inside the slice.
-    unsafe {
-        let target = V::splat(v);
-        for_each_block(
-            xs.as_ptr().cast_mut(),
-            xs.len(),
-            f32::NAN,
-            false,
-            |b, base| {
-                let mut j = 0;
-                while j < BLOCK {
-                    let bits = V::mask_bits(V::load(b.add(j)).eq(target));
-                    if bits != 0 {
-                        return Some(base + j + bits.trailing_zeros() as usize);
-                    }
-                    j += V::LANES;
-                }
-                None
-            },
-        )
+    // SAFETY: ISA guaranteed by the caller; the slice is valid; NaN padding never matches.
+    unsafe { for_each_block(xs.as_ptr().cast_mut(), xs.len(), f32::NAN, false, &mut PositionOf(V::splat(v))) }
+}
+
+struct Gather<'a, V: Vector> {
+    threshold: V,
+    base: u32,
+    out: &'a mut [Candidate],
+    count: usize,
+}
+
+impl<V: Vector> BlockOp<V> for Gather<'_, V> {
+    #[inline(always)]
+    unsafe fn block(&mut self, b: *mut f32, start: usize) -> Option<usize> {
+        let mut j = 0;
+        while j < BLOCK {
+            // SAFETY: ISA guaranteed by the caller; j + LANES <= BLOCK.
+            let mut bits = unsafe { V::mask_bits(V::load(b.add(j)).ge(self.threshold)) };
+            while bits != 0 {
+                let lane = j + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let Some(slot) = self.out.get_mut(self.count) else {
+                    return Some(start + lane);
+                };
+                let id = self.base.wrapping_add((start + lane) as u32);
+                // SAFETY: lane < BLOCK, inside the block.
+                *slot = Candidate { id, logit: unsafe { *b.add(lane) } };
+                self.count += 1;
+            }
+            j += V::LANES;
+        }
+        None
     }
 }
 
@@ -250,48 +299,48 @@ pub(crate) unsafe fn gather_at_least<V: Vector>(
     base: u32,
     out: &mut [Candidate],
 ) -> Gathered {
-    let mut count = 0usize;
-    // SAFETY: for the whole block: ISA guaranteed by the caller; blocks inside the slice.
-    let stopped = unsafe {
-        let threshold = V::splat(t);
-        for_each_block(xs.as_ptr().cast_mut(), xs.len(), f32::NEG_INFINITY, false, |b, start| {
-            let mut j = 0;
-            while j < BLOCK {
-                let mut bits = V::mask_bits(V::load(b.add(j)).ge(threshold));
-                while bits != 0 {
-                    let lane = j + bits.trailing_zeros() as usize;
-                    bits &= bits - 1;
-                    let Some(slot) = out.get_mut(count) else {
-                        return Some(start + lane);
-                    };
-                    let id = base.wrapping_add((start + lane) as u32);
-                    *slot = Candidate { id, logit: *b.add(lane) };
-                    count += 1;
-                }
-                j += V::LANES;
-            }
-            None
-        })
-    };
-    Gathered { count, next: stopped.unwrap_or(xs.len()) }
+    // SAFETY: for the whole block: ISA guaranteed by the caller; the slice is
+    // valid; -inf padding never passes a threshold.
+    unsafe {
+        let mut op = Gather { threshold: V::splat(t), base, out, count: 0 };
+        let stopped = for_each_block(xs.as_ptr().cast_mut(), xs.len(), f32::NEG_INFINITY, false, &mut op);
+        Gathered { count: op.count, next: stopped.unwrap_or(xs.len()) }
+    }
 }
 
-/// Calls `f(chunk pointer, chunk length, chunk index)` for each chunk.
-#[inline(always)]
-fn for_each_chunk<R>(len: usize, mut f: impl FnMut(usize, usize, usize) -> Option<R>) -> Option<R> {
-    let mut start = 0;
-    while start < len {
-        let n = CHUNK.min(len - start);
-        if let Some(r) = f(start, n, start / CHUNK) {
-            return Some(r);
+struct ExpBlock<V: Vector, const WRITE: bool> {
+    threshold: V,
+    max: V,
+    inv_t: V,
+    lanes: Lanes<V>,
+}
+
+impl<V: Vector, const WRITE: bool> BlockOp<V> for ExpBlock<V, WRITE> {
+    #[inline(always)]
+    unsafe fn block(&mut self, b: *mut f32, _: usize) -> Option<usize> {
+        let mut j = 0;
+        while j < BLOCK {
+            // SAFETY: ISA guaranteed by the caller; j + LANES <= BLOCK, writable if WRITE.
+            unsafe {
+                let x = V::load(b.add(j));
+                let s = x.sub(self.max).mul(self.inv_t);
+                let e = exp_nonpositive(s).select_or_zero(x.ge(self.threshold));
+                if WRITE {
+                    e.store(b.add(j));
+                }
+                self.lanes.add(j, e);
+            }
+            j += V::LANES;
         }
-        start += n;
+        None
     }
-    None
 }
 
 /// Weights `exp((x - max) * inv_t)` for each `x >= t`, 0 for the rest; written
 /// over `xs` if `WRITE`. Returns their sum in the chunk layout.
+///
+/// # Safety
+/// `xs` points to `len` valid floats, writable if `WRITE`; the ISA is available.
 #[inline(always)]
 pub(crate) unsafe fn exp_weights<V: Vector, const WRITE: bool>(
     xs: *mut f32,
@@ -300,31 +349,38 @@ pub(crate) unsafe fn exp_weights<V: Vector, const WRITE: bool>(
     w: Weighting,
 ) -> f64 {
     let mut total = 0.0f64;
-    // SAFETY: for the whole block: ISA guaranteed by the caller; the caller
-    // passes `len` valid floats at `xs` (writable if WRITE); chunks and blocks
-    // stay inside them.
-    unsafe {
-        let (threshold, max, inv_t) = (V::splat(t), V::splat(w.max), V::splat(w.inv_t));
-        for_each_chunk::<()>(len, |start, n, _| {
-            let mut lanes = Lanes::<V>::new();
-            for_each_block::<()>(xs.add(start), n, f32::NEG_INFINITY, WRITE, |b, _| {
-                let mut j = 0;
-                while j < BLOCK {
-                    let x = V::load(b.add(j));
-                    let e = exp_nonpositive(x.sub(max).mul(inv_t)).select_or_zero(x.ge(threshold));
-                    if WRITE {
-                        e.store(b.add(j));
-                    }
-                    lanes.add(j, e);
-                    j += V::LANES;
-                }
-                None
-            });
-            total += lanes.sum();
-            None
-        });
+    let mut start = 0;
+    while start < len {
+        let n = CHUNK.min(len - start);
+        // SAFETY: ISA guaranteed by the caller; the chunk lies inside the slice.
+        unsafe {
+            let mut op = ExpBlock::<V, WRITE> {
+                threshold: V::splat(t),
+                max: V::splat(w.max),
+                inv_t: V::splat(w.inv_t),
+                lanes: Lanes::new(),
+            };
+            for_each_block(xs.add(start), n, f32::NEG_INFINITY, WRITE, &mut op);
+            total += op.lanes.sum();
+        }
+        start += n;
     }
     total
+}
+
+struct SumBlock<V: Vector>(Lanes<V>);
+
+impl<V: Vector> BlockOp<V> for SumBlock<V> {
+    #[inline(always)]
+    unsafe fn block(&mut self, b: *mut f32, _: usize) -> Option<usize> {
+        let mut j = 0;
+        while j < BLOCK {
+            // SAFETY: ISA guaranteed by the caller; j + LANES <= BLOCK.
+            unsafe { self.0.add(j, V::load(b.add(j))) };
+            j += V::LANES;
+        }
+        None
+    }
 }
 
 /// Walks the chunk sums of `ws` in order and stops at the first chunk whose
@@ -332,44 +388,43 @@ pub(crate) unsafe fn exp_weights<V: Vector, const WRITE: bool>(
 #[inline(always)]
 pub(crate) unsafe fn chunk_prefix<V: Vector>(ws: &[f32], target: f64) -> ChunkScan {
     let mut before = 0.0f64;
-    let p = ws.as_ptr().cast_mut();
-    // SAFETY: for the whole block: ISA guaranteed by the caller; chunks and
-    // blocks stay inside the slice.
-    let found = unsafe {
-        for_each_chunk(ws.len(), |start, n, chunk| {
-            let mut lanes = Lanes::<V>::new();
-            for_each_block::<()>(p.add(start), n, 0.0, false, |b, _| {
-                let mut j = 0;
-                while j < BLOCK {
-                    lanes.add(j, V::load(b.add(j)));
-                    j += V::LANES;
-                }
-                None
-            });
-            let after = before + lanes.sum();
-            if after > target {
-                return Some(chunk);
-            }
-            before = after;
-            None
-        })
-    };
-    ChunkScan { chunk: found.unwrap_or(ws.len().div_ceil(CHUNK)), before }
+    let mut start = 0;
+    while start < ws.len() {
+        let n = CHUNK.min(ws.len() - start);
+        // SAFETY: ISA guaranteed by the caller; the chunk lies inside the slice;
+        // zero padding adds nothing.
+        let after = unsafe {
+            let mut op = SumBlock::<V>(Lanes::new());
+            for_each_block(ws.as_ptr().cast_mut().add(start), n, 0.0, false, &mut op);
+            before + op.0.sum()
+        };
+        if after > target {
+            return ChunkScan { chunk: start / CHUNK, before };
+        }
+        before = after;
+        start += n;
+    }
+    ChunkScan { chunk: ws.len().div_ceil(CHUNK), before }
+}
+
+struct Scale<V: Vector>(V);
+
+impl<V: Vector> BlockOp<V> for Scale<V> {
+    #[inline(always)]
+    unsafe fn block(&mut self, b: *mut f32, _: usize) -> Option<usize> {
+        let mut j = 0;
+        while j < BLOCK {
+            // SAFETY: ISA guaranteed by the caller; j + LANES <= BLOCK, writable.
+            unsafe { V::load(b.add(j)).mul(self.0).store(b.add(j)) };
+            j += V::LANES;
+        }
+        None
+    }
 }
 
 /// Multiplies every element by `factor`.
 #[inline(always)]
 pub(crate) unsafe fn scale<V: Vector>(xs: &mut [f32], factor: f32) {
-    // SAFETY: for the whole block: ISA guaranteed by the caller; blocks inside the slice.
-    unsafe {
-        let f = V::splat(factor);
-        for_each_block::<()>(xs.as_mut_ptr(), xs.len(), 0.0, true, |b, _| {
-            let mut j = 0;
-            while j < BLOCK {
-                V::load(b.add(j)).mul(f).store(b.add(j));
-                j += V::LANES;
-            }
-            None
-        });
-    }
+    // SAFETY: ISA guaranteed by the caller; the slice is valid and writable.
+    unsafe { for_each_block(xs.as_mut_ptr(), xs.len(), 0.0, true, &mut Scale(V::splat(factor))) };
 }

@@ -203,7 +203,11 @@ impl<const CAP: usize> Sampler<CAP> {
         match set {
             Survivors::AtLeast(t) => {
                 let g = self.kernels.gather_at_least(xs, t, 0, &mut self.scratch);
-                if g.next == xs.len() { Survivors::Scratch(g.count) } else { set }
+                if g.next == xs.len() {
+                    Survivors::Scratch(g.count)
+                } else {
+                    set
+                }
             }
             Survivors::Scratch(_) => set,
         }
@@ -234,7 +238,9 @@ impl<const CAP: usize> Sampler<CAP> {
         match self.gather(xs, set) {
             Survivors::Scratch(len) => self.select_in_scratch(len, mass, rule),
             Survivors::AtLeast(t) if k.saturating_mul(2) <= CAP => self.top_k_by_scan(xs, t, k),
-            Survivors::AtLeast(t) => Survivors::AtLeast(select::prefix_streaming(xs, t, mass, rule)),
+            Survivors::AtLeast(t) => {
+                Survivors::AtLeast(select::prefix_streaming(xs, t, mass, rule))
+            }
         }
     }
 
@@ -247,7 +253,9 @@ impl<const CAP: usize> Sampler<CAP> {
         while pos < xs.len() {
             let out = self.scratch.get_mut(len..).unwrap_or_default();
             let rest = xs.get(pos..).unwrap_or_default();
-            let g = self.kernels.gather_at_least(rest, threshold, pos as u32, out);
+            let g = self
+                .kernels
+                .gather_at_least(rest, threshold, pos as u32, out);
             len += g.count;
             pos += g.next;
             if pos < xs.len() {

@@ -159,17 +159,21 @@ pub fn reference(
     Ok(dist)
 }
 
-/// The scaled logit `s = (l - max) / T` the core exponentiates for token `i`
-/// (0 where all candidates are equally likely).
-pub fn scaled_logit(logits: &[f32], i: u32, temperature: f32) -> f64 {
+/// The scaled logits `s = (l - max) / T` the core exponentiates, as a function
+/// of the token id (0 where all candidates are equally likely).
+pub fn scaled_logits(logits: &[f32], temperature: f32) -> impl Fn(u32) -> f64 + '_ {
     let lmax = logits
         .iter()
         .map(|x| *x as f64)
         .fold(f64::NEG_INFINITY, f64::max);
-    if lmax == f64::INFINITY || temperature == f32::INFINITY {
-        return 0.0;
+    let uniform = lmax == f64::INFINITY || temperature == f32::INFINITY;
+    move |i| {
+        if uniform {
+            0.0
+        } else {
+            (logits[i as usize] as f64 - lmax) / temperature as f64
+        }
     }
-    (logits[i as usize] as f64 - lmax) / temperature as f64
 }
 
 /// Stated bound on the core's probability for a survivor: relative error at most
@@ -370,9 +374,10 @@ pub fn check_against_reference(
     } else {
         cfg.temperature
     };
+    let scaled_logit = scaled_logits(logits, t);
     for &(i, _) in &strict {
         // Weights below 2^-149 (s < -103.3) are 0 in f32: such tokens cannot show.
-        let representable = cfg.temperature == 0.0 || scaled_logit(logits, i, t) > -100.0;
+        let representable = cfg.temperature == 0.0 || scaled_logit(i) > -100.0;
         if representable && core[i as usize] <= 0.0 {
             return Err(format!(
                 "core drops token {i}, kept by the strict reference"
@@ -385,19 +390,16 @@ pub fn check_against_reference(
     }
     // Probabilities: the exact weights renormalised over the core's own survivors
     // (which the checks above pin between strict and loose).
-    let weights: Vec<f64> = core_set
-        .iter()
-        .map(|&i| scaled_logit(logits, i, t).exp())
-        .collect();
+    let weights: Vec<f64> = core_set.iter().map(|&i| scaled_logit(i).exp()).collect();
     let total: f64 = weights.iter().sum();
     let mean_abs_s: f64 = core_set
         .iter()
         .zip(&weights)
-        .map(|(&i, w)| w / total * scaled_logit(logits, i, t).abs())
+        .map(|(&i, w)| w / total * scaled_logit(i).abs())
         .sum();
     for (&i, w) in core_set.iter().zip(&weights) {
         let (got, p) = (core[i as usize] as f64, w / total);
-        let bound = probability_bound(p, scaled_logit(logits, i, t), mean_abs_s);
+        let bound = probability_bound(p, scaled_logit(i), mean_abs_s);
         if (got - p).abs() > bound {
             return Err(format!(
                 "token {i}: core {got:e}, reference {p:e}, bound {bound:e}"

@@ -62,7 +62,7 @@ fn capacity_one_draws_exactly_from_a_flat_262144_token_nucleus() {
     let bins = 32;
     let mut counts = vec![0u64; bins];
     let mut buf = logits.clone();
-    for _ in 0..600 {
+    for _ in 0..3_000 {
         buf.copy_from_slice(&logits);
         counts[sampler.sample(&mut buf, &mut rng).unwrap() as usize * bins / n] += 1;
     }

@@ -59,10 +59,12 @@ pub(crate) fn draw_from_weights(k: Kernels, ws: &[f32], total: f64, u: f64) -> u
     let target = u * total;
     let scan = k.chunk_prefix(ws, target);
     let start = scan.chunk * ChunkSum::CHUNK;
-    let found = ws.get(start..ws.len().min(start + ChunkSum::CHUNK)).and_then(|chunk| {
-        let ids = (start as u32..).zip(chunk.iter().copied());
-        walk(ids, scan.before, target)
-    });
+    let found = ws
+        .get(start..ws.len().min(start + ChunkSum::CHUNK))
+        .and_then(|chunk| {
+            let ids = (start as u32..).zip(chunk.iter().copied());
+            walk(ids, scan.before, target)
+        });
     // Only rounding can leave the target uncrossed: take the last possible token.
     found.unwrap_or_else(|| ws.iter().rposition(|w| *w > 0.0).unwrap_or(0) as u32)
 }
@@ -85,7 +87,11 @@ pub(crate) fn draw_from_candidates(cands: &mut [Candidate], w: Weighting, u: f64
     });
     match found.flatten() {
         Some(id) => id,
-        None => cands.iter().rev().find(|c| c.logit > 0.0).map_or(0, |c| c.id),
+        None => cands
+            .iter()
+            .rev()
+            .find(|c| c.logit > 0.0)
+            .map_or(0, |c| c.id),
     }
 }
 
@@ -110,11 +116,17 @@ fn chunk_sum(chunk: &[Candidate], weight: impl Fn(&Candidate) -> f32) -> f64 {
 
 /// Calls `f` on each run of candidates sharing a 1024-id chunk; stops at the
 /// first `Some`.
-fn for_each_chunk<R>(cands: &[Candidate], mut f: impl FnMut(&[Candidate]) -> Option<R>) -> Option<R> {
+fn for_each_chunk<R>(
+    cands: &[Candidate],
+    mut f: impl FnMut(&[Candidate]) -> Option<R>,
+) -> Option<R> {
     let mut rest = cands;
     while let Some(first) = rest.first() {
         let chunk = first.id as usize / ChunkSum::CHUNK;
-        let len = rest.iter().take_while(|c| c.id as usize / ChunkSum::CHUNK == chunk).count();
+        let len = rest
+            .iter()
+            .take_while(|c| c.id as usize / ChunkSum::CHUNK == chunk)
+            .count();
         let (here, later) = rest.split_at(len.min(rest.len()));
         if let Some(r) = f(here) {
             return Some(r);

@@ -31,5 +31,9 @@ pub(crate) fn prefilter(p: f32, w: Weighting, total: f64, n: usize) -> Option<f3
     let bound = (1.0 - p as f64) * total / (2.0 * n as f64);
     let threshold = w.max as f64 + libm::log(bound) / w.inv_t as f64;
     let rounded = threshold as f32;
-    Some(if rounded as f64 > threshold { rounded.next_down() } else { rounded })
+    Some(if rounded as f64 > threshold {
+        rounded.next_down()
+    } else {
+        rounded
+    })
 }

@@ -220,16 +220,31 @@ impl<V: Vector> BlockOp<V> for MaxNan<V> {
 pub(crate) unsafe fn max_nan<V: Vector>(xs: &[f32]) -> MaxScan {
     // SAFETY: for the whole block: ISA guaranteed by the caller; the slice is valid.
     unsafe {
-        let mut op = MaxNan { acc: [V::splat(f32::NEG_INFINITY); 4], nan: V::splat(0.0).is_nan() };
-        for_each_block(xs.as_ptr().cast_mut(), xs.len(), f32::NEG_INFINITY, false, &mut op);
+        let mut op = MaxNan {
+            acc: [V::splat(f32::NEG_INFINITY); 4],
+            nan: V::splat(0.0).is_nan(),
+        };
+        for_each_block(
+            xs.as_ptr().cast_mut(),
+            xs.len(),
+            f32::NEG_INFINITY,
+            false,
+            &mut op,
+        );
         if V::mask_bits(op.nan) != 0 {
             let index = xs.iter().position(|x| x.is_nan());
-            return MaxScan { max: f32::NAN, nan: index };
+            return MaxScan {
+                max: f32::NAN,
+                nan: index,
+            };
         }
         let [a, b, c, d] = op.acc;
         let m = a.max(b).max(c.max(d)).fold_max();
         // + 0.0 turns a -0.0 maximum into +0.0, so every backend reports the same bits.
-        MaxScan { max: m + 0.0, nan: None }
+        MaxScan {
+            max: m + 0.0,
+            nan: None,
+        }
     }
 }
 
@@ -255,7 +270,15 @@ impl<V: Vector> BlockOp<V> for PositionOf<V> {
 #[inline(always)]
 pub(crate) unsafe fn position_of<V: Vector>(xs: &[f32], v: f32) -> Option<usize> {
     // SAFETY: ISA guaranteed by the caller; the slice is valid; NaN padding never matches.
-    unsafe { for_each_block(xs.as_ptr().cast_mut(), xs.len(), f32::NAN, false, &mut PositionOf(V::splat(v))) }
+    unsafe {
+        for_each_block(
+            xs.as_ptr().cast_mut(),
+            xs.len(),
+            f32::NAN,
+            false,
+            &mut PositionOf(V::splat(v)),
+        )
+    }
 }
 
 struct Gather<'a, V: Vector> {
@@ -280,7 +303,10 @@ impl<V: Vector> BlockOp<V> for Gather<'_, V> {
                 };
                 let id = self.base.wrapping_add((start + lane) as u32);
                 // SAFETY: lane < BLOCK, inside the block.
-                *slot = Candidate { id, logit: unsafe { *b.add(lane) } };
+                *slot = Candidate {
+                    id,
+                    logit: unsafe { *b.add(lane) },
+                };
                 self.count += 1;
             }
             j += V::LANES;
@@ -302,9 +328,23 @@ pub(crate) unsafe fn gather_at_least<V: Vector>(
     // SAFETY: for the whole block: ISA guaranteed by the caller; the slice is
     // valid; -inf padding never passes a threshold.
     unsafe {
-        let mut op = Gather { threshold: V::splat(t), base, out, count: 0 };
-        let stopped = for_each_block(xs.as_ptr().cast_mut(), xs.len(), f32::NEG_INFINITY, false, &mut op);
-        Gathered { count: op.count, next: stopped.unwrap_or(xs.len()) }
+        let mut op = Gather {
+            threshold: V::splat(t),
+            base,
+            out,
+            count: 0,
+        };
+        let stopped = for_each_block(
+            xs.as_ptr().cast_mut(),
+            xs.len(),
+            f32::NEG_INFINITY,
+            false,
+            &mut op,
+        );
+        Gathered {
+            count: op.count,
+            next: stopped.unwrap_or(xs.len()),
+        }
     }
 }
 
@@ -399,12 +439,18 @@ pub(crate) unsafe fn chunk_prefix<V: Vector>(ws: &[f32], target: f64) -> ChunkSc
             before + op.0.sum()
         };
         if after > target {
-            return ChunkScan { chunk: start / CHUNK, before };
+            return ChunkScan {
+                chunk: start / CHUNK,
+                before,
+            };
         }
         before = after;
         start += n;
     }
-    ChunkScan { chunk: ws.len().div_ceil(CHUNK), before }
+    ChunkScan {
+        chunk: ws.len().div_ceil(CHUNK),
+        before,
+    }
 }
 
 struct Scale<V: Vector>(V);
@@ -426,5 +472,13 @@ impl<V: Vector> BlockOp<V> for Scale<V> {
 #[inline(always)]
 pub(crate) unsafe fn scale<V: Vector>(xs: &mut [f32], factor: f32) {
     // SAFETY: ISA guaranteed by the caller; the slice is valid and writable.
-    unsafe { for_each_block(xs.as_mut_ptr(), xs.len(), 0.0, true, &mut Scale(V::splat(factor))) };
+    unsafe {
+        for_each_block(
+            xs.as_mut_ptr(),
+            xs.len(),
+            0.0,
+            true,
+            &mut Scale(V::splat(factor)),
+        )
+    };
 }

@@ -105,7 +105,12 @@ pub(crate) mod entry {
         // SAFETY: see above.
         unsafe { generic::position_of::<f32>(xs, v) }
     }
-    pub(crate) unsafe fn gather_at_least(xs: &[f32], t: f32, base: u32, out: &mut [Candidate]) -> Gathered {
+    pub(crate) unsafe fn gather_at_least(
+        xs: &[f32],
+        t: f32,
+        base: u32,
+        out: &mut [Candidate],
+    ) -> Gathered {
         // SAFETY: see above.
         unsafe { generic::gather_at_least::<f32>(xs, t, base, out) }
     }

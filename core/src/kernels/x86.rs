@@ -341,7 +341,10 @@ impl Vector for Avx512 {
         // SAFETY: see the note above the impls.
         unsafe {
             let (lo, hi) = halves_512(v.0);
-            (_mm512_add_pd(acc.0, _mm512_cvtps_pd(lo)), _mm512_add_pd(acc.1, _mm512_cvtps_pd(hi)))
+            (
+                _mm512_add_pd(acc.0, _mm512_cvtps_pd(lo)),
+                _mm512_add_pd(acc.1, _mm512_cvtps_pd(hi)),
+            )
         }
     }
     #[inline(always)]

@@ -124,7 +124,9 @@ pub(crate) fn prefix_in_scratch(cands: &mut [Candidate], mass: Mass, rule: Rule)
             break;
         }
         let pivot_at = partition_around_median(part);
-        let (upper, rest) = part.split_at(pivot_at);
+        let Some((upper, rest)) = part.split_at_checked(pivot_at) else {
+            break;
+        };
         let upper_mass: u128 = upper.iter().map(|c| mass.of(c.logit)).sum();
         let pivot_mass = rest.first().map_or(0, |c| mass.of(c.logit));
         if upper_mass >= need {
@@ -168,17 +170,25 @@ fn partition_around_median(part: &mut [Candidate]) -> usize {
     } else {
         last
     };
-    part.swap(median.min(last), last);
+    swap(part, median, last);
     let pivot = r(part, last);
     let mut store = 0;
     for i in 0..last {
         if r(part, i) > pivot {
-            part.swap(i, store.min(i));
+            swap(part, i, store);
             store += 1;
         }
     }
-    part.swap(store.min(last), last);
+    swap(part, store, last);
     store
+}
+
+/// `v.swap(i, j)` with the bounds check in sight of the optimiser, so no panic
+/// path is left (out-of-range indices, which the callers never pass, do nothing).
+fn swap<T>(v: &mut [T], i: usize, j: usize) {
+    if i < v.len() && j < v.len() {
+        v.swap(i, j);
+    }
 }
 
 /// In-place heapsort; `before(a, b)` says `a` belongs before `b`. No panic path
@@ -201,14 +211,14 @@ pub(crate) fn heapsort<T>(v: &mut [T], before: impl Fn(&T, &T) -> bool) {
         if !later(v, child, root) {
             break;
         }
-        v.swap(root.min(end - 1), child.min(end - 1));
+        swap(v, root, child);
         root = child;
     };
     for start in (0..n / 2).rev() {
         sift(v, start, n);
     }
     for end in (1..n).rev() {
-        v.swap(0, end);
+        swap(v, 0, end);
         sift(v, 0, end);
     }
 }

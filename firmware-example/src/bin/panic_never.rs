@@ -1,0 +1,87 @@
+//! The panic-never proof: every public entry point of the core, reached with
+//! inputs the optimiser cannot see through (`black_box`), linked with a panic
+//! handler that calls an undefined symbol (`panic-never`). The release build
+//! links only if no panic is reachable from any of them; under QEMU it then
+//! runs and exits 0. With feature `teeth`, an unchecked index in a scratch
+//! function is added, and the link must fail (check.sh asserts it does).
+
+#![no_std]
+#![no_main]
+
+use core::hint::black_box;
+
+use cortex_m_rt::entry;
+use cortex_m_semihosting::debug;
+use logit_sampler::rand_core::SeedableRng;
+use logit_sampler::{
+    AliasTable, Backend, Pcg32, Sampler, SamplerConfig, Stage, argmax, fill_gaussian, gaussian,
+    sample_inverse_cdf, softmax_in_place,
+};
+use panic_never as _;
+
+#[entry]
+fn main() -> ! {
+    let ok = exercise();
+    debug::exit(if ok {
+        debug::EXIT_SUCCESS
+    } else {
+        debug::EXIT_FAILURE
+    });
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+fn exercise() -> bool {
+    let n = black_box(300usize);
+    let mut logits = [0.0f32; 300];
+    let mut rng = Pcg32::seed_from_u64(black_box(7));
+    fill_gaussian(&mut logits, 0.0, 2.0, &mut rng);
+    let logits = black_box(logits);
+    let cfg = black_box(SamplerConfig {
+        temperature: 0.8,
+        min_p: 0.05,
+        top_k: 40,
+        top_p: 0.95,
+    });
+    let order = black_box([Stage::TopK, Stage::Temperature, Stage::TopP, Stage::MinP]);
+    let mut ok = true;
+    let mut buf = logits;
+    let Some(xs) = buf.get_mut(..n) else {
+        return false;
+    };
+    // Scratch path, streaming path, custom order, greedy, distribution.
+    if let Ok(mut s) = Sampler::<64>::new(cfg).and_then(|s| s.with_order(order)) {
+        ok &= s.sample(xs, &mut rng).is_ok();
+    }
+    xs.copy_from_slice(logits.get(..n).unwrap_or_default());
+    if let Ok(mut s) = Sampler::<1>::new(cfg).and_then(|s| s.with_backend(Backend::Scalar)) {
+        ok &= s.sample(xs, &mut rng).is_ok();
+        xs.copy_from_slice(logits.get(..n).unwrap_or_default());
+        ok &= s.distribution_in_place(xs).is_ok();
+    }
+    xs.copy_from_slice(logits.get(..n).unwrap_or_default());
+    if let Ok(mut s) = Sampler::<8>::new(black_box(SamplerConfig::greedy())) {
+        ok &= s.sample(xs, &mut rng).is_ok();
+    }
+    ok &= argmax(xs).is_ok();
+    ok &= softmax_in_place(xs, black_box(1.3)).is_ok();
+    ok &= sample_inverse_cdf(xs, black_box(0.5)).is_ok();
+    if let Ok(table) = AliasTable::<300>::new(xs) {
+        ok &= (table.sample(&mut rng) as usize) < n;
+    }
+    ok &= gaussian(&mut rng, 0.0, 1.0).is_finite();
+    #[cfg(feature = "teeth")]
+    {
+        ok &= scratch_with_an_unchecked_index(black_box(3)) == 0.0;
+    }
+    ok
+}
+
+/// The planted bug: `xs[i]` with an index the compiler cannot bound.
+#[cfg(feature = "teeth")]
+#[inline(never)]
+fn scratch_with_an_unchecked_index(i: usize) -> f32 {
+    let scratch = black_box([0.0f32; 8]);
+    scratch[i]
+}

@@ -1,0 +1,42 @@
+//! The generation loop, shared (by `#[path]`) between the firmware and the
+//! host-side test in `tests/`, so both run exactly the same calls.
+
+use logit_sampler::rand_core::SeedableRng;
+use logit_sampler::{Pcg32, SampleError, Sampler, SamplerConfig};
+
+/// Temperature 0.8, min-p 0.05, top-k 20, top-p 0.95.
+pub const CONFIG: SamplerConfig = SamplerConfig {
+    temperature: 0.8,
+    min_p: 0.05,
+    top_k: 20,
+    top_p: 0.95,
+};
+/// The generator's seed.
+pub const SEED: u64 = 2024;
+/// Symbols generated.
+pub const LENGTH: usize = 400;
+/// Largest alphabet the loop supports (the scratch capacity too).
+pub const MAX_VOCAB: usize = 64;
+
+/// Fills `out` with symbols, each drawn from the logits row of the previous one
+/// (`row(i)`), starting after a space.
+pub fn generate<'a>(
+    vocab: &[u8],
+    row: impl Fn(usize) -> Option<&'a [f32]>,
+    out: &mut [u8],
+) -> Result<(), SampleError> {
+    let mut sampler: Sampler<MAX_VOCAB> = Sampler::new(CONFIG)?;
+    let mut rng = Pcg32::seed_from_u64(SEED);
+    let mut buf = [0.0f32; MAX_VOCAB];
+    let mut prev = vocab.iter().position(|&c| c == b' ').unwrap_or(0);
+    for slot in out {
+        let src = row(prev).ok_or(SampleError::Empty)?;
+        let logits = buf
+            .get_mut(..src.len())
+            .ok_or(SampleError::TooLong { len: src.len() })?;
+        logits.copy_from_slice(src);
+        prev = sampler.sample(logits, &mut rng)? as usize;
+        *slot = vocab.get(prev).copied().unwrap_or(b'?');
+    }
+    Ok(())
+}

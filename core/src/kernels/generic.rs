@@ -303,10 +303,8 @@ impl<V: Vector> BlockOp<V> for Gather<'_, V> {
                 };
                 let id = self.base.wrapping_add((start + lane) as u32);
                 // SAFETY: lane < BLOCK, inside the block.
-                *slot = Candidate {
-                    id,
-                    logit: unsafe { *b.add(lane) },
-                };
+                let logit = unsafe { *b.add(lane) };
+                *slot = Candidate { id, logit };
                 self.count += 1;
             }
             j += V::LANES;

@@ -42,6 +42,9 @@ fn host_generation_is_text_of_the_model() {
         );
     }
     assert_eq!(host_text(), text, "seeded generation is reproducible");
+    // The alias histogram's weights: one count per symbol of the normalised text.
+    let total: f32 = model.unigram.iter().sum();
+    assert_eq!(total as usize, bigram::normalise(CORPUS).len());
 }
 
 #[test]

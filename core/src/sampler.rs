@@ -245,13 +245,17 @@ impl<const CAP: usize> Sampler<CAP> {
     }
 
     /// top-k over a buffer too large for the scratch, in one pass: gather the
-    /// tokens `>= t`; whenever the scratch fills, keep the best k and raise the
-    /// threshold above the k-th (a later token equal to it loses the tie to the
-    /// lower id already kept). Needs `2k <= CAP` so every refill makes progress.
+    /// tokens `>= t` into a window of the scratch; whenever it fills, keep the
+    /// best k and raise the threshold above the k-th (a later token equal to it
+    /// loses the tie to the lower id already kept). Needs `2k <= CAP` so every
+    /// refill makes progress.
     fn top_k_by_scan(&mut self, xs: &[f32], t: f32, k: usize) -> Survivors {
+        // A window of 4k (at least 256) rather than all of CAP: the first fill
+        // takes every token, so a small window raises the threshold sooner.
+        let window = k.saturating_mul(4).max(256).min(CAP);
         let (mut len, mut pos, mut threshold) = (0usize, 0usize, t);
         while pos < xs.len() {
-            let out = self.scratch.get_mut(len..).unwrap_or_default();
+            let out = self.scratch.get_mut(len..window).unwrap_or_default();
             let rest = xs.get(pos..).unwrap_or_default();
             let g = self
                 .kernels

@@ -1,0 +1,375 @@
+//! Benchmarks of `logit-sampler`: every stage on every backend this CPU runs,
+//! beside the peers, on the same logits, in one process.
+//!
+//! [`cases`] lists what is measured for one input; the report binary
+//! (`src/main.rs`) and the criterion benches (`benches/stages.rs`) both run it.
+//! Buffers that a case destroys are restored by a copy *outside* the timed
+//! region (the report copies a batch of buffers, then times the batch;
+//! criterion uses `iter_batched_ref`).
+
+pub mod peers;
+
+use logit_sampler::rand_core::SeedableRng;
+use logit_sampler::{
+    AliasTable, Backend, Pcg32, Sampler, SamplerConfig, sample_inverse_cdf_with,
+    softmax_in_place_with,
+};
+use peers::Params;
+
+/// Vocabulary sizes of common models: tiny, Llama 2, Llama 3, Qwen 2, Gemma.
+pub const VOCABS: [usize; 5] = [512, 32_000, 128_256, 151_936, 262_144];
+
+/// Capacity of the samplers measured (32 KiB of scratch).
+pub const CAP: usize = 4096;
+
+/// One input: logits and their softmax (for the draw-only stages).
+pub struct Input {
+    pub name: &'static str,
+    pub logits: Vec<f32>,
+    pub probs: Vec<f32>,
+}
+
+impl Input {
+    /// "model": bulk N(0, 2.5) plus a Zipf-like head of 128 tokens at
+    /// `22 - 1.2 ln r` (rank r), so top-p 0.95 keeps tens of tokens;
+    /// "flat": N(0, 0.3), a nucleus far beyond any capacity;
+    /// "peaked": the model input with one token raised by 20.
+    pub fn new(name: &'static str, n: usize) -> Input {
+        let mut logits = match name {
+            "flat" => sampler_tests::model_logits(n, 0.3, 0, 0.0, n as u64),
+            _ => sampler_tests::model_logits(n, 2.5, 128, 22.0, n as u64),
+        };
+        if name == "peaked" {
+            logits[n / 3] += 20.0;
+        }
+        let mut probs = logits.clone();
+        softmax_in_place_with(Backend::Scalar, &mut probs, 1.0).expect("valid logits");
+        Input {
+            name,
+            logits,
+            probs,
+        }
+    }
+}
+
+/// Who runs a case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Who {
+    /// A reference pass over the buffer (read, copy).
+    Floor,
+    /// This library on one backend.
+    Ours(Backend),
+    /// This library, backend-independent code (alias table).
+    OursScalarOnly,
+    /// Another implementation.
+    Peer,
+}
+
+/// What a case runs on a (restored) buffer of logits.
+pub type Run = Box<dyn FnMut(&mut [f32])>;
+
+/// One measured operation on a buffer of logits.
+pub struct Case {
+    pub stage: String,
+    pub imp: String,
+    pub who: Who,
+    /// Operations one run performs (times are reported per operation).
+    pub ops: usize,
+    pub run: Run,
+}
+
+fn case(stage: &str, imp: &str, who: Who, run: impl FnMut(&mut [f32]) + 'static) -> Case {
+    Case {
+        stage: stage.into(),
+        imp: imp.into(),
+        who,
+        ops: 1,
+        run: Box::new(run),
+    }
+}
+
+/// An alias table sized for the vocabulary (so its build cost is not that of a
+/// larger table), built and drawn from `draws` times.
+fn alias_rounds(probs: &[f32], draws: usize, rng: &mut Pcg32) {
+    fn rounds<const N: usize>(probs: &[f32], draws: usize, rng: &mut Pcg32) {
+        let table = Box::new(AliasTable::<N>::new(probs).expect("valid probs"));
+        for _ in 0..draws {
+            std::hint::black_box(table.sample(rng));
+        }
+    }
+    match probs.len() {
+        0..=512 => rounds::<512>(probs, draws, rng),
+        513..=32_000 => rounds::<32_000>(probs, draws, rng),
+        32_001..=128_256 => rounds::<128_256>(probs, draws, rng),
+        128_257..=151_936 => rounds::<151_936>(probs, draws, rng),
+        _ => rounds::<262_144>(probs, draws, rng),
+    }
+}
+
+fn sampler(cfg: SamplerConfig, b: Backend) -> Box<Sampler<CAP>> {
+    Box::new(
+        Sampler::new(cfg)
+            .and_then(|s| s.with_backend(b))
+            .expect("valid config and backend"),
+    )
+}
+
+/// `sample` with `cfg` on backend `b`, a fresh seeded generator per case.
+fn ours(stage: &str, cfg: SamplerConfig, b: Backend) -> Case {
+    let mut s = sampler(cfg, b);
+    let mut rng = Pcg32::seed_from_u64(1);
+    case(stage, b.name(), Who::Ours(b), move |xs| {
+        std::hint::black_box(s.sample(xs, &mut rng).expect("valid logits"));
+    })
+}
+
+/// The filter stages measured as whole `sample` calls (scan, filter, draw).
+pub const FILTERS: [(&str, SamplerConfig); 8] = [
+    (
+        "min-p 0.05",
+        SamplerConfig {
+            temperature: 1.0,
+            min_p: 0.05,
+            top_k: 0,
+            top_p: 1.0,
+        },
+    ),
+    (
+        "top-k 40",
+        SamplerConfig {
+            temperature: 1.0,
+            min_p: 0.0,
+            top_k: 40,
+            top_p: 1.0,
+        },
+    ),
+    (
+        "top-k 1000",
+        SamplerConfig {
+            temperature: 1.0,
+            min_p: 0.0,
+            top_k: 1000,
+            top_p: 1.0,
+        },
+    ),
+    (
+        "top-p 0.9",
+        SamplerConfig {
+            temperature: 1.0,
+            min_p: 0.0,
+            top_k: 0,
+            top_p: 0.9,
+        },
+    ),
+    (
+        "top-p 0.99",
+        SamplerConfig {
+            temperature: 1.0,
+            min_p: 0.0,
+            top_k: 0,
+            top_p: 0.99,
+        },
+    ),
+    (
+        "top-k 40 + top-p 0.9",
+        SamplerConfig {
+            temperature: 1.0,
+            min_p: 0.0,
+            top_k: 40,
+            top_p: 0.9,
+        },
+    ),
+    (
+        "top-k 40 + top-p 0.99",
+        SamplerConfig {
+            temperature: 1.0,
+            min_p: 0.0,
+            top_k: 40,
+            top_p: 0.99,
+        },
+    ),
+    ("default chain", DEFAULT_CHAIN),
+];
+
+/// T 0.8, min-p 0.05, top-k 40, top-p 0.95.
+pub const DEFAULT_CHAIN: SamplerConfig = SamplerConfig {
+    temperature: 0.8,
+    min_p: 0.05,
+    top_k: 40,
+    top_p: 0.95,
+};
+
+fn params(c: SamplerConfig) -> Params {
+    Params {
+        temperature: c.temperature,
+        min_p: c.min_p,
+        top_k: c.top_k,
+        top_p: c.top_p,
+    }
+}
+
+/// Every case for `input` on `backends`.
+pub fn cases(input: &Input, backends: &[Backend]) -> Vec<Case> {
+    let mut v = Vec::new();
+    let n = input.logits.len();
+    let tag = |s: &str| {
+        if input.name == "model" {
+            s.to_string()
+        } else {
+            format!("{s} [{}]", input.name)
+        }
+    };
+    if input.name == "model" {
+        v.push(case("read floor (sum)", "floor", Who::Floor, |xs| {
+            let mut acc = [0.0f32; 16];
+            for c in xs.chunks_exact(16) {
+                for (a, x) in acc.iter_mut().zip(c) {
+                    *a += x;
+                }
+            }
+            std::hint::black_box(acc);
+        }));
+        let mut dst = vec![0.0f32; n];
+        v.push(case("memcpy floor", "floor", Who::Floor, move |xs| {
+            dst.copy_from_slice(xs);
+            std::hint::black_box(&dst);
+        }));
+        for &b in backends {
+            let k = b.kernels().expect("available");
+            v.push(case("max/NaN scan", b.name(), Who::Ours(b), move |xs| {
+                std::hint::black_box(k.max_nan(xs));
+            }));
+        }
+        for &b in backends {
+            v.push(case(
+                "softmax_in_place",
+                b.name(),
+                Who::Ours(b),
+                move |xs| {
+                    softmax_in_place_with(b, xs, 1.0).expect("valid logits");
+                },
+            ));
+        }
+        v.push(case(
+            "softmax_in_place",
+            "peer: scalar exp loop",
+            Who::Peer,
+            |xs| peers::softmax(xs, 1.0),
+        ));
+        for (stage, cfg) in FILTERS {
+            for &b in backends {
+                v.push(ours(stage, cfg, b));
+            }
+            if stage.starts_with("top-p") {
+                let p = cfg.top_p;
+                let mut rng = peers::rng();
+                v.push(case(stage, "peer: llama2.c top-p", Who::Peer, move |xs| {
+                    std::hint::black_box(peers::llama2c_top_p(xs, 1.0, p, &mut rng));
+                }));
+            }
+            if stage == "default chain" {
+                let mut chain = peers::LlmSamplersChain::new(params(cfg));
+                v.push(case(stage, "peer: llm-samplers", Who::Peer, move |xs| {
+                    std::hint::black_box(chain.sample(xs));
+                }));
+            }
+            let mut rng = peers::rng();
+            v.push(case(stage, "peer: full sort", Who::Peer, move |xs| {
+                std::hint::black_box(peers::full_sort_chain(xs, params(cfg), &mut rng));
+            }));
+        }
+        for &b in backends {
+            let probs = input.probs.clone();
+            let mut rng = Pcg32::seed_from_u64(2);
+            v.push(case(
+                "inverse-CDF draw (probs given)",
+                b.name(),
+                Who::Ours(b),
+                move |_| {
+                    let u = (logit_sampler::rand_core::Rng::next_u32(&mut rng) >> 8) as f32
+                        / (1 << 24) as f32;
+                    std::hint::black_box(
+                        sample_inverse_cdf_with(b, &probs, u).expect("valid probs"),
+                    );
+                },
+            ));
+        }
+        for draws in [1usize, 10, 100, 1000] {
+            let probs = input.probs.clone();
+            let mut rng = Pcg32::seed_from_u64(3);
+            let stage = format!("alias build + {draws} draws, per draw");
+            let mut c = case(&stage, "alias", Who::OursScalarOnly, move |_| {
+                alias_rounds(&probs, draws, &mut rng)
+            });
+            c.ops = draws;
+            v.push(c);
+        }
+    }
+    let full = SamplerConfig::default();
+    for (stage, cfg) in [
+        ("default chain", DEFAULT_CHAIN),
+        ("full-vocab draw (T 1)", full),
+        ("top-p 0.99", FILTERS[4].1),
+    ] {
+        if input.name == "model" && stage != "full-vocab draw (T 1)" {
+            continue; // measured above
+        }
+        for &b in backends {
+            v.push(ours(&tag(stage), cfg, b));
+        }
+    }
+    if input.name == "model" {
+        let stage = "full-vocab draw (T 1)";
+        let mut rng = peers::rng();
+        v.push(case(
+            stage,
+            "peer: rand WeightedIndex",
+            Who::Peer,
+            move |xs| {
+                std::hint::black_box(peers::weighted_index_draw(xs, &mut rng));
+            },
+        ));
+        let mut rng = peers::rng();
+        v.push(case(
+            stage,
+            "peer: rand_distr WeightedAliasIndex",
+            Who::Peer,
+            move |xs| {
+                std::hint::black_box(peers::weighted_alias_draw(xs, &mut rng));
+            },
+        ));
+        let mut rng = peers::rng();
+        v.push(case(stage, "peer: full sort", Who::Peer, move |xs| {
+            std::hint::black_box(peers::full_sort_chain(xs, params(full), &mut rng));
+        }));
+    }
+    v
+}
+
+/// Median time of one operation of `case` on `input`, in microseconds. Each timed
+/// batch runs on freshly restored buffers; the copies are outside the timing.
+pub fn time_case(
+    case: &mut Case,
+    input: &[f32],
+    budget: std::time::Duration,
+    min_samples: usize,
+) -> f64 {
+    use std::time::Instant;
+    let batch = (65_536 / input.len().max(1)).clamp(1, 64);
+    let mut bufs = vec![input.to_vec(); batch];
+    (case.run)(&mut bufs[0]);
+    let start = Instant::now();
+    let mut samples = Vec::new();
+    while samples.len() < min_samples || (start.elapsed() < budget && samples.len() < 2000) {
+        for b in bufs.iter_mut() {
+            b.copy_from_slice(input);
+        }
+        let t = Instant::now();
+        for b in bufs.iter_mut() {
+            (case.run)(b);
+        }
+        samples.push(t.elapsed().as_secs_f64() * 1e6 / (batch * case.ops) as f64);
+    }
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}

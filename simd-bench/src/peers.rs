@@ -1,0 +1,172 @@
+//! The peers, each run on the same logits and parameters as our sampler.
+//!
+//! - `full_sort_chain`: what most ports do — softmax, sort the whole vocabulary
+//!   by probability, then min-p, top-k, top-p, renormalise and draw.
+//! - `llama2c_top_p`: llama2.c's `sample_topp` — softmax, keep the tokens above
+//!   `(1 - p) / (n - 1)`, sort only those, cut at `p`, draw.
+//! - `LlmSamplersChain`: the `llm-samplers` crate's chain (temperature, min-p,
+//!   top-k, top-p, random distribution), its `Logits` built with
+//!   `try_from_iter_top_k(1000)` as its docs recommend for large vocabularies.
+//! - `weighted_index_draw` / `weighted_alias_draw`: rand's `WeightedIndex` and
+//!   rand_distr's `WeightedAliasIndex`, built from softmax probabilities, one draw.
+
+use llm_samplers::prelude::{
+    Logits, SampleMinP, SampleRandDistrib, SampleTemperature, SampleTopK, SampleTopP, Sampler as _,
+    SamplerChain, SimpleSamplerResources,
+};
+use rand::distr::{Distribution, weighted::WeightedIndex};
+use rand::{Rng, SeedableRng, rngs::SmallRng};
+use rand_distr::weighted::WeightedAliasIndex;
+
+/// The four parameters, as every peer takes them.
+#[derive(Clone, Copy, Debug)]
+pub struct Params {
+    pub temperature: f32,
+    pub min_p: f32,
+    pub top_k: usize,
+    pub top_p: f32,
+}
+
+/// Plain scalar softmax with temperature, in place (the peers' first step).
+pub fn softmax(xs: &mut [f32], temperature: f32) {
+    let max = xs.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0f32;
+    for x in xs.iter_mut() {
+        *x = ((*x - max) / temperature).exp();
+        sum += *x;
+    }
+    for x in xs.iter_mut() {
+        *x /= sum;
+    }
+}
+
+/// Draws from `probs` over `ids` (not necessarily normalised) with uniform `u`.
+fn draw(ids: &[u32], probs: &[f32], u: f32) -> u32 {
+    let total: f32 = ids.iter().map(|&i| probs[i as usize]).sum();
+    let target = u * total;
+    let mut cum = 0.0;
+    for &i in ids {
+        cum += probs[i as usize];
+        if cum > target {
+            return i;
+        }
+    }
+    ids.last().copied().unwrap_or(0)
+}
+
+/// Softmax, full sort, then the filters: the common port.
+pub fn full_sort_chain(logits: &mut [f32], p: Params, rng: &mut SmallRng) -> u32 {
+    softmax(logits, p.temperature);
+    let mut ids: Vec<u32> = (0..logits.len() as u32).collect();
+    ids.sort_unstable_by(|&a, &b| logits[b as usize].total_cmp(&logits[a as usize]));
+    let pmax = logits[ids[0] as usize];
+    let mut keep = ids
+        .iter()
+        .take_while(|&&i| logits[i as usize] >= p.min_p * pmax)
+        .count();
+    if p.top_k > 0 {
+        keep = keep.min(p.top_k);
+    }
+    let kept = &ids[..keep];
+    let mass: f32 = kept.iter().map(|&i| logits[i as usize]).sum();
+    let mut cum = 0.0;
+    let mut nucleus = keep;
+    for (n, &i) in kept.iter().enumerate() {
+        cum += logits[i as usize] / mass;
+        if cum >= p.top_p {
+            nucleus = n + 1;
+            break;
+        }
+    }
+    draw(&kept[..nucleus], logits, rng.random())
+}
+
+/// llama2.c's top-p: softmax, prefilter, sort the candidates, cut, draw.
+pub fn llama2c_top_p(logits: &mut [f32], temperature: f32, top_p: f32, rng: &mut SmallRng) -> u32 {
+    softmax(logits, temperature);
+    let n = logits.len();
+    let cutoff = (1.0 - top_p) / (n as f32 - 1.0);
+    let mut cands: Vec<(u32, f32)> = logits
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| **p >= cutoff)
+        .map(|(i, p)| (i as u32, *p))
+        .collect();
+    cands.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
+    let mut cum = 0.0;
+    let mut last = cands.len() - 1;
+    for (k, c) in cands.iter().enumerate() {
+        cum += c.1;
+        if cum > top_p {
+            last = k;
+            break;
+        }
+    }
+    let r: f32 = rng.random::<f32>() * cum;
+    let mut acc = 0.0;
+    for c in &cands[..=last] {
+        acc += c.1;
+        if r < acc {
+            return c.0;
+        }
+    }
+    cands[last].0
+}
+
+/// The `llm-samplers` chain with its resources (a seeded RNG).
+pub struct LlmSamplersChain {
+    chain: SamplerChain,
+    resources: SimpleSamplerResources,
+}
+
+impl LlmSamplersChain {
+    pub fn new(p: Params) -> Self {
+        use rand08::SeedableRng as _;
+        let mut chain = SamplerChain::new() + SampleTemperature::new(p.temperature);
+        if p.min_p > 0.0 {
+            chain += SampleMinP::new(p.min_p, 1);
+        }
+        if p.top_k > 0 {
+            chain += SampleTopK::new(p.top_k, 1);
+        }
+        if p.top_p < 1.0 {
+            chain += SampleTopP::new(p.top_p, 1);
+        }
+        chain += SampleRandDistrib::new();
+        let rng = rand08::rngs::StdRng::seed_from_u64(1);
+        Self {
+            chain,
+            resources: SimpleSamplerResources::new(Some(Box::new(rng)), None),
+        }
+    }
+
+    pub fn sample(&mut self, logits: &[f32]) -> u32 {
+        let mut l =
+            Logits::try_from_iter_top_k(logits.iter().copied(), 1000).expect("finite logits");
+        self.chain
+            .sample_token(&mut self.resources, &mut l)
+            .expect("a token")
+            .unwrap_or(0)
+    }
+}
+
+/// Softmax, rand's `WeightedIndex` over the probabilities, one draw.
+pub fn weighted_index_draw(logits: &mut [f32], rng: &mut SmallRng) -> u32 {
+    softmax(logits, 1.0);
+    WeightedIndex::new(logits.iter())
+        .expect("weights")
+        .sample(rng) as u32
+}
+
+/// Softmax, rand_distr's `WeightedAliasIndex`, one draw.
+pub fn weighted_alias_draw(logits: &mut [f32], rng: &mut SmallRng) -> u32 {
+    softmax(logits, 1.0);
+    WeightedAliasIndex::new(logits.to_vec())
+        .expect("weights")
+        .sample(rng) as u32
+}
+
+/// The peers' generator.
+pub fn rng() -> SmallRng {
+    SmallRng::seed_from_u64(1)
+}

@@ -110,7 +110,7 @@ impl<const CAP: usize> Sampler<CAP> {
         Ok(match self.filter(logits, max) {
             (Survivors::Scratch(len), w) => {
                 let survivors = self.scratch.get_mut(..len).unwrap_or_default();
-                select::heapsort(survivors, |a, b| a.id < b.id);
+                sort_by_id(survivors);
                 draw_from_candidates(survivors, w, u)
             }
             (Survivors::AtLeast(t), w) => {
@@ -195,14 +195,19 @@ impl<const CAP: usize> Sampler<CAP> {
                 Stage::TopK | Stage::TopP => set,
             };
         }
-        (self.gather(xs, set), tempered)
+        // Gather for the draw only a set much smaller than the vocabulary: a
+        // dense one is drawn faster by the vectorised pass over the buffer
+        // (both give the same token).
+        (self.gather(xs, set, xs.len() / 8), tempered)
     }
 
-    /// Moves the survivors into the scratch if they fit.
-    fn gather(&mut self, xs: &[f32], set: Survivors) -> Survivors {
+    /// Moves the survivors into the scratch if there are at most `limit` (and
+    /// they fit).
+    fn gather(&mut self, xs: &[f32], set: Survivors, limit: usize) -> Survivors {
         match set {
             Survivors::AtLeast(t) => {
-                let g = self.kernels.gather_at_least(xs, t, 0, &mut self.scratch);
+                let window = self.scratch.get_mut(..limit.min(CAP)).unwrap_or_default();
+                let g = self.kernels.gather_at_least(xs, t, 0, window);
                 if g.next == xs.len() {
                     Survivors::Scratch(g.count)
                 } else {
@@ -235,7 +240,7 @@ impl<const CAP: usize> Sampler<CAP> {
 
     fn top_k(&mut self, xs: &mut [f32], set: Survivors, k: usize) -> Survivors {
         let (mass, rule) = top_k::selection(k);
-        match self.gather(xs, set) {
+        match self.gather(xs, set, CAP) {
             Survivors::Scratch(len) => self.select_in_scratch(len, mass, rule),
             Survivors::AtLeast(t) if k.saturating_mul(2) <= CAP => self.top_k_by_scan(xs, t, k),
             Survivors::AtLeast(t) => {
@@ -274,11 +279,11 @@ impl<const CAP: usize> Sampler<CAP> {
     }
 
     fn top_p(&mut self, xs: &mut [f32], set: Survivors, p: f32, w: Weighting) -> Survivors {
-        match self.gather(xs, set) {
+        match self.gather(xs, set, CAP) {
             Survivors::Scratch(len) => {
                 // The weight total in the chunk layout needs the candidates in id order.
                 let cands = self.scratch.get_mut(..len).unwrap_or_default();
-                select::heapsort(cands, |a, b| a.id < b.id);
+                sort_by_id(cands);
                 let total = chunked_total(cands, |c| w.weight(c.logit));
                 let (mass, rule) = top_p::selection(p, w, total);
                 self.select_in_scratch(len, mass, rule)
@@ -290,7 +295,7 @@ impl<const CAP: usize> Sampler<CAP> {
                 // if those fit, select among them with the whole set's total.
                 if let Some(bound) = top_p::prefilter(p, w, total, xs.len())
                     && bound > t
-                    && let Survivors::Scratch(len) = self.gather(xs, Survivors::AtLeast(bound))
+                    && let Survivors::Scratch(len) = self.gather(xs, Survivors::AtLeast(bound), CAP)
                 {
                     return self.select_in_scratch(len, mass, rule);
                 }
@@ -302,5 +307,13 @@ impl<const CAP: usize> Sampler<CAP> {
     fn select_in_scratch(&mut self, len: usize, mass: Mass, rule: Rule) -> Survivors {
         let cands = self.scratch.get_mut(..len).unwrap_or_default();
         Survivors::Scratch(select::prefix_in_scratch(cands, mass, rule))
+    }
+}
+
+/// Candidates in ascending id, as the draw and the chunk sums need them. A
+/// gather leaves them sorted (and min-p keeps the order), so check first.
+fn sort_by_id(cands: &mut [Candidate]) {
+    if !cands.is_sorted_by_key(|c| c.id) {
+        select::heapsort(cands, |a, b| a.id < b.id);
     }
 }

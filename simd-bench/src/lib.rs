@@ -319,29 +319,22 @@ pub fn cases(input: &Input, backends: &[Backend]) -> Vec<Case> {
         }
     }
     if input.name == "model" {
-        let stage = "full-vocab draw (T 1)";
-        let mut rng = peers::rng();
-        v.push(case(
-            stage,
-            "peer: rand WeightedIndex",
-            Who::Peer,
-            move |xs| {
-                std::hint::black_box(peers::weighted_index_draw(xs, &mut rng));
-            },
-        ));
-        let mut rng = peers::rng();
-        v.push(case(
-            stage,
-            "peer: rand_distr WeightedAliasIndex",
-            Who::Peer,
-            move |xs| {
-                std::hint::black_box(peers::weighted_alias_draw(xs, &mut rng));
-            },
-        ));
-        let mut rng = peers::rng();
-        v.push(case(stage, "peer: full sort", Who::Peer, move |xs| {
-            std::hint::black_box(peers::full_sort_chain(xs, params(full), &mut rng));
-        }));
+        let draws: [(&str, peers::Draw); 3] = [
+            ("peer: rand WeightedIndex", peers::weighted_index_draw),
+            (
+                "peer: rand_distr WeightedAliasIndex",
+                peers::weighted_alias_draw,
+            ),
+            ("peer: full sort", |xs, rng| {
+                peers::full_sort_chain(xs, params(SamplerConfig::default()), rng)
+            }),
+        ];
+        for (imp, draw) in draws {
+            let mut rng = peers::rng();
+            v.push(case("full-vocab draw (T 1)", imp, Who::Peer, move |xs| {
+                std::hint::black_box(draw(xs, &mut rng));
+            }));
+        }
     }
     v
 }

@@ -166,6 +166,9 @@ pub fn weighted_alias_draw(logits: &mut [f32], rng: &mut SmallRng) -> u32 {
         .sample(rng) as u32
 }
 
+/// A peer's whole draw: logits in, token out.
+pub type Draw = fn(&mut [f32], &mut SmallRng) -> u32;
+
 /// The peers' generator.
 pub fn rng() -> SmallRng {
     SmallRng::seed_from_u64(1)

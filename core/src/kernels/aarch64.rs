@@ -131,5 +131,5 @@ impl Vector for Neon {
 }
 
 pub(crate) mod neon {
-    super::super::entry_points!("neon", super::Neon);
+    super::super::entry_points!(super::Neon, "neon");
 }

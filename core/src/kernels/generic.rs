@@ -122,10 +122,11 @@ impl<V: Vector> Lanes<V> {
         Lanes([unsafe { V::acc_zero() }; BLOCK])
     }
 
-    /// Adds the register holding floats `j .. j + LANES` of a block.
+    /// Adds the register holding the floats starting at index `start` (their
+    /// lanes are `start % 16 ..`).
     #[inline(always)]
-    unsafe fn add(&mut self, j: usize, v: V) {
-        let slot = &mut self.0[j / V::LANES];
+    unsafe fn add(&mut self, start: usize, v: V) {
+        let slot = &mut self.0[(start % BLOCK) / V::LANES];
         // SAFETY: ISA guaranteed by the caller.
         *slot = unsafe { V::acc_add(*slot, v) };
     }
@@ -144,13 +145,28 @@ impl<V: Vector> Lanes<V> {
     }
 }
 
-/// The work one kernel does on a 16-float block. A trait rather than a closure:
-/// closures are separate functions without the entry point's target features,
-/// so the intrinsics inside them would not inline.
+/// The work one kernel does on one register's worth of floats. A trait rather
+/// than a closure: closures are separate functions without the entry point's
+/// target features, so the intrinsics inside them would not inline.
 trait BlockOp<V: Vector> {
-    /// Processes the block at `b` whose first float has index `start`; `Some`
-    /// stops the scan with that value.
-    unsafe fn block(&mut self, b: *mut f32, start: usize) -> Option<usize>;
+    /// Processes the `LANES` floats at `p`, the first of which has index
+    /// `start` in the slice; `Some` stops the scan with that value.
+    unsafe fn register(&mut self, p: *mut f32, start: usize) -> Option<usize>;
+
+    /// Processes the 16-float block at `b` (first index `start`), register by
+    /// register.
+    #[inline(always)]
+    unsafe fn block(&mut self, b: *mut f32, start: usize) -> Option<usize> {
+        let mut j = 0;
+        while j < BLOCK {
+            // SAFETY: j + LANES <= BLOCK: the register lies inside the block.
+            if let Some(r) = unsafe { self.register(b.add(j), start + j) } {
+                return Some(r);
+            }
+            j += V::LANES;
+        }
+        None
+    }
 }
 
 /// Runs `op` on each full block of the `len` floats at `xs`, then on a copy of
@@ -199,17 +215,14 @@ struct MaxNan<V: Vector> {
 
 impl<V: Vector> BlockOp<V> for MaxNan<V> {
     #[inline(always)]
-    unsafe fn block(&mut self, b: *mut f32, _: usize) -> Option<usize> {
-        let mut j = 0;
-        while j < BLOCK {
-            // SAFETY: ISA guaranteed by the caller; j + LANES <= BLOCK.
-            unsafe {
-                let x = V::load(b.add(j));
-                let a = &mut self.acc[(j / V::LANES) % 4];
-                *a = a.max(x);
-                self.nan = V::mask_or(self.nan, x.is_nan());
-            }
-            j += V::LANES;
+    unsafe fn register(&mut self, p: *mut f32, start: usize) -> Option<usize> {
+        // SAFETY: ISA guaranteed by the caller; `p` holds LANES readable floats.
+        unsafe {
+            let x = V::load(p);
+            // Four accumulators break the dependency chain of the max.
+            let a = &mut self.acc[(start / V::LANES) % 4];
+            *a = a.max(x);
+            self.nan = V::mask_or(self.nan, x.is_nan());
         }
         None
     }
@@ -252,17 +265,10 @@ struct PositionOf<V: Vector>(V);
 
 impl<V: Vector> BlockOp<V> for PositionOf<V> {
     #[inline(always)]
-    unsafe fn block(&mut self, b: *mut f32, start: usize) -> Option<usize> {
-        let mut j = 0;
-        while j < BLOCK {
-            // SAFETY: ISA guaranteed by the caller; j + LANES <= BLOCK.
-            let bits = unsafe { V::mask_bits(V::load(b.add(j)).eq(self.0)) };
-            if bits != 0 {
-                return Some(start + j + bits.trailing_zeros() as usize);
-            }
-            j += V::LANES;
-        }
-        None
+    unsafe fn register(&mut self, p: *mut f32, start: usize) -> Option<usize> {
+        // SAFETY: ISA guaranteed by the caller; `p` holds LANES readable floats.
+        let bits = unsafe { V::mask_bits(V::load(p).eq(self.0)) };
+        (bits != 0).then(|| start + bits.trailing_zeros() as usize)
     }
 }
 
@@ -290,24 +296,20 @@ struct Gather<'a, V: Vector> {
 
 impl<V: Vector> BlockOp<V> for Gather<'_, V> {
     #[inline(always)]
-    unsafe fn block(&mut self, b: *mut f32, start: usize) -> Option<usize> {
-        let mut j = 0;
-        while j < BLOCK {
-            // SAFETY: ISA guaranteed by the caller; j + LANES <= BLOCK.
-            let mut bits = unsafe { V::mask_bits(V::load(b.add(j)).ge(self.threshold)) };
-            while bits != 0 {
-                let lane = j + bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                let Some(slot) = self.out.get_mut(self.count) else {
-                    return Some(start + lane);
-                };
-                let id = self.base.wrapping_add((start + lane) as u32);
-                // SAFETY: lane < BLOCK, inside the block.
-                let logit = unsafe { *b.add(lane) };
-                *slot = Candidate { id, logit };
-                self.count += 1;
-            }
-            j += V::LANES;
+    unsafe fn register(&mut self, p: *mut f32, start: usize) -> Option<usize> {
+        // SAFETY: ISA guaranteed by the caller; `p` holds LANES readable floats.
+        let mut bits = unsafe { V::mask_bits(V::load(p).ge(self.threshold)) };
+        while bits != 0 {
+            let lane = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            let Some(slot) = self.out.get_mut(self.count) else {
+                return Some(start + lane);
+            };
+            let id = self.base.wrapping_add((start + lane) as u32);
+            // SAFETY: lane < LANES, inside the register's floats.
+            let logit = unsafe { *p.add(lane) };
+            *slot = Candidate { id, logit };
+            self.count += 1;
         }
         None
     }
@@ -355,20 +357,16 @@ struct ExpBlock<V: Vector, const WRITE: bool> {
 
 impl<V: Vector, const WRITE: bool> BlockOp<V> for ExpBlock<V, WRITE> {
     #[inline(always)]
-    unsafe fn block(&mut self, b: *mut f32, _: usize) -> Option<usize> {
-        let mut j = 0;
-        while j < BLOCK {
-            // SAFETY: ISA guaranteed by the caller; j + LANES <= BLOCK, writable if WRITE.
-            unsafe {
-                let x = V::load(b.add(j));
-                let s = x.sub(self.max).mul(self.inv_t);
-                let e = exp_nonpositive(s).select_or_zero(x.ge(self.threshold));
-                if WRITE {
-                    e.store(b.add(j));
-                }
-                self.lanes.add(j, e);
+    unsafe fn register(&mut self, p: *mut f32, start: usize) -> Option<usize> {
+        // SAFETY: ISA guaranteed by the caller; `p` holds LANES floats, writable if WRITE.
+        unsafe {
+            let x = V::load(p);
+            let s = x.sub(self.max).mul(self.inv_t);
+            let e = exp_nonpositive(s).select_or_zero(x.ge(self.threshold));
+            if WRITE {
+                e.store(p);
             }
-            j += V::LANES;
+            self.lanes.add(start, e);
         }
         None
     }
@@ -410,13 +408,9 @@ struct SumBlock<V: Vector>(Lanes<V>);
 
 impl<V: Vector> BlockOp<V> for SumBlock<V> {
     #[inline(always)]
-    unsafe fn block(&mut self, b: *mut f32, _: usize) -> Option<usize> {
-        let mut j = 0;
-        while j < BLOCK {
-            // SAFETY: ISA guaranteed by the caller; j + LANES <= BLOCK.
-            unsafe { self.0.add(j, V::load(b.add(j))) };
-            j += V::LANES;
-        }
+    unsafe fn register(&mut self, p: *mut f32, start: usize) -> Option<usize> {
+        // SAFETY: ISA guaranteed by the caller; `p` holds LANES readable floats.
+        unsafe { self.0.add(start, V::load(p)) };
         None
     }
 }
@@ -455,13 +449,9 @@ struct Scale<V: Vector>(V);
 
 impl<V: Vector> BlockOp<V> for Scale<V> {
     #[inline(always)]
-    unsafe fn block(&mut self, b: *mut f32, _: usize) -> Option<usize> {
-        let mut j = 0;
-        while j < BLOCK {
-            // SAFETY: ISA guaranteed by the caller; j + LANES <= BLOCK, writable.
-            unsafe { V::load(b.add(j)).mul(self.0).store(b.add(j)) };
-            j += V::LANES;
-        }
+    unsafe fn register(&mut self, p: *mut f32, _: usize) -> Option<usize> {
+        // SAFETY: ISA guaranteed by the caller; `p` holds LANES writable floats.
+        unsafe { V::load(p).mul(self.0).store(p) };
         None
     }
 }

@@ -151,24 +151,23 @@ fn x86_tier_available(_: Backend) -> bool {
     false
 }
 
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-/// The `#[target_feature]` entry points of one backend: each instantiates a
-/// generic kernel for the backend's `Vector` type.
+/// The entry points of one backend: each instantiates a generic kernel for the
+/// backend's `Vector` type, under `#[target_feature]` for the SIMD backends.
 macro_rules! entry_points {
-    ($features:literal, $V:ty) => {
+    ($V:ty $(, $features:literal)?) => {
         use $crate::kernels::{Candidate, ChunkScan, Gathered, MaxScan, Weighting, generic};
 
-        #[target_feature(enable = $features)]
+        $(#[target_feature(enable = $features)])?
         pub(crate) unsafe fn max_nan(xs: &[f32]) -> MaxScan {
             // SAFETY: the caller guarantees the CPU has this backend's features.
             unsafe { generic::max_nan::<$V>(xs) }
         }
-        #[target_feature(enable = $features)]
+        $(#[target_feature(enable = $features)])?
         pub(crate) unsafe fn position_of(xs: &[f32], v: f32) -> Option<usize> {
             // SAFETY: the caller guarantees the CPU has this backend's features.
             unsafe { generic::position_of::<$V>(xs, v) }
         }
-        #[target_feature(enable = $features)]
+        $(#[target_feature(enable = $features)])?
         pub(crate) unsafe fn gather_at_least(
             xs: &[f32],
             t: f32,
@@ -178,30 +177,29 @@ macro_rules! entry_points {
             // SAFETY: the caller guarantees the CPU has this backend's features.
             unsafe { generic::gather_at_least::<$V>(xs, t, base, out) }
         }
-        #[target_feature(enable = $features)]
+        $(#[target_feature(enable = $features)])?
         pub(crate) unsafe fn exp_weights(xs: &mut [f32], t: f32, w: Weighting) -> f64 {
             // SAFETY: the caller guarantees the features; the slice is valid and writable.
             unsafe { generic::exp_weights::<$V, true>(xs.as_mut_ptr(), xs.len(), t, w) }
         }
-        #[target_feature(enable = $features)]
+        $(#[target_feature(enable = $features)])?
         pub(crate) unsafe fn exp_sum(xs: &[f32], t: f32, w: Weighting) -> f64 {
             // SAFETY: the caller guarantees the features; the slice is valid and,
             // with WRITE = false, only read through the pointer.
             unsafe { generic::exp_weights::<$V, false>(xs.as_ptr().cast_mut(), xs.len(), t, w) }
         }
-        #[target_feature(enable = $features)]
+        $(#[target_feature(enable = $features)])?
         pub(crate) unsafe fn chunk_prefix(ws: &[f32], target: f64) -> ChunkScan {
             // SAFETY: the caller guarantees the CPU has this backend's features.
             unsafe { generic::chunk_prefix::<$V>(ws, target) }
         }
-        #[target_feature(enable = $features)]
+        $(#[target_feature(enable = $features)])?
         pub(crate) unsafe fn scale(xs: &mut [f32], factor: f32) {
             // SAFETY: the caller guarantees the CPU has this backend's features.
             unsafe { generic::scale::<$V>(xs, factor) }
         }
     };
 }
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 use entry_points;
 
 /// Calls kernel `$name` of the backend held by a `Kernels` value.

@@ -91,45 +91,9 @@ impl Vector for f32 {
 }
 
 /// The scalar instances of the kernels, under the same names as the SIMD
-/// entry points (for `dispatch!`). `unsafe` only for that uniformity.
+/// entry points (for `dispatch!`); `unsafe` only for that uniformity.
 pub(crate) mod entry {
-    use super::super::{Candidate, ChunkScan, Gathered, MaxScan, Weighting, generic};
-
-    // SAFETY (all functions below): the f32 `Vector` impl uses no ISA-specific
-    // instruction; slices are valid by construction.
-    pub(crate) unsafe fn max_nan(xs: &[f32]) -> MaxScan {
-        // SAFETY: see above.
-        unsafe { generic::max_nan::<f32>(xs) }
-    }
-    pub(crate) unsafe fn position_of(xs: &[f32], v: f32) -> Option<usize> {
-        // SAFETY: see above.
-        unsafe { generic::position_of::<f32>(xs, v) }
-    }
-    pub(crate) unsafe fn gather_at_least(
-        xs: &[f32],
-        t: f32,
-        base: u32,
-        out: &mut [Candidate],
-    ) -> Gathered {
-        // SAFETY: see above.
-        unsafe { generic::gather_at_least::<f32>(xs, t, base, out) }
-    }
-    pub(crate) unsafe fn exp_weights(xs: &mut [f32], t: f32, w: Weighting) -> f64 {
-        // SAFETY: see above; the slice is writable.
-        unsafe { generic::exp_weights::<f32, true>(xs.as_mut_ptr(), xs.len(), t, w) }
-    }
-    pub(crate) unsafe fn exp_sum(xs: &[f32], t: f32, w: Weighting) -> f64 {
-        // SAFETY: see above; with WRITE = false the pointer is only read.
-        unsafe { generic::exp_weights::<f32, false>(xs.as_ptr().cast_mut(), xs.len(), t, w) }
-    }
-    pub(crate) unsafe fn chunk_prefix(ws: &[f32], target: f64) -> ChunkScan {
-        // SAFETY: see above.
-        unsafe { generic::chunk_prefix::<f32>(ws, target) }
-    }
-    pub(crate) unsafe fn scale(xs: &mut [f32], factor: f32) {
-        // SAFETY: see above.
-        unsafe { generic::scale::<f32>(xs, factor) }
-    }
+    super::super::entry_points!(f32);
 }
 
 /// `exp(s)` for `s <= 0`: the scalar instance of the kernels' exp, bit-identical

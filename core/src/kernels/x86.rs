@@ -368,11 +368,11 @@ unsafe fn halves_512(v: __m512) -> (__m256, __m256) {
 }
 
 pub(crate) mod sse2 {
-    super::super::entry_points!("sse2", super::Sse2);
+    super::super::entry_points!(super::Sse2, "sse2");
 }
 pub(crate) mod avx2 {
-    super::super::entry_points!("avx2,fma", super::Avx2);
+    super::super::entry_points!(super::Avx2, "avx2,fma");
 }
 pub(crate) mod avx512 {
-    super::super::entry_points!("avx512f,avx2,fma", super::Avx512);
+    super::super::entry_points!(super::Avx512, "avx512f,avx2,fma");
 }

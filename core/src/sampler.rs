@@ -244,7 +244,7 @@ impl<const CAP: usize> Sampler<CAP> {
             Survivors::Scratch(len) => self.select_in_scratch(len, mass, rule),
             Survivors::AtLeast(t) if k.saturating_mul(2) <= CAP => self.top_k_by_scan(xs, t, k),
             Survivors::AtLeast(t) => {
-                Survivors::AtLeast(select::prefix_streaming(xs, t, mass, rule))
+                Survivors::AtLeast(select::prefix_streaming(self.kernels, xs, t, mass, rule))
             }
         }
     }
@@ -299,7 +299,7 @@ impl<const CAP: usize> Sampler<CAP> {
                 {
                     return self.select_in_scratch(len, mass, rule);
                 }
-                Survivors::AtLeast(select::prefix_streaming(xs, t, mass, rule))
+                Survivors::AtLeast(select::prefix_streaming(self.kernels, xs, t, mass, rule))
             }
         }
     }

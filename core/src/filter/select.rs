@@ -14,10 +14,11 @@
 //!   worst case stays O(m log m).
 //! - Over the buffer ([`prefix_streaming`]): radix select on the logits' order-
 //!   preserving bit patterns, 8 bits per pass, 4 passes, a 256-bucket mass
-//!   histogram on the stack (4 KiB); then one pass keeps the needed number of
-//!   ties at the cut value (lowest ids first) and overwrites the rest by `-inf`.
+//!   histogram on the stack (4 KiB), weights computed by the kernels a strip at
+//!   a time; then one pass keeps the needed number of ties at the cut value
+//!   (lowest ids first) and overwrites the rest by `-inf`.
 
-use crate::kernels::{Candidate, Weighting};
+use crate::kernels::{Candidate, Kernels, Weighting};
 
 /// What one token weighs in the selection.
 #[derive(Clone, Copy, Debug)]
@@ -223,24 +224,63 @@ pub(crate) fn heapsort<T>(v: &mut [T], before: impl Fn(&T, &T) -> bool) {
     }
 }
 
+/// Floats whose weights are computed per kernel call in the streaming passes.
+const STRIP: usize = 256;
+
+/// Calls `f(logit, mass)` for every `x >= t` of `xs` whose order key, shifted
+/// right by `shift`, equals `prefix` (all of them when `prefix` is `None`).
+/// Weights come from the kernels a strip at a time (bit-identical to
+/// `Weighting::weight`), so the scalar loop only does integer work.
+fn for_each_mass(
+    k: Kernels,
+    xs: &[f32],
+    t: f32,
+    mass: Mass,
+    filter: Option<(u32, u32)>,
+    mut f: impl FnMut(u32, u128),
+) {
+    let selected = |x: f32| {
+        x >= t
+            && filter.is_none_or(|(shift, prefix)| order_key(x).checked_shr(shift) == Some(prefix))
+    };
+    let mut weights = [0.0f32; STRIP];
+    for strip in xs.chunks(STRIP) {
+        // Later levels select few tokens: skip the exp for strips without one.
+        if filter.is_some() && !strip.iter().any(|&x| selected(x)) {
+            continue;
+        }
+        let ws = weights.get_mut(..strip.len()).unwrap_or_default();
+        if let Mass::Weight(w) = mass {
+            ws.copy_from_slice(strip);
+            k.exp_weights(ws, t, w);
+        }
+        for (&x, &weight) in strip.iter().zip(ws.iter()) {
+            if selected(x) {
+                let m = match mass {
+                    Mass::Count => 1,
+                    Mass::Weight(_) => fixed_point(weight),
+                };
+                f(order_key(x), m);
+            }
+        }
+    }
+}
+
 /// The same selection over the survivors `{x >= t}` of the whole buffer.
 /// Returns the new threshold; excluded ties at it are overwritten by `-inf`.
-pub(crate) fn prefix_streaming(xs: &mut [f32], t: f32, mass: Mass, rule: Rule) -> f32 {
+pub(crate) fn prefix_streaming(k: Kernels, xs: &mut [f32], t: f32, mass: Mass, rule: Rule) -> f32 {
     let mut hist = [0u128; 256];
     let mut prefix = 0u32;
     let mut need = 0u128;
     for level in 0..4u32 {
         let shift = 24 - 8 * level;
         hist.fill(0);
-        for &x in xs.iter() {
-            if x >= t {
-                let key = order_key(x);
-                let matches = level == 0 || key.checked_shr(shift + 8) == Some(prefix);
-                if let (true, Some(h)) = (matches, hist.get_mut(((key >> shift) & 0xff) as usize)) {
-                    *h += mass.of(x);
-                }
+        let filter = (level > 0).then_some((shift + 8, prefix));
+        for_each_mass(k, xs, t, mass, filter, |key, m| {
+            if let Some(h) = hist.get_mut(((key >> shift) & 0xff) as usize) {
+                *h += m;
             }
-        }
+        });
         if level == 0 {
             let total = hist.iter().sum();
             match rule.target(total) {

@@ -38,9 +38,9 @@ fn main() -> ! {
 
 fn run() -> Result<(), SampleError> {
     hprintln!(
-        "logit-sampler on a Cortex-M4F: {} symbols, bigram model, {:?}",
+        "logit-sampler on a Cortex-M4F: {} symbols, bigram model, {}",
         model::VOCAB.len(),
-        textgen::CONFIG
+        textgen::CONFIG_TEXT
     );
     let mut text = [0u8; textgen::LENGTH];
     textgen::generate(

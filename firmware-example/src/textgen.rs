@@ -13,6 +13,9 @@ pub const CONFIG: SamplerConfig = SamplerConfig {
 };
 /// The generator's seed.
 pub const SEED: u64 = 2024;
+/// `CONFIG` in words, for printing without float formatting.
+#[allow(dead_code)] // printed by the firmware, unused by the host test
+pub const CONFIG_TEXT: &str = "temperature 0.8, min-p 0.05, top-k 20, top-p 0.95";
 /// Symbols generated.
 pub const LENGTH: usize = 400;
 /// Largest alphabet the loop supports (the scratch capacity too).

@@ -6,13 +6,16 @@
 //!    all finite ones) into the scratch, in ascending id.
 //!
 //! After that everything happens in the scratch: min-p, top-k and top-p cut it
-//! with the shared selection, the survivors are sorted by id (heapsort, only
-//! survivors) and the draw walks them. exp is evaluated only for candidates.
+//! with the shared selection, the survivors are put in id order (heapsort,
+//! only if a selection permuted them) and the draw walks them. exp is
+//! evaluated only for candidates.
 //!
 //! When the survivors exceed `CAP`, the set stays "every logit `>= t`" over the
-//! buffer, filters run as radix selections over it, and the draw writes weights
-//! into it (one exp pass) and walks its block sums. Results are identical: the
-//! capacity trades memory for speed, never correctness.
+//! buffer: top-k becomes one scan with a rising threshold (`2k <= CAP`), top-p
+//! first tries a provable prefilter that fits, and otherwise both run as radix
+//! selections over the buffer; a dense final set is drawn by one exp pass over
+//! the buffer and a walk of its chunk sums. Results are identical on every
+//! path: the capacity trades memory for speed, never correctness.
 
 use rand_core::Rng;
 
@@ -29,8 +32,9 @@ use crate::logits;
 ///
 /// `sample` is exact for every `CAP`, including 0: survivors that do not fit
 /// are handled by streaming passes over the logits buffer. Stack use of a call
-/// is bounded and independent of the vocabulary (the 4 KiB radix histogram of
-/// the streaming path is the largest item).
+/// is bounded and independent of the vocabulary: measured on a Cortex-M4F,
+/// about 1.1 KiB when the survivors fit and 6.5 KiB on the streaming path
+/// (a 4 KiB radix histogram and a 1 KiB strip of weights).
 #[derive(Clone, Debug)]
 pub struct Sampler<const CAP: usize> {
     config: SamplerConfig,

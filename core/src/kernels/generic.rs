@@ -122,11 +122,10 @@ impl<V: Vector> Lanes<V> {
         Lanes([unsafe { V::acc_zero() }; BLOCK])
     }
 
-    /// Adds the register holding the floats starting at index `start` (their
-    /// lanes are `start % 16 ..`).
+    /// Adds the register holding floats `j .. j + LANES` of a block.
     #[inline(always)]
-    unsafe fn add(&mut self, start: usize, v: V) {
-        let slot = &mut self.0[(start % BLOCK) / V::LANES];
+    unsafe fn add(&mut self, j: usize, v: V) {
+        let slot = &mut self.0[j / V::LANES];
         // SAFETY: ISA guaranteed by the caller.
         *slot = unsafe { V::acc_add(*slot, v) };
     }
@@ -149,9 +148,11 @@ impl<V: Vector> Lanes<V> {
 /// than a closure: closures are separate functions without the entry point's
 /// target features, so the intrinsics inside them would not inline.
 trait BlockOp<V: Vector> {
-    /// Processes the `LANES` floats at `p`, the first of which has index
-    /// `start` in the slice; `Some` stops the scan with that value.
-    unsafe fn register(&mut self, p: *mut f32, start: usize) -> Option<usize>;
+    /// Processes the `LANES` floats at `p`: floats `j ..` of the block that
+    /// starts at index `block` of the slice. `j` is a constant once the block
+    /// loop is unrolled, so ops that pick a register by it keep it in a
+    /// register. `Some` stops the scan with that value.
+    unsafe fn register(&mut self, p: *mut f32, block: usize, j: usize) -> Option<usize>;
 
     /// Processes the 16-float block at `b` (first index `start`), register by
     /// register.
@@ -160,7 +161,7 @@ trait BlockOp<V: Vector> {
         let mut j = 0;
         while j < BLOCK {
             // SAFETY: j + LANES <= BLOCK: the register lies inside the block.
-            if let Some(r) = unsafe { self.register(b.add(j), start + j) } {
+            if let Some(r) = unsafe { self.register(b.add(j), start, j) } {
                 return Some(r);
             }
             j += V::LANES;
@@ -215,12 +216,12 @@ struct MaxNan<V: Vector> {
 
 impl<V: Vector> BlockOp<V> for MaxNan<V> {
     #[inline(always)]
-    unsafe fn register(&mut self, p: *mut f32, start: usize) -> Option<usize> {
+    unsafe fn register(&mut self, p: *mut f32, _: usize, j: usize) -> Option<usize> {
         // SAFETY: ISA guaranteed by the caller; `p` holds LANES readable floats.
         unsafe {
             let x = V::load(p);
             // Four accumulators break the dependency chain of the max.
-            let a = &mut self.acc[(start / V::LANES) % 4];
+            let a = &mut self.acc[(j / V::LANES) % 4];
             *a = a.max(x);
             self.nan = V::mask_or(self.nan, x.is_nan());
         }
@@ -265,10 +266,10 @@ struct PositionOf<V: Vector>(V);
 
 impl<V: Vector> BlockOp<V> for PositionOf<V> {
     #[inline(always)]
-    unsafe fn register(&mut self, p: *mut f32, start: usize) -> Option<usize> {
+    unsafe fn register(&mut self, p: *mut f32, block: usize, j: usize) -> Option<usize> {
         // SAFETY: ISA guaranteed by the caller; `p` holds LANES readable floats.
         let bits = unsafe { V::mask_bits(V::load(p).eq(self.0)) };
-        (bits != 0).then(|| start + bits.trailing_zeros() as usize)
+        (bits != 0).then(|| block + j + bits.trailing_zeros() as usize)
     }
 }
 
@@ -296,7 +297,8 @@ struct Gather<'a, V: Vector> {
 
 impl<V: Vector> BlockOp<V> for Gather<'_, V> {
     #[inline(always)]
-    unsafe fn register(&mut self, p: *mut f32, start: usize) -> Option<usize> {
+    unsafe fn register(&mut self, p: *mut f32, block: usize, j: usize) -> Option<usize> {
+        let start = block + j;
         // SAFETY: ISA guaranteed by the caller; `p` holds LANES readable floats.
         let mut bits = unsafe { V::mask_bits(V::load(p).ge(self.threshold)) };
         while bits != 0 {
@@ -357,7 +359,7 @@ struct ExpBlock<V: Vector, const WRITE: bool> {
 
 impl<V: Vector, const WRITE: bool> BlockOp<V> for ExpBlock<V, WRITE> {
     #[inline(always)]
-    unsafe fn register(&mut self, p: *mut f32, start: usize) -> Option<usize> {
+    unsafe fn register(&mut self, p: *mut f32, _: usize, j: usize) -> Option<usize> {
         // SAFETY: ISA guaranteed by the caller; `p` holds LANES floats, writable if WRITE.
         unsafe {
             let x = V::load(p);
@@ -366,7 +368,7 @@ impl<V: Vector, const WRITE: bool> BlockOp<V> for ExpBlock<V, WRITE> {
             if WRITE {
                 e.store(p);
             }
-            self.lanes.add(start, e);
+            self.lanes.add(j, e);
         }
         None
     }
@@ -408,9 +410,9 @@ struct SumBlock<V: Vector>(Lanes<V>);
 
 impl<V: Vector> BlockOp<V> for SumBlock<V> {
     #[inline(always)]
-    unsafe fn register(&mut self, p: *mut f32, start: usize) -> Option<usize> {
+    unsafe fn register(&mut self, p: *mut f32, _: usize, j: usize) -> Option<usize> {
         // SAFETY: ISA guaranteed by the caller; `p` holds LANES readable floats.
-        unsafe { self.0.add(start, V::load(p)) };
+        unsafe { self.0.add(j, V::load(p)) };
         None
     }
 }
@@ -449,7 +451,7 @@ struct Scale<V: Vector>(V);
 
 impl<V: Vector> BlockOp<V> for Scale<V> {
     #[inline(always)]
-    unsafe fn register(&mut self, p: *mut f32, _: usize) -> Option<usize> {
+    unsafe fn register(&mut self, p: *mut f32, _: usize, _: usize) -> Option<usize> {
         // SAFETY: ISA guaranteed by the caller; `p` holds LANES writable floats.
         unsafe { V::load(p).mul(self.0).store(p) };
         None

@@ -1,7 +1,7 @@
 //! In-place temperature softmax.
 //!
 //! Three passes over the buffer: the max/NaN scan, the exp pass (writes
-//! `exp((x - max) / T)` and sums it in 16-float block trees), and the scaling
+//! `exp((x - max) / T)` and sums it in the kernels' chunk layout), and the scaling
 //! pass. Subtracting the max first keeps every exp argument `<= 0`, so nothing
 //! overflows for logits up to `±f32::MAX` and any temperature.
 

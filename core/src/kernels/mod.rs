@@ -2,7 +2,7 @@
 //!
 //! The sampling algorithms above this module call a handful of data-parallel
 //! kernels: the max/NaN scan, the position of a value, the threshold gather,
-//! the masked exp-and-sum, the block-prefix walk and scaling. Each is written
+//! the masked exp-and-sum, the chunk-prefix walk and scaling. Each is written
 //! once in `generic.rs` over a small `Vector` trait; `scalar.rs`, `x86.rs`
 //! (SSE2, AVX2+FMA, AVX-512F) and `aarch64.rs` (NEON) implement that trait.
 //!

@@ -272,6 +272,18 @@ pub fn cases(input: &Input, backends: &[Backend]) -> Vec<Case> {
                 v.push(case(stage, "peer: llm-samplers", Who::Peer, move |xs| {
                     std::hint::black_box(chain.sample(xs));
                 }));
+                #[cfg(feature = "candle")]
+                {
+                    let mut candle = peers::CandleProcessor::new(params(cfg));
+                    v.push(case(
+                        stage,
+                        "peer: candle LogitsProcessor (no min-p)",
+                        Who::Peer,
+                        move |xs| {
+                            std::hint::black_box(candle.sample(xs));
+                        },
+                    ));
+                }
             }
             let mut rng = peers::rng();
             v.push(case(stage, "peer: full sort", Who::Peer, move |xs| {
@@ -334,6 +346,18 @@ pub fn cases(input: &Input, backends: &[Backend]) -> Vec<Case> {
             v.push(case("full-vocab draw (T 1)", imp, Who::Peer, move |xs| {
                 std::hint::black_box(draw(xs, &mut rng));
             }));
+        }
+        #[cfg(feature = "candle")]
+        {
+            let mut candle = peers::CandleProcessor::new(params(SamplerConfig::default()));
+            v.push(case(
+                "full-vocab draw (T 1)",
+                "peer: candle LogitsProcessor",
+                Who::Peer,
+                move |xs| {
+                    std::hint::black_box(candle.sample(xs));
+                },
+            ));
         }
     }
     v

@@ -9,6 +9,8 @@
 //!   `try_from_iter_top_k(1000)` as its docs recommend for large vocabularies.
 //! - `weighted_index_draw` / `weighted_alias_draw`: rand's `WeightedIndex` and
 //!   rand_distr's `WeightedAliasIndex`, built from softmax probabilities, one draw.
+//! - `CandleProcessor` (feature `candle`): candle-transformers' `LogitsProcessor`
+//!   on a CPU tensor (top-k then top-p; candle has no min-p).
 
 use llm_samplers::prelude::{
     Logits, SampleMinP, SampleRandDistrib, SampleTemperature, SampleTopK, SampleTopP, Sampler as _,
@@ -172,4 +174,33 @@ pub type Draw = fn(&mut [f32], &mut SmallRng) -> u32;
 /// The peers' generator.
 pub fn rng() -> SmallRng {
     SmallRng::seed_from_u64(1)
+}
+
+/// candle-transformers' `LogitsProcessor`, fed a CPU tensor built from the logits.
+#[cfg(feature = "candle")]
+pub struct CandleProcessor(candle_transformers::generation::LogitsProcessor);
+
+#[cfg(feature = "candle")]
+impl CandleProcessor {
+    /// Top-k then top-p when either is set (candle has no min-p), plain
+    /// temperature sampling otherwise.
+    pub fn new(p: Params) -> Self {
+        use candle_transformers::generation::{LogitsProcessor, Sampling};
+        let temperature = p.temperature as f64;
+        let sampling = if p.top_k > 0 {
+            Sampling::TopKThenTopP {
+                k: p.top_k,
+                p: p.top_p as f64,
+                temperature,
+            }
+        } else {
+            Sampling::All { temperature }
+        };
+        CandleProcessor(LogitsProcessor::from_sampling(1, sampling))
+    }
+
+    pub fn sample(&mut self, logits: &[f32]) -> u32 {
+        let t = candle_core::Tensor::new(logits, &candle_core::Device::Cpu).expect("tensor");
+        self.0.sample(&t).expect("a token")
+    }
 }

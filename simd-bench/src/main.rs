@@ -132,22 +132,24 @@ impl Table {
     fn floor(&self, n: usize) -> Option<f64> {
         self.get("read floor (sum)", "floor", n)
     }
-    /// Fastest of our backends on `stage` (excluding scalar unless it is the only one).
-    fn best_simd(&self, stage: &str, n: usize) -> Option<(String, f64)> {
+    /// Fastest implementation on `stage` among those `who` accepts.
+    fn fastest(&self, stage: &str, n: usize, who: impl Fn(Who) -> bool) -> Option<(String, f64)> {
         self.rows
             .iter()
-            .filter(|(s, i, w)| {
-                s == stage && matches!(w, Who::Ours(b) if *b != Backend::Scalar) && !i.is_empty()
-            })
+            .filter(|(s, _, w)| s == stage && who(*w))
             .filter_map(|(s, i, _)| self.get(s, i, n).map(|t| (i.clone(), t)))
             .min_by(|a, b| a.1.total_cmp(&b.1))
     }
+    /// Fastest of our SIMD backends (scalar excluded) on `stage`.
+    fn best_simd(&self, stage: &str, n: usize) -> Option<(String, f64)> {
+        self.fastest(
+            stage,
+            n,
+            |w| matches!(w, Who::Ours(b) if b != Backend::Scalar),
+        )
+    }
     fn fastest_peer(&self, stage: &str, n: usize) -> Option<(String, f64)> {
-        self.rows
-            .iter()
-            .filter(|(s, _, w)| s == stage && *w == Who::Peer)
-            .filter_map(|(s, i, _)| self.get(s, i, n).map(|t| (i.clone(), t)))
-            .min_by(|a, b| a.1.total_cmp(&b.1))
+        self.fastest(stage, n, |w| w == Who::Peer)
     }
 }
 

@@ -86,14 +86,16 @@ pub fn reference(
     set.sort_by(|&a, &b| l(b).partial_cmp(&l(a)).unwrap().then(a.cmp(&b)));
 
     // Weight of token i relative to the max, before or after the temperature stage.
-    let weight = |i: u32, tempered: bool| -> f64 {
+    // Scaled logit (l - l_max) / T of token i, 0 where all candidates are
+    // equally likely; its weight relative to the max is exp of it.
+    let scaled = |i: u32, tempered: bool| -> f64 {
         if certain || (tempered && t.is_infinite()) {
-            1.0
+            0.0
         } else {
-            let temp = if tempered { t } else { 1.0 };
-            ((l(i) - lmax) / temp).exp()
+            (l(i) - lmax) / if tempered { t } else { 1.0 }
         }
     };
+    let weight = |i: u32, tempered: bool| scaled(i, tempered).exp();
     let mut tempered = false;
     for stage in order {
         match stage {
@@ -118,17 +120,9 @@ pub fn reference(
                 let total: f64 = set.iter().map(|&i| weight(i, tempered)).sum();
                 // The core's weights are within (|s| + 8) * 2^-23 of exact, so its
                 // masses are within the mass-weighted mean of that (doubled here).
-                let temp = if tempered { t } else { 1.0 };
                 let mean_abs_s: f64 = set
                     .iter()
-                    .map(|&i| {
-                        weight(i, tempered)
-                            * if certain {
-                                0.0
-                            } else {
-                                ((l(i) - lmax) / temp).abs()
-                            }
-                    })
+                    .map(|&i| weight(i, tempered) * scaled(i, tempered).abs())
                     .filter(|x| x.is_finite())
                     .sum::<f64>()
                     / total;

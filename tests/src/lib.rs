@@ -127,11 +127,14 @@ pub fn reference(
                     .sum::<f64>()
                     / total;
                 let slack_rel = (mean_abs_s + 16.0) * 2f64.powi(-22);
+                // Each fixed-point mass is also off by up to half a unit of
+                // 2^-30 (of the max's weight 1), in every partial sum and the total.
+                let slack_abs = set.len() as f64 * 2f64.powi(-30) / total;
                 let p = cfg.top_p as f64;
                 let p = match slack {
-                    Slack::Strict => p * (1.0 - slack_rel),
+                    Slack::Strict => p * (1.0 - slack_rel) - slack_abs,
                     Slack::Exact => p,
-                    Slack::Loose => (p * (1.0 + slack_rel)).min(1.0),
+                    Slack::Loose => (p * (1.0 + slack_rel) + slack_abs).min(1.0),
                 };
                 let mut cum = 0.0;
                 let mut keep = 0;
@@ -170,13 +173,29 @@ pub fn scaled_logits(logits: &[f32], temperature: f32) -> impl Fn(u32) -> f64 + 
     }
 }
 
-/// Stated bound on the core's probability for a survivor: relative error at most
-/// `(|s_i| + S + 16) * 2^-22`, where `s_i` is its scaled logit and `S` the
-/// probability-weighted mean of `|s|` over the survivors (the normaliser's share),
-/// plus an absolute `2^-126` for results in the subnormal range.
-pub fn probability_bound(p_ref: f64, s_i: f64, mean_abs_s: f64) -> f64 {
+/// Stated bound on the core's probability `p` for a survivor (see the crate
+/// docs, "Exactness"): relative `(|s_i| + S + 16) * 2^-22` from exp and the
+/// final rounding, where `s_i` is its scaled logit and `S` the
+/// probability-weighted mean of `|s|` over the survivors (the normaliser's
+/// share); plus the fixed-point rounding of the masses, half a unit of 2^-30
+/// (of the max's weight 1) for its own mass and for each of the `m` masses in
+/// the total `W` (the survivors' exact weight sum, `>= 1`), doubled here:
+/// `(1 + m p) 2^-30 / W`.
+pub fn probability_bound(p_ref: f64, s_i: f64, mean_abs_s: f64, m: usize, w: f64) -> f64 {
+    p_ref * (s_i.abs() + mean_abs_s + 16.0) * 2f64.powi(-22)
+        + (1.0 + m as f64 * p_ref) * 2f64.powi(-30) / w
+}
+
+/// Stated bound on `softmax_in_place`'s probabilities (f32 weights, an f64
+/// total): relative `(|s_i| + S + 16) * 2^-22`, plus an absolute `2^-126` for
+/// results in the subnormal range.
+pub fn softmax_bound(p_ref: f64, s_i: f64, mean_abs_s: f64) -> f64 {
     p_ref * (s_i.abs() + mean_abs_s + 16.0) * 2f64.powi(-22) + 2f64.powi(-126)
 }
+
+/// Scaled logits above this always get a nonzero fixed-point mass: exp(s) is
+/// then above 2^-31, half a unit of 2^-30 (ln 2^-31 = -21.49).
+pub const MIN_DRAWABLE_SCALED_LOGIT: f64 = -21.4;
 
 /// Deterministic model-like logits: a bulk N(0, sigma) plus a head of `head`
 /// tokens `lift` above it, drawn with a SplitMix64 stream from `seed`.
@@ -370,8 +389,8 @@ pub fn check_against_reference(
     };
     let scaled_logit = scaled_logits(logits, t);
     for &(i, _) in &strict {
-        // Weights below 2^-149 (s < -103.3) are 0 in f32: such tokens cannot show.
-        let representable = cfg.temperature == 0.0 || scaled_logit(i) > -100.0;
+        // Weights below 2^-31 of the max's round to mass 0: such tokens cannot show.
+        let representable = cfg.temperature == 0.0 || scaled_logit(i) > MIN_DRAWABLE_SCALED_LOGIT;
         if representable && core[i as usize] <= 0.0 {
             return Err(format!(
                 "core drops token {i}, kept by the strict reference"
@@ -393,7 +412,7 @@ pub fn check_against_reference(
         .sum();
     for (&i, w) in core_set.iter().zip(&weights) {
         let (got, p) = (core[i as usize] as f64, w / total);
-        let bound = probability_bound(p, scaled_logit(i), mean_abs_s);
+        let bound = probability_bound(p, scaled_logit(i), mean_abs_s, core_set.len(), total);
         if (got - p).abs() > bound {
             return Err(format!(
                 "token {i}: core {got:e}, reference {p:e}, bound {bound:e}"

@@ -36,6 +36,59 @@ fn check_kernels(xs: &[f32], t: f32, w: Weighting) -> Result<(), TestCaseError> 
     let target = s.chunk_prefix(&positive, f64::INFINITY).before * 0.6;
     let mut s_out = vec![Candidate::default(); 64];
     let s_gather = s.gather_at_least(xs, t, 7, &mut s_out);
+    // Fixed-point masses, checked against an independent f64 rounding of the
+    // f32 weight (ties to even), their exact sum and a plain prefix walk. Their
+    // contract: no NaN and nothing above `w.max` (weights at most 1).
+    let clamped: Vec<f32> = xs
+        .iter()
+        .map(|&x| if x.is_nan() || x > w.max { w.max } else { x })
+        .collect();
+    let xs_all = xs;
+    let xs = &clamped[..];
+    let mut s_q = xs.to_vec();
+    let s_q_total = s.exp_fixed(&mut s_q, t, w);
+    for (x, q) in xs.iter().zip(&s_q) {
+        let expected = if *x >= t {
+            (w.weight(*x) as f64 * 1073741824.0).round_ties_even() as u32
+        } else {
+            0
+        };
+        prop_assert_eq!(q.to_bits(), expected, "exp_fixed of {} (w {:?})", x, w);
+        if *x >= t {
+            prop_assert_eq!(q.to_bits(), w.fixed(*x), "Weighting::fixed of {}", x);
+        }
+    }
+    let q_sum: u64 = s_q.iter().map(|q| q.to_bits() as u64).sum();
+    prop_assert_eq!(s_q_total, q_sum, "exp_fixed total");
+    prop_assert_eq!(s.exp_fixed_sum(xs, t, w), q_sum, "exp_fixed_sum");
+    let q_target = q_sum / 3 + q_sum / 5;
+    let walk = {
+        let mut cum = 0u64;
+        s_q.iter().position(|q| {
+            cum += q.to_bits() as u64;
+            cum > q_target
+        })
+    };
+    prop_assert_eq!(s.fixed_prefix(&s_q, q_target), walk, "fixed_prefix");
+    prop_assert_eq!(
+        s.fixed_prefix(&s_q, q_sum),
+        None,
+        "fixed_prefix past the total"
+    );
+    let factor = 1.0 / (q_sum.max(1) as f32);
+    let s_probs = {
+        let mut v = s_q.clone();
+        s.scale_fixed(&mut v, factor);
+        v
+    };
+    for (q, p) in s_q.iter().zip(&s_probs) {
+        prop_assert_eq!(
+            p.to_bits(),
+            (q.to_bits() as f32 * factor).to_bits(),
+            "scale_fixed"
+        );
+    }
+    let xs = xs_all;
     let probe = xs.get(xs.len().saturating_sub(3)).copied().unwrap_or(1.0);
     for k in simd_kernels() {
         let name = k.backend();
@@ -72,6 +125,29 @@ fn check_kernels(xs: &[f32], t: f32, w: Weighting) -> Result<(), TestCaseError> 
         let mut v = positive.clone();
         k.scale(&mut v, 0.37);
         prop_assert_eq!(bits(&v), bits(&s_scaled), "{:?} scale", name);
+        let mut k_q = clamped.clone();
+        prop_assert_eq!(
+            k.exp_fixed(&mut k_q, t, w),
+            s_q_total,
+            "{:?} exp_fixed total",
+            name
+        );
+        prop_assert_eq!(bits(&k_q), bits(&s_q), "{:?} exp_fixed", name);
+        prop_assert_eq!(
+            k.exp_fixed_sum(&clamped, t, w),
+            s_q_total,
+            "{:?} exp_fixed_sum",
+            name
+        );
+        prop_assert_eq!(
+            k.fixed_prefix(&s_q, q_target),
+            walk,
+            "{:?} fixed_prefix",
+            name
+        );
+        let mut v = s_q.clone();
+        k.scale_fixed(&mut v, factor);
+        prop_assert_eq!(bits(&v), bits(&s_probs), "{:?} scale_fixed", name);
     }
     Ok(())
 }
@@ -137,7 +213,7 @@ fn softmax_agrees_across_backends_and_with_f64() {
         for &b in Backend::available() {
             let mut buf = logits.clone();
             softmax_in_place_with(b, &mut buf, t).unwrap();
-            // Same stated bound as the pipeline: relative (|s| + S + 16) * 2^-22.
+            // The stated bound: relative (|s| + S + 16) * 2^-22.
             let mean_abs_s: f64 = logits
                 .iter()
                 .map(|x| {
@@ -148,7 +224,7 @@ fn softmax_agrees_across_backends_and_with_f64() {
             for (x, p) in logits.iter().zip(&buf) {
                 let s = (*x as f64 - max) / t as f64;
                 let exact = s.exp() / total;
-                let bound = sampler_tests::probability_bound(exact, s, mean_abs_s);
+                let bound = sampler_tests::softmax_bound(exact, s, mean_abs_s);
                 assert!(
                     (*p as f64 - exact).abs() <= bound,
                     "{b:?} n {n} T {t}: {p} vs {exact}"

@@ -1,16 +1,22 @@
-//! Inverse-CDF draws over weights, walked in ascending token id.
+//! Inverse-CDF draws, walked in ascending token id.
 //!
-//! The cumulative mass is formed the same way on every path: the kernels'
-//! chunk layout (1024-id chunks, 16 `f64` lanes each, a fixed tree per chunk,
-//! chunk sums added in order) locates the crossing chunk, then a sequential
-//! `f64` walk inside it finds the token. A draw over the whole buffer (two
-//! kernel passes: the sum, then the chunk walk) and a draw over gathered
-//! candidates (which rebuilds the same chunk sums, absent ids counting 0) see
-//! identical sums, so the token for a given uniform depends neither on the
-//! backend nor on the sampler's capacity.
+//! The sampler's draw works on fixed-point masses (`round(w * 2^30)`, see
+//! `kernels`): the target is `floor(r * total / 2^64)` for the call's 64-bit
+//! uniform `r`, and the token is the first, in ascending id, whose running
+//! integer sum exceeds it. Integer sums are exact, so the draw over the whole
+//! buffer (two kernel passes: masses and total, then the prefix walk) and the
+//! draw over gathered candidates pick the same token for the same `r`, on every
+//! backend and at every capacity, with no summation layout to keep in step.
+//!
+//! [`sample_inverse_cdf`] draws from probabilities the caller gives, of any
+//! scale: there the cumulative is `f64`, in the kernels' chunk layout (1024-id
+//! chunks, 16 lanes, a fixed tree), which makes it backend-independent too,
+//! followed by a sequential walk inside the crossing chunk.
 
 use crate::error::SampleError;
-use crate::kernels::{Backend, Candidate, ChunkSum, Kernels, Weighting};
+use crate::filter::select::{self, Masses, Order, Rule};
+use crate::kernels::generic::CHUNK;
+use crate::kernels::{Backend, Candidate, Kernels, Weighting};
 
 /// The smallest `i` with `u < (p_0 + ... + p_i) / total`: `probs` need not sum
 /// exactly to 1 (they are renormalised), and a zero entry is never chosen.
@@ -61,9 +67,9 @@ pub(crate) fn validate_weights(ws: &[f32]) -> Result<(), SampleError> {
 pub(crate) fn draw_from_weights(k: Kernels, ws: &[f32], total: f64, u: f64) -> u32 {
     let target = u * total;
     let scan = k.chunk_prefix(ws, target);
-    let start = scan.chunk * ChunkSum::CHUNK;
+    let start = scan.chunk * CHUNK;
     let found = ws
-        .get(start..ws.len().min(start + ChunkSum::CHUNK))
+        .get(start..ws.len().min(start + CHUNK))
         .and_then(|chunk| {
             let ids = (start as u32..).zip(chunk.iter().copied());
             walk(ids, scan.before, target)
@@ -72,71 +78,60 @@ pub(crate) fn draw_from_weights(k: Kernels, ws: &[f32], total: f64, u: f64) -> u
     found.unwrap_or_else(|| ws.iter().rposition(|w| *w > 0.0).unwrap_or(0) as u32)
 }
 
-/// The same draw over candidates sorted by ascending id (the sampler's scratch).
-/// Overwrites each candidate's logit by its weight under `w`.
-pub(crate) fn draw_from_candidates(cands: &mut [Candidate], w: Weighting, u: f64) -> u32 {
+/// The target mass `floor(r * total / 2^64)` that a 64-bit uniform `r` picks
+/// in `[0, total)`: the drawn token is the one whose cumulative interval
+/// (in ascending id) holds it. Four 32x32-bit products, so no `u128` routine
+/// on a 32-bit core.
+pub(crate) fn target(r: u64, total: u64) -> u64 {
+    const LOW: u64 = 0xffff_ffff;
+    let (r1, r0, t1, t0) = (r >> 32, r & LOW, total >> 32, total & LOW);
+    let (p00, p01, p10, p11) = (r0 * t0, r0 * t1, r1 * t0, r1 * t1);
+    let middle = (p00 >> 32) + (p01 & LOW) + (p10 & LOW);
+    p11 + (p01 >> 32) + (p10 >> 32) + (middle >> 32)
+}
+
+/// The sampler's draw over the buffer: `qs` holds fixed-point masses as
+/// `Kernels::exp_fixed` wrote them, `total` their sum (> 0), `r` the call's
+/// 64-bit uniform.
+pub(crate) fn draw_from_fixed(k: Kernels, qs: &[f32], total: u64, r: u64) -> u32 {
+    let found = k.fixed_prefix(qs, target(r, total));
+    debug_assert!(found.is_some(), "the target lies below the total");
+    found.unwrap_or(0) as u32
+}
+
+/// The same draw over candidates in any order (the sampler's scratch):
+/// overwrites each candidate's logit by the bits of its fixed-point mass under
+/// `w`, then finds the token whose interval, in ascending id, holds the target.
+/// Candidates already in id order are walked; otherwise the shared prefix
+/// selection finds the smallest id-prefix reaching the target, O(m) expected.
+pub(crate) fn draw_from_candidates(cands: &mut [Candidate], w: Weighting, r: u64) -> u32 {
+    let mut total = 0u64;
     for c in cands.iter_mut() {
-        c.logit = w.weight(c.logit);
+        let q = w.fixed(c.logit);
+        total += q as u64;
+        c.logit = f32::from_bits(q);
     }
-    let target = u * chunked_total(cands, |c| c.logit);
-    let mut before = 0.0f64;
-    let found = for_each_chunk(cands, |chunk| {
-        let after = before + chunk_sum(chunk, |c| c.logit);
-        if after > target {
-            return Some(walk(chunk.iter().map(|c| (c.id, c.logit)), before, target));
+    debug_assert!(total > 0, "the max token survives with mass 2^30");
+    let target = target(r, total);
+    if cands.is_sorted_by_key(|c| c.id) {
+        let mut cum = 0u64;
+        for c in cands.iter() {
+            cum += c.logit.to_bits() as u64;
+            if cum > target {
+                return c.id;
+            }
         }
-        before = after;
-        None
-    });
-    match found.flatten() {
-        Some(id) => id,
-        None => cands
-            .iter()
-            .rev()
-            .find(|c| c.logit > 0.0)
-            .map_or(0, |c| c.id),
+        return 0;
     }
-}
-
-/// Sum of `weight` over candidates sorted by id, in the kernels' chunk layout:
-/// bit-identical to `Kernels::exp_sum` over a buffer holding these weights.
-pub(crate) fn chunked_total(cands: &[Candidate], weight: impl Fn(&Candidate) -> f32) -> f64 {
-    let mut total = 0.0f64;
-    for_each_chunk(cands, |chunk| {
-        total += chunk_sum(chunk, &weight);
-        None::<()>
-    });
-    total
-}
-
-fn chunk_sum(chunk: &[Candidate], weight: impl Fn(&Candidate) -> f32) -> f64 {
-    let mut lanes = ChunkSum::new();
-    for c in chunk {
-        lanes.add(c.id, weight(c));
-    }
-    lanes.sum()
-}
-
-/// Calls `f` on each run of candidates sharing a 1024-id chunk; stops at the
-/// first `Some`.
-fn for_each_chunk<R>(
-    cands: &[Candidate],
-    mut f: impl FnMut(&[Candidate]) -> Option<R>,
-) -> Option<R> {
-    let mut rest = cands;
-    while let Some(first) = rest.first() {
-        let chunk = first.id as usize / ChunkSum::CHUNK;
-        let len = rest
-            .iter()
-            .take_while(|c| c.id as usize / ChunkSum::CHUNK == chunk)
-            .count();
-        let (here, later) = rest.split_at(len.min(rest.len()));
-        if let Some(r) = f(here) {
-            return Some(r);
-        }
-        rest = later;
-    }
-    None
+    let len = select::prefix_in_scratch(cands, Masses::InPlace, Order::Id, Rule::Reach(target + 1));
+    // The prefix holds the lowest ids reaching the target: its highest id crosses it.
+    cands
+        .get(..len)
+        .unwrap_or_default()
+        .iter()
+        .map(|c| c.id)
+        .max()
+        .unwrap_or(0)
 }
 
 /// Sequential walk inside the crossing chunk: the first positive weight that

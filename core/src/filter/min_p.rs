@@ -4,6 +4,9 @@
 //! with no exp and no pass of its own (it becomes the gather threshold or is
 //! folded into the running threshold). The max token always passes.
 
+use super::Survivors;
+use crate::kernels::Candidate;
+
 /// The logit threshold, or `None` when the filter keeps everything (`m == 0`,
 /// or all candidates are equally likely, as at temperature `+inf`).
 pub(crate) fn threshold(max: f32, temperature: f32, m: f32, uniform: bool) -> Option<f32> {
@@ -12,4 +15,30 @@ pub(crate) fn threshold(max: f32, temperature: f32, m: f32, uniform: bool) -> Op
     }
     // ln m <= 0; an overflow to -inf correctly keeps everything finite.
     Some(max + temperature * libm::logf(m))
+}
+
+/// Keeps the survivors at or above `threshold`: over the buffer by raising the
+/// threshold, in the scratch by compacting it (order preserved).
+pub(crate) fn keep_at_least(
+    scratch: &mut [Candidate],
+    set: Survivors,
+    threshold: f32,
+) -> Survivors {
+    match set {
+        Survivors::AtLeast(t) => Survivors::AtLeast(super::larger(t, threshold)),
+        Survivors::Scratch(len) => {
+            let mut kept = 0;
+            for i in 0..len {
+                if let Some(&c) = scratch.get(i)
+                    && c.logit >= threshold
+                {
+                    if let Some(slot) = scratch.get_mut(kept) {
+                        *slot = c;
+                    }
+                    kept += 1;
+                }
+            }
+            Survivors::Scratch(kept)
+        }
+    }
 }

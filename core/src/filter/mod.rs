@@ -6,8 +6,54 @@
 //! (when they fit) or, beyond the capacity, as "every logit `>= t`" over the
 //! caller's buffer, with excluded ties at `t` overwritten by `-inf`. Both
 //! representations give the same survivors; see `select.rs`.
+//!
+//! Once the survivors are in the scratch the logits buffer is never read again
+//! as logits, so the filters may use it as scratch space (top-p keeps its
+//! fixed-point masses there, beside the candidates).
 
 pub(crate) mod min_p;
 pub(crate) mod select;
 pub(crate) mod top_k;
 pub(crate) mod top_p;
+
+use crate::kernels::{Candidate, Kernels};
+
+/// The current survivors.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Survivors {
+    /// Every logit `>= t` in the buffer (excluded ties were set to `-inf`).
+    AtLeast(f32),
+    /// The first `len` entries of the scratch, in no particular order.
+    Scratch(usize),
+}
+
+/// Moves the survivors into `scratch` if there are at most `limit` of them
+/// (and they fit); otherwise leaves them in the buffer.
+pub(crate) fn gather(
+    k: Kernels,
+    scratch: &mut [Candidate],
+    xs: &[f32],
+    set: Survivors,
+    limit: usize,
+) -> Survivors {
+    match set {
+        Survivors::AtLeast(t) => {
+            let window = scratch
+                .get_mut(..limit.min(scratch.len()))
+                .unwrap_or_default();
+            let g = k.gather_at_least(xs, t, 0, window);
+            if g.next == xs.len() {
+                Survivors::Scratch(g.count)
+            } else {
+                set
+            }
+        }
+        Survivors::Scratch(_) => set,
+    }
+}
+
+/// The larger of two non-NaN floats, without a libm call (`fmaxf` on FPUs
+/// without `vmaxnm`, such as the Cortex-M4F's).
+pub(crate) fn larger(a: f32, b: f32) -> f32 {
+    if a > b { a } else { b }
+}

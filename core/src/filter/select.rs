@@ -1,90 +1,96 @@
-//! The one selection algorithm behind top-k and top-p.
+//! The one selection algorithm behind top-k, top-p and the draw over candidates.
 //!
-//! Given survivors and a mass per token, find the smallest prefix of the order
-//! (logit descending, id ascending) whose mass reaches a target. top-k uses mass
-//! 1 and target k; top-p uses the token's weight and target `p * total`, with
-//! `total` the survivors' weight sum in the kernels' chunk layout.
+//! Given candidates, a total order and an integer mass per candidate, find the
+//! smallest prefix of the order whose mass reaches a target:
 //!
-//! Masses are `u128` fixed point (weight * 2^90, truncated), so every sum is
-//! exact and the cut does not depend on the order in which tokens are visited.
+//! - top-k: order "logit descending, id ascending", mass 1, target `k`;
+//! - top-p: the same order, mass the fixed-point weight `round(w * 2^30)`,
+//!   target `ceil(p * total)`;
+//! - the draw over candidates in scratch: order "id ascending", the same
+//!   masses, target `floor(r * total / 2^64) + 1`; the prefix's last id is the token.
+//!
+//! Masses are integers summed in `u64`, so every sum is exact and the cut does
+//! not depend on the order in which tokens are visited: the scratch and the
+//! streaming paths below cut at exactly the same token.
 //!
 //! - In scratch ([`prefix_in_scratch`]): quickselect with mass bookkeeping.
 //!   Each partition step sums the mass above the pivot and descends into one
 //!   side only: O(m) expected, with a heapsort fallback after 64 rounds so the
-//!   worst case stays O(m log m).
+//!   worst case stays O(m log m). Masses are read from beside the candidates
+//!   (a parallel array moved in lockstep), from the candidates themselves, or
+//!   are all 1; nothing is recomputed per round.
 //! - Over the buffer ([`prefix_streaming`]): radix select on the logits' order-
-//!   preserving bit patterns, 8 bits per pass, 4 passes, a 256-bucket mass
-//!   histogram on the stack (4 KiB), weights computed by the kernels a strip at
+//!   preserving bit patterns, 8 bits per pass, 4 passes, a 256-bucket `u64` mass
+//!   histogram on the stack (2 KiB), masses computed by the kernels a strip at
 //!   a time; then one pass keeps the needed number of ties at the cut value
 //!   (lowest ids first) and overwrites the rest by `-inf`.
 
 use crate::kernels::{Candidate, Kernels, Weighting};
 
-/// What one token weighs in the selection.
+/// The order a selection cuts a prefix of.
 #[derive(Clone, Copy, Debug)]
-pub(crate) enum Mass {
-    /// Every token weighs 1 (top-k).
+pub(crate) enum Order {
+    /// Logit descending, then id ascending: the order of every filter.
+    Rank,
+    /// Id ascending: the order of the draw.
+    Id,
+}
+
+/// Where a candidate's mass comes from.
+#[derive(Debug)]
+pub(crate) enum Masses<'a> {
+    /// Every candidate weighs 1 (top-k).
     Count,
-    /// A token weighs its weight under this weighting (top-p).
-    Weight(Weighting),
+    /// `masses[i]` holds candidate `i`'s fixed-point mass as `u32` bits, and is
+    /// moved with it (top-p, in the caller's buffer).
+    Beside(&'a mut [f32]),
+    /// Each candidate's `logit` field holds its own mass's bits (the draw).
+    InPlace,
 }
 
-impl Mass {
-    fn of(self, logit: f32) -> u128 {
-        match self {
-            Mass::Count => 1,
-            Mass::Weight(w) => fixed_point(w.weight(logit)),
-        }
-    }
-}
-
-/// How the target is derived from the survivors' total mass.
+/// The target mass of a selection.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Rule {
-    /// Reach this absolute mass (top-k: a count).
-    Reach(u128),
-    /// Reach `p` of `total`, the survivors' weight sum in the kernels' chunk
-    /// layout (top-p). Both paths compute `total` the same way, bit for bit.
+    /// Reach this absolute mass (top-k: a count; the draw: target + 1).
+    Reach(u64),
+    /// Reach `p` (in (0, 1)) of `total`, the whole survivor set's mass (top-p).
     Fraction {
-        /// The top-p parameter, in (0, 1).
+        /// The top-p parameter.
         p: f32,
-        /// Weight sum of the whole survivor set.
-        total: f64,
+        /// Mass of the whole survivor set.
+        total: u64,
     },
 }
 
 impl Rule {
-    /// The target, or `None` when the whole set (of mass `mass`) is the answer.
-    fn target(self, mass: u128) -> Option<u128> {
-        let target = match self {
-            Rule::Reach(n) => n,
-            // In fixed point (2^90); at least 1 so the selection is never empty.
-            Rule::Fraction { p, total } => ((total * p as f64 * FIXED_ONE) as u128).max(1),
-        };
-        (target < mass).then_some(target)
+    /// The mass to reach, at least 1 so a selection is never empty.
+    fn target(self) -> u64 {
+        match self {
+            Rule::Reach(n) => n.max(1),
+            Rule::Fraction { p, total } => ceil_mul(p, total).max(1),
+        }
     }
 }
 
-/// 2^90, the fixed-point unit of a weight.
-const FIXED_ONE: f64 = (1u128 << 90) as f64;
-
-/// `floor(w * 2^90)` for a weight `w` in `[0, 1]`, exactly.
-pub(crate) fn fixed_point(w: f32) -> u128 {
-    let bits = w.to_bits();
+/// `ceil(p * total)`, exactly: `p = m * 2^(e - 150)` with a 24-bit `m`, so the
+/// product is a `u128` shifted right with rounding up.
+fn ceil_mul(p: f32, total: u64) -> u64 {
+    let bits = p.to_bits();
     let biased = (bits >> 23) & 0xff;
     let fraction = bits & 0x7f_ffff;
-    // w = m * 2^(e - 150), so w * 2^90 = m * 2^(e - 60).
     let (m, e) = if biased == 0 {
         (fraction, 1)
     } else {
         (fraction | 0x80_0000, biased)
     };
-    let shift = e as i32 - 60;
-    if shift >= 0 {
-        (m as u128).checked_shl(shift as u32).unwrap_or(0)
-    } else {
-        (m as u128).checked_shr(shift.unsigned_abs()).unwrap_or(0)
-    }
+    let product = m as u128 * total as u128;
+    let shift = 150u32.saturating_sub(e);
+    // p < 1 means shift >= 24; a product below 2^88 shifted by 100 or more is
+    // below 1, so clamping the shift keeps it in range without changing the result.
+    let shift = shift.min(100);
+    let whole = product >> shift;
+    let rest = product & ((1u128 << shift) - 1);
+    (whole + (rest != 0) as u128) as u64
 }
 
 /// A `u32` that orders like the logit (`-0.0` and `+0.0` map to the same key).
@@ -105,160 +111,215 @@ fn from_order_key(key: u32) -> f32 {
     })
 }
 
-/// Position in the total order: larger means earlier (higher logit, then lower id).
-fn rank(c: &Candidate) -> u64 {
-    ((order_key(c.logit) as u64) << 32) | (u32::MAX - c.id) as u64
+/// Candidates, their masses and the order of one selection.
+struct Selection<'c, 'm> {
+    cands: &'c mut [Candidate],
+    masses: Masses<'m>,
+    order: Order,
 }
 
-/// Reorders `cands` so that the selected prefix comes first and returns its length.
-pub(crate) fn prefix_in_scratch(cands: &mut [Candidate], mass: Mass, rule: Rule) -> usize {
-    let total: u128 = cands.iter().map(|c| mass.of(c.logit)).sum();
-    let Some(mut need) = rule.target(total) else {
-        return cands.len();
-    };
-    let (mut lo, mut hi) = (0usize, cands.len());
-    for _round in 0..64 {
-        let Some(part) = cands.get_mut(lo..hi) else {
-            break;
+impl Selection<'_, '_> {
+    /// Position in the order: larger means earlier.
+    fn key(&self, i: usize) -> u64 {
+        let Some(c) = self.cands.get(i) else {
+            return 0;
         };
-        if part.len() <= 16 {
+        let by_id = (u32::MAX - c.id) as u64;
+        match self.order {
+            Order::Rank => ((order_key(c.logit) as u64) << 32) | by_id,
+            Order::Id => by_id,
+        }
+    }
+
+    fn mass(&self, i: usize) -> u64 {
+        match &self.masses {
+            Masses::Count => 1,
+            Masses::Beside(m) => m.get(i).map_or(0, |q| q.to_bits() as u64),
+            Masses::InPlace => self.cands.get(i).map_or(0, |c| c.logit.to_bits() as u64),
+        }
+    }
+
+    fn mass_of(&self, range: core::ops::Range<usize>) -> u64 {
+        range.map(|i| self.mass(i)).sum()
+    }
+
+    /// Swaps candidates `i` and `j` (and their masses beside). The bounds
+    /// checks are in sight of the optimiser, so no panic path is left;
+    /// out-of-range indices, which the callers never pass, do nothing.
+    fn swap(&mut self, i: usize, j: usize) {
+        if i < self.cands.len() && j < self.cands.len() {
+            self.cands.swap(i, j);
+            if let Masses::Beside(m) = &mut self.masses
+                && i < m.len()
+                && j < m.len()
+            {
+                m.swap(i, j);
+            }
+        }
+    }
+
+    /// Lomuto partition of `lo..hi` around the median of its first, middle
+    /// and last: afterwards the elements ranked above the pivot come first,
+    /// then the pivot, whose index is returned.
+    fn partition(&mut self, lo: usize, hi: usize) -> usize {
+        let last = hi - 1;
+        let mid = lo + (last - lo) / 2;
+        let (a, b, c) = (self.key(lo), self.key(mid), self.key(last));
+        let median = if (a <= b) == (b <= c) {
+            mid
+        } else if (b <= a) == (a <= c) {
+            lo
+        } else {
+            last
+        };
+        self.swap(median, last);
+        let pivot = self.key(last);
+        let mut store = lo;
+        for i in lo..last {
+            if self.key(i) > pivot {
+                self.swap(i, store);
+                store += 1;
+            }
+        }
+        self.swap(store, last);
+        store
+    }
+
+    /// Heapsort of `lo..hi` into the order. No panic path (core's sort keeps
+    /// one for inconsistent orderings), O(m log m).
+    fn sort(&mut self, lo: usize, hi: usize) {
+        let n = hi.saturating_sub(lo);
+        // A min-heap on the key ("comes later" on top), so popping puts the
+        // latest element last.
+        let sift = |s: &mut Self, mut root: usize, end: usize| loop {
+            let mut child = 2 * root + 1;
+            if child >= end {
+                break;
+            }
+            if child + 1 < end && s.key(lo + child + 1) < s.key(lo + child) {
+                child += 1;
+            }
+            if s.key(lo + child) >= s.key(lo + root) {
+                break;
+            }
+            s.swap(lo + root, lo + child);
+            root = child;
+        };
+        for start in (0..n / 2).rev() {
+            sift(self, start, n);
+        }
+        for end in (1..n).rev() {
+            self.swap(lo, lo + end);
+            sift(self, 0, end);
+        }
+    }
+}
+
+/// Reorders `cands` (and masses beside them) so that the smallest prefix of
+/// `order` reaching the rule's target comes first, and returns its length;
+/// the whole set when its mass does not exceed the target.
+pub(crate) fn prefix_in_scratch(
+    cands: &mut [Candidate],
+    masses: Masses<'_>,
+    order: Order,
+    rule: Rule,
+) -> usize {
+    let mut set = Selection {
+        cands,
+        masses,
+        order,
+    };
+    let len = set.cands.len();
+    if let Masses::Beside(m) = &set.masses {
+        debug_assert!(m.len() >= len, "a mass beside every candidate");
+    }
+    let mut need = rule.target();
+    if need >= set.mass_of(0..len) {
+        return len;
+    }
+    let (mut lo, mut hi) = (0usize, len);
+    for _round in 0..64 {
+        if hi - lo <= 16 {
             break;
         }
-        let pivot_at = partition_around_median(part);
-        let Some((upper, rest)) = part.split_at_checked(pivot_at) else {
-            break;
-        };
-        let upper_mass: u128 = upper.iter().map(|c| mass.of(c.logit)).sum();
-        let pivot_mass = rest.first().map_or(0, |c| mass.of(c.logit));
-        if upper_mass >= need {
-            hi = lo + pivot_at;
-        } else if upper_mass + pivot_mass >= need {
-            return lo + pivot_at + 1;
+        let pivot = set.partition(lo, hi);
+        let upper = set.mass_of(lo..pivot);
+        let with_pivot = upper + set.mass(pivot);
+        if upper >= need {
+            hi = pivot;
+        } else if with_pivot >= need {
+            return pivot + 1;
         } else {
-            need -= upper_mass + pivot_mass;
-            lo += pivot_at + 1;
+            need -= with_pivot;
+            lo = pivot + 1;
         }
     }
     // Small (or stubborn) remainder: sort it and walk.
-    let Some(part) = cands.get_mut(lo..hi) else {
-        return hi;
-    };
-    heapsort(part, |a, b| rank(a) > rank(b));
-    let mut acc = 0u128;
-    for (i, c) in part.iter().enumerate() {
-        acc += mass.of(c.logit);
+    set.sort(lo, hi);
+    let mut acc = 0u64;
+    for i in lo..hi {
+        acc += set.mass(i);
         if acc >= need {
-            return lo + i + 1;
+            return i + 1;
         }
     }
+    debug_assert!(false, "the remainder holds the needed mass");
     hi
 }
 
-/// Lomuto partition around the median of first, middle and last: afterwards the
-/// elements ranked above the pivot come first, then the pivot (returned index).
-fn partition_around_median(part: &mut [Candidate]) -> usize {
-    let Some(last) = part.len().checked_sub(1) else {
-        return 0;
-    };
-    let mid = last / 2;
-    let r = |p: &[Candidate], i: usize| p.get(i).map_or(0, rank);
-    // Move the median of three to `last`.
-    let (a, b, c) = (r(part, 0), r(part, mid), r(part, last));
-    let median = if (a <= b) == (b <= c) {
-        mid
-    } else if (b <= a) == (a <= c) {
-        0
-    } else {
-        last
-    };
-    swap(part, median, last);
-    let pivot = r(part, last);
-    let mut store = 0;
-    for i in 0..last {
-        if r(part, i) > pivot {
-            swap(part, i, store);
-            store += 1;
-        }
-    }
-    swap(part, store, last);
-    store
+/// What a token weighs in a selection over the buffer.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum StreamMass {
+    /// Every token weighs 1 (top-k).
+    Count,
+    /// A token weighs its fixed-point mass under this weighting (top-p).
+    Fixed(Weighting),
 }
 
-/// `v.swap(i, j)` with the bounds check in sight of the optimiser, so no panic
-/// path is left (out-of-range indices, which the callers never pass, do nothing).
-fn swap<T>(v: &mut [T], i: usize, j: usize) {
-    if i < v.len() && j < v.len() {
-        v.swap(i, j);
+impl StreamMass {
+    fn of(self, logit: f32) -> u64 {
+        match self {
+            StreamMass::Count => 1,
+            StreamMass::Fixed(w) => w.fixed(logit) as u64,
+        }
     }
 }
 
-/// In-place heapsort; `before(a, b)` says `a` belongs before `b`. No panic path
-/// (core's sort keeps one for inconsistent orderings), O(m log m).
-pub(crate) fn heapsort<T>(v: &mut [T], before: impl Fn(&T, &T) -> bool) {
-    let n = v.len();
-    // Max-heap with respect to "comes later", so popping puts the latest last.
-    let later = |v: &[T], i: usize, j: usize| match (v.get(i), v.get(j)) {
-        (Some(a), Some(b)) => before(b, a),
-        _ => false,
-    };
-    let sift = |v: &mut [T], mut root: usize, end: usize| loop {
-        let mut child = 2 * root + 1;
-        if child >= end {
-            break;
-        }
-        if child + 1 < end && later(v, child + 1, child) {
-            child += 1;
-        }
-        if !later(v, child, root) {
-            break;
-        }
-        swap(v, root, child);
-        root = child;
-    };
-    for start in (0..n / 2).rev() {
-        sift(v, start, n);
-    }
-    for end in (1..n).rev() {
-        swap(v, 0, end);
-        sift(v, 0, end);
-    }
-}
-
-/// Floats whose weights are computed per kernel call in the streaming passes.
+/// Floats whose masses are computed per kernel call in the streaming passes.
 const STRIP: usize = 256;
 
-/// Calls `f(logit, mass)` for every `x >= t` of `xs` whose order key, shifted
-/// right by `shift`, equals `prefix` (all of them when `prefix` is `None`).
-/// Weights come from the kernels a strip at a time (bit-identical to
-/// `Weighting::weight`), so the scalar loop only does integer work.
+/// Calls `f(order key, mass)` for every `x >= t` of `xs` whose order key,
+/// shifted right by `shift`, equals `prefix` (all of them when `filter` is
+/// `None`). Masses come from the kernels a strip at a time (bit-identical to
+/// `Weighting::fixed`), so the scalar loop only does integer work.
 fn for_each_mass(
     k: Kernels,
     xs: &[f32],
     t: f32,
-    mass: Mass,
+    mass: StreamMass,
     filter: Option<(u32, u32)>,
-    mut f: impl FnMut(u32, u128),
+    mut f: impl FnMut(u32, u64),
 ) {
     let selected = |x: f32| {
         x >= t
             && filter.is_none_or(|(shift, prefix)| order_key(x).checked_shr(shift) == Some(prefix))
     };
-    let mut weights = [0.0f32; STRIP];
+    let mut masses = [0.0f32; STRIP];
     for strip in xs.chunks(STRIP) {
         // Later levels select few tokens: skip the exp for strips without one.
         if filter.is_some() && !strip.iter().any(|&x| selected(x)) {
             continue;
         }
-        let ws = weights.get_mut(..strip.len()).unwrap_or_default();
-        if let Mass::Weight(w) = mass {
-            ws.copy_from_slice(strip);
-            k.exp_weights(ws, t, w);
+        let qs = masses.get_mut(..strip.len()).unwrap_or_default();
+        if let StreamMass::Fixed(w) = mass {
+            qs.copy_from_slice(strip);
+            k.exp_fixed(qs, t, w);
         }
-        for (&x, &weight) in strip.iter().zip(ws.iter()) {
+        for (&x, &q) in strip.iter().zip(qs.iter()) {
             if selected(x) {
                 let m = match mass {
-                    Mass::Count => 1,
-                    Mass::Weight(_) => fixed_point(weight),
+                    StreamMass::Count => 1,
+                    StreamMass::Fixed(_) => q.to_bits() as u64,
                 };
                 f(order_key(x), m);
             }
@@ -266,12 +327,19 @@ fn for_each_mass(
     }
 }
 
-/// The same selection over the survivors `{x >= t}` of the whole buffer.
-/// Returns the new threshold; excluded ties at it are overwritten by `-inf`.
-pub(crate) fn prefix_streaming(k: Kernels, xs: &mut [f32], t: f32, mass: Mass, rule: Rule) -> f32 {
-    let mut hist = [0u128; 256];
+/// The same selection (order [`Order::Rank`]) over the survivors `{x >= t}`
+/// of the whole buffer. Returns the new threshold; excluded ties at it are
+/// overwritten by `-inf`.
+pub(crate) fn prefix_streaming(
+    k: Kernels,
+    xs: &mut [f32],
+    t: f32,
+    mass: StreamMass,
+    rule: Rule,
+) -> f32 {
+    let mut hist = [0u64; 256];
     let mut prefix = 0u32;
-    let mut need = 0u128;
+    let mut need = rule.target();
     for level in 0..4u32 {
         let shift = 24 - 8 * level;
         hist.fill(0);
@@ -281,12 +349,8 @@ pub(crate) fn prefix_streaming(k: Kernels, xs: &mut [f32], t: f32, mass: Mass, r
                 *h += m;
             }
         });
-        if level == 0 {
-            let total = hist.iter().sum();
-            match rule.target(total) {
-                Some(target) => need = target,
-                None => return t,
-            }
+        if level == 0 && need >= hist.iter().sum() {
+            return t;
         }
         let mut chosen = 0u32;
         for (bucket, &m) in hist.iter().enumerate().rev() {
@@ -301,7 +365,7 @@ pub(crate) fn prefix_streaming(k: Kernels, xs: &mut [f32], t: f32, mass: Mass, r
     let cut = from_order_key(prefix);
     // All tokens at the cut weigh the same: keep the first `keep` of them by id.
     let keep = need.div_ceil(mass.of(cut).max(1));
-    let mut seen = 0u128;
+    let mut seen = 0u64;
     for x in xs.iter_mut() {
         if *x == cut {
             seen += 1;
@@ -311,4 +375,25 @@ pub(crate) fn prefix_streaming(k: Kernels, xs: &mut [f32], t: f32, mass: Mass, r
         }
     }
     cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ceil_mul_is_exact() {
+        assert_eq!(ceil_mul(0.5, 10), 5);
+        assert_eq!(ceil_mul(0.5, 11), 6);
+        assert_eq!(ceil_mul(0.25, 4), 1);
+        assert_eq!(ceil_mul(0.75, 1 << 62), 3 << 60);
+        // 0.9f32 is slightly below 0.9, 0.1f32 slightly above 0.1.
+        assert_eq!(ceil_mul(0.9, 10), 9);
+        assert_eq!(ceil_mul(0.1, 10), 2);
+        assert_eq!(ceil_mul(f32::from_bits(1), 1 << 62), 1);
+        assert_eq!(ceil_mul(0.0, 1 << 62), 0);
+        let p = 1.0f32.next_down();
+        assert_eq!(ceil_mul(p, 1 << 24), (1 << 24) - 1);
+        assert_eq!(ceil_mul(p, (1 << 24) + 1), 1 << 24);
+    }
 }

@@ -128,6 +128,32 @@ impl Vector for Neon {
             vst1q_f64(out.add(2), acc.1);
         }
     }
+    type Sum = uint64x2_t;
+    #[inline(always)]
+    unsafe fn to_fixed(self) -> Self {
+        // SAFETY: see the note above the impl. `fcvtns`: to nearest, ties to even.
+        unsafe { Neon(vreinterpretq_f32_s32(vcvtnq_s32_f32(self.0))) }
+    }
+    #[inline(always)]
+    unsafe fn fixed_to_float(self) -> Self {
+        // SAFETY: see the note above the impl.
+        unsafe { Neon(vcvtq_f32_s32(vreinterpretq_s32_f32(self.0))) }
+    }
+    #[inline(always)]
+    unsafe fn sum_zero() -> uint64x2_t {
+        // SAFETY: see the note above the impl.
+        unsafe { vdupq_n_u64(0) }
+    }
+    #[inline(always)]
+    unsafe fn sum_add(acc: uint64x2_t, v: Self) -> uint64x2_t {
+        // SAFETY: see the note above the impl. Adds lane pairs, widened, to acc.
+        unsafe { vpadalq_u32(acc, vreinterpretq_u32_f32(v.0)) }
+    }
+    #[inline(always)]
+    unsafe fn sum_total(acc: uint64x2_t) -> u64 {
+        // SAFETY: see the note above the impl.
+        unsafe { vaddvq_u64(acc) }
+    }
 }
 
 pub(crate) mod neon {

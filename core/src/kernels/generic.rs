@@ -14,16 +14,28 @@
 //! one after another in `f64`. Every backend keeps exactly 16 lanes (1 AVX-512
 //! register pair, 2 AVX2, 4 SSE2/NEON, 16 scalars).
 //!
+//! That layout serves the f64 sums whose *value* is the output
+//! (`softmax_in_place`, `sample_inverse_cdf` over caller probabilities). The
+//! sampler's own masses are integers instead: each weight becomes the
+//! fixed-point `q = round(w * 2^30)` (an `i32`, written in place of the float's
+//! bits) and the `q`s are summed in `u64` lanes. Integer sums are exact, so
+//! they need no layout at all: any blocking, any number of accumulators and
+//! any visit order give the same total on every backend, and on a 32-bit MCU a
+//! `u64` add is two instructions where an `f64` add is a software routine.
+//!
 //! Tails shorter than a 16-float block are copied into a padded block on the
 //! stack and run through the same code, so there is no separate tail loop.
 
-use super::{Candidate, ChunkScan, Gathered, MaxScan, Weighting};
+use super::{Candidate, ChunkScan, FIXED_ONE, Gathered, MaxScan, Weighting};
 
 /// Floats per block: the widest register (AVX-512) holds one block, and a
 /// block's floats go to the 16 summation lanes.
 pub(crate) const BLOCK: usize = 16;
 /// Floats per chunk: the unit of the running `f64` total and of the draw's walk.
 pub(crate) const CHUNK: usize = 1024;
+/// Floats per step of the fixed-point prefix walk: a vector sum per step, then
+/// an element walk inside the crossing step only.
+const WALK: usize = 256;
 
 /// The operations a register type offers the kernels.
 ///
@@ -65,6 +77,19 @@ pub(crate) trait Vector: Copy {
     unsafe fn acc_add(acc: Self::Acc, v: Self) -> Self::Acc;
     /// Writes the `LANES` sums to `out`.
     unsafe fn acc_store(acc: Self::Acc, out: *mut f64);
+    /// Running `u64` sums of fixed-point masses (any lane layout: integer sums
+    /// do not depend on it).
+    type Sum: Copy;
+    /// Each lane, a float in `[0, 2^31)`, rounded to the nearest integer (ties
+    /// to even) and returned as that `i32`'s bits.
+    unsafe fn to_fixed(self) -> Self;
+    /// Lanes holding `i32` bits (from `to_fixed`) converted back to `f32`.
+    unsafe fn fixed_to_float(self) -> Self;
+    unsafe fn sum_zero() -> Self::Sum;
+    /// Adds the lanes, read as `u32` integers, to the running sums.
+    unsafe fn sum_add(acc: Self::Sum, v: Self) -> Self::Sum;
+    /// The total of the running sums.
+    unsafe fn sum_total(acc: Self::Sum) -> u64;
 }
 
 // Cody-Waite split of ln 2: LN2_HI has few enough mantissa bits that `k * LN2_HI`
@@ -469,6 +494,129 @@ pub(crate) unsafe fn scale<V: Vector>(xs: &mut [f32], factor: f32) {
             0.0,
             true,
             &mut Scale(V::splat(factor)),
+        )
+    };
+}
+
+struct FixedBlock<V: Vector, const WRITE: bool> {
+    threshold: V,
+    max: V,
+    inv_t: V,
+    one: V,
+    sum: V::Sum,
+}
+
+impl<V: Vector, const WRITE: bool> BlockOp<V> for FixedBlock<V, WRITE> {
+    #[inline(always)]
+    unsafe fn register(&mut self, p: *mut f32, _: usize, _: usize) -> Option<usize> {
+        // SAFETY: ISA guaranteed by the caller; `p` holds LANES floats, writable if WRITE.
+        unsafe {
+            let x = V::load(p);
+            let s = x.sub(self.max).mul(self.inv_t);
+            let e = exp_nonpositive(s).select_or_zero(x.ge(self.threshold));
+            // e <= 1, so e * 2^30 is exact and its rounding fits an i32.
+            let q = e.mul(self.one).to_fixed();
+            if WRITE {
+                q.store(p);
+            }
+            self.sum = V::sum_add(self.sum, q);
+        }
+        None
+    }
+}
+
+/// Fixed-point masses `round(exp((x - max) * inv_t) * 2^30)` for each `x >= t`,
+/// 0 for the rest; their `i32` bits written over `xs` if `WRITE`. Returns the
+/// exact `u64` sum.
+///
+/// # Safety
+/// `xs` points to `len` valid floats, writable if `WRITE`; the ISA is available.
+#[inline(always)]
+pub(crate) unsafe fn exp_fixed<V: Vector, const WRITE: bool>(
+    xs: *mut f32,
+    len: usize,
+    t: f32,
+    w: Weighting,
+) -> u64 {
+    // SAFETY: ISA guaranteed by the caller; the slice is valid (writable if
+    // WRITE); -inf padding is below every threshold and gets mass 0.
+    unsafe {
+        let mut op = FixedBlock::<V, WRITE> {
+            threshold: V::splat(t),
+            max: V::splat(w.max),
+            inv_t: V::splat(w.inv_t),
+            one: V::splat(FIXED_ONE),
+            sum: V::sum_zero(),
+        };
+        for_each_block(xs, len, f32::NEG_INFINITY, WRITE, &mut op);
+        V::sum_total(op.sum)
+    }
+}
+
+struct FixedSum<V: Vector>(V::Sum);
+
+impl<V: Vector> BlockOp<V> for FixedSum<V> {
+    #[inline(always)]
+    unsafe fn register(&mut self, p: *mut f32, _: usize, _: usize) -> Option<usize> {
+        // SAFETY: ISA guaranteed by the caller; `p` holds LANES readable floats.
+        unsafe { self.0 = V::sum_add(self.0, V::load(p)) };
+        None
+    }
+}
+
+/// The first index whose running sum of fixed-point masses (`i32` bits, as
+/// `exp_fixed` writes them) exceeds `target`, or `None` if the total does not.
+#[inline(always)]
+pub(crate) unsafe fn fixed_prefix<V: Vector>(qs: &[f32], target: u64) -> Option<usize> {
+    let mut before = 0u64;
+    let mut start = 0;
+    while let Some(step) = qs.get(start..qs.len().min(start + WALK)) {
+        if step.is_empty() {
+            break;
+        }
+        // SAFETY: ISA guaranteed by the caller; the step lies inside the slice;
+        // zero padding adds nothing.
+        let after = unsafe {
+            let mut op = FixedSum::<V>(V::sum_zero());
+            for_each_block(step.as_ptr().cast_mut(), step.len(), 0.0, false, &mut op);
+            before + V::sum_total(op.0)
+        };
+        if after > target {
+            for (i, q) in step.iter().enumerate() {
+                before += q.to_bits() as u64;
+                if before > target {
+                    return Some(start + i);
+                }
+            }
+        }
+        before = after;
+        start += step.len();
+    }
+    None
+}
+
+struct FixedToFloat<V: Vector>(V);
+
+impl<V: Vector> BlockOp<V> for FixedToFloat<V> {
+    #[inline(always)]
+    unsafe fn register(&mut self, p: *mut f32, _: usize, _: usize) -> Option<usize> {
+        // SAFETY: ISA guaranteed by the caller; `p` holds LANES writable floats.
+        unsafe { V::load(p).fixed_to_float().mul(self.0).store(p) };
+        None
+    }
+}
+
+/// Turns fixed-point masses (`i32` bits) into floats times `factor`, in place.
+#[inline(always)]
+pub(crate) unsafe fn scale_fixed<V: Vector>(qs: &mut [f32], factor: f32) {
+    // SAFETY: ISA guaranteed by the caller; the slice is valid and writable.
+    unsafe {
+        for_each_block(
+            qs.as_mut_ptr(),
+            qs.len(),
+            0.0,
+            true,
+            &mut FixedToFloat(V::splat(factor)),
         )
     };
 }

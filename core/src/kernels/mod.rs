@@ -183,10 +183,25 @@ macro_rules! entry_points {
             unsafe { generic::exp_weights::<$V, true>(xs.as_mut_ptr(), xs.len(), t, w) }
         }
         $(#[target_feature(enable = $features)])?
-        pub(crate) unsafe fn exp_sum(xs: &[f32], t: f32, w: Weighting) -> f64 {
+        pub(crate) unsafe fn exp_fixed(xs: &mut [f32], t: f32, w: Weighting) -> u64 {
+            // SAFETY: the caller guarantees the features; the slice is valid and writable.
+            unsafe { generic::exp_fixed::<$V, true>(xs.as_mut_ptr(), xs.len(), t, w) }
+        }
+        $(#[target_feature(enable = $features)])?
+        pub(crate) unsafe fn exp_fixed_sum(xs: &[f32], t: f32, w: Weighting) -> u64 {
             // SAFETY: the caller guarantees the features; the slice is valid and,
             // with WRITE = false, only read through the pointer.
-            unsafe { generic::exp_weights::<$V, false>(xs.as_ptr().cast_mut(), xs.len(), t, w) }
+            unsafe { generic::exp_fixed::<$V, false>(xs.as_ptr().cast_mut(), xs.len(), t, w) }
+        }
+        $(#[target_feature(enable = $features)])?
+        pub(crate) unsafe fn fixed_prefix(qs: &[f32], target: u64) -> Option<usize> {
+            // SAFETY: the caller guarantees the CPU has this backend's features.
+            unsafe { generic::fixed_prefix::<$V>(qs, target) }
+        }
+        $(#[target_feature(enable = $features)])?
+        pub(crate) unsafe fn scale_fixed(qs: &mut [f32], factor: f32) {
+            // SAFETY: the caller guarantees the CPU has this backend's features.
+            unsafe { generic::scale_fixed::<$V>(qs, factor) }
         }
         $(#[target_feature(enable = $features)])?
         pub(crate) unsafe fn chunk_prefix(ws: &[f32], target: f64) -> ChunkScan {
@@ -285,7 +300,20 @@ impl Weighting {
     pub fn weight(self, logit: f32) -> f32 {
         scalar::exp_nonpositive((logit - self.max) * self.inv_t)
     }
+
+    /// The fixed-point mass of one logit, `round(weight * 2^30)`: bit-identical
+    /// to what `Kernels::exp_fixed` writes (as `i32` bits) for a logit at or
+    /// above its threshold.
+    #[inline]
+    pub fn fixed(self, logit: f32) -> u32 {
+        scalar::exp_fixed((logit - self.max) * self.inv_t)
+    }
 }
+
+/// `2^30`: the fixed-point unit of a mass. A weight `w` in `[0, 1]` becomes
+/// `round(w * 2^30)` (at most `2^30`, an `i32`); `u64` sums of fewer than
+/// `2^32` of them cannot overflow.
+pub const FIXED_ONE: f32 = 1_073_741_824.0;
 
 /// The kernels of one backend; holding a value proves the CPU can run them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -322,9 +350,30 @@ impl Kernels {
         dispatch!(self, exp_weights(xs, t, w))
     }
 
-    /// The sum `exp_weights` would return, without writing.
-    pub fn exp_sum(self, xs: &[f32], t: f32, w: Weighting) -> f64 {
-        dispatch!(self, exp_sum(xs, t, w))
+    /// Replaces each `x >= t` by the bits of the `i32` fixed-point mass
+    /// `w.fixed(x)` and everything else by 0 (bits of `0.0`); returns the exact
+    /// `u64` sum of the masses. Meant for weights of at most 1: for a NaN or
+    /// an `x` above `w.max` the value written is unspecified (and may differ
+    /// between backends), never undefined behaviour.
+    pub fn exp_fixed(self, xs: &mut [f32], t: f32, w: Weighting) -> u64 {
+        dispatch!(self, exp_fixed(xs, t, w))
+    }
+
+    /// The sum `exp_fixed` would return, without writing.
+    pub fn exp_fixed_sum(self, xs: &[f32], t: f32, w: Weighting) -> u64 {
+        dispatch!(self, exp_fixed_sum(xs, t, w))
+    }
+
+    /// Over fixed-point masses as `exp_fixed` writes them: the first index at
+    /// which the running `u64` sum exceeds `target`, `None` if the total does not.
+    pub fn fixed_prefix(self, qs: &[f32], target: u64) -> Option<usize> {
+        dispatch!(self, fixed_prefix(qs, target))
+    }
+
+    /// Replaces fixed-point masses (as `exp_fixed` writes them) by
+    /// `(q as f32) * factor`.
+    pub fn scale_fixed(self, qs: &mut [f32], factor: f32) {
+        dispatch!(self, scale_fixed(qs, factor))
     }
 
     /// First 1024-float chunk of `ws` whose running total exceeds `target`.
@@ -349,30 +398,6 @@ pub(crate) fn lane_tree(mut lanes: [f64; generic::BLOCK]) -> f64 {
         half /= 2;
     }
     lanes[0]
-}
-
-/// The kernels' chunk sum rebuilt from `(index, weight)` pairs given in
-/// ascending index (absent indices count as 0): what the scratch path uses so
-/// that its sums equal the streaming path's bit for bit.
-#[derive(Clone, Copy)]
-pub(crate) struct ChunkSum([f64; generic::BLOCK]);
-
-impl ChunkSum {
-    pub(crate) const CHUNK: usize = generic::CHUNK;
-
-    pub(crate) fn new() -> Self {
-        ChunkSum([0.0; generic::BLOCK])
-    }
-
-    pub(crate) fn add(&mut self, index: u32, w: f32) {
-        if let Some(lane) = self.0.get_mut(index as usize % generic::BLOCK) {
-            *lane += w as f64;
-        }
-    }
-
-    pub(crate) fn sum(self) -> f64 {
-        lane_tree(self.0)
-    }
 }
 
 #[cfg(all(test, not(feature = "std")))]

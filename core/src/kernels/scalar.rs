@@ -88,12 +88,56 @@ impl Vector for f32 {
         // SAFETY: the caller passes a pointer to one writable f64.
         unsafe { out.write(acc) }
     }
+    type Sum = u64;
+    #[inline(always)]
+    unsafe fn to_fixed(self) -> Self {
+        // Below 2^23, adding and subtracting 2^23 rounds to an integer (ties to
+        // even, like `cvtps2dq` and `fcvtns`); from 2^23 on every float is one.
+        // The conversion of the integral result is then exact.
+        const TWO_23: f32 = 8_388_608.0;
+        let r = if self < TWO_23 {
+            (self + TWO_23) - TWO_23
+        } else {
+            self
+        };
+        f32::from_bits(r as i32 as u32)
+    }
+    #[inline(always)]
+    unsafe fn fixed_to_float(self) -> Self {
+        self.to_bits() as i32 as f32
+    }
+    #[inline(always)]
+    unsafe fn sum_zero() -> u64 {
+        0
+    }
+    #[inline(always)]
+    unsafe fn sum_add(acc: u64, v: f32) -> u64 {
+        acc + v.to_bits() as u64
+    }
+    #[inline(always)]
+    unsafe fn sum_total(acc: u64) -> u64 {
+        acc
+    }
 }
 
 /// The scalar instances of the kernels, under the same names as the SIMD
 /// entry points (for `dispatch!`); `unsafe` only for that uniformity.
 pub(crate) mod entry {
     super::super::entry_points!(f32);
+}
+
+/// `round(exp(s) * 2^30)`: the scalar instance of `exp_fixed`'s mass,
+/// bit-identical to every SIMD lane.
+#[inline]
+pub(crate) fn exp_fixed(s: f32) -> u32 {
+    use super::generic::Vector;
+    // SAFETY: the f32 `Vector` impl uses no ISA-specific instruction.
+    unsafe {
+        super::generic::exp_nonpositive::<f32>(s)
+            .mul(super::FIXED_ONE)
+            .to_fixed()
+            .to_bits()
+    }
 }
 
 /// `exp(s)` for `s <= 0`: the scalar instance of the kernels' exp, bit-identical

@@ -135,6 +135,40 @@ impl Vector for Sse2 {
             _mm_storeu_pd(out.add(2), acc.1);
         }
     }
+    type Sum = __m128i;
+    #[inline(always)]
+    unsafe fn to_fixed(self) -> Self {
+        // SAFETY: see the note above the impls. MXCSR's default rounding: to nearest even.
+        unsafe { Sse2(_mm_castsi128_ps(_mm_cvtps_epi32(self.0))) }
+    }
+    #[inline(always)]
+    unsafe fn fixed_to_float(self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Sse2(_mm_cvtepi32_ps(_mm_castps_si128(self.0))) }
+    }
+    #[inline(always)]
+    unsafe fn sum_zero() -> __m128i {
+        // SAFETY: see the note above the impls.
+        unsafe { _mm_setzero_si128() }
+    }
+    #[inline(always)]
+    unsafe fn sum_add(acc: __m128i, v: Self) -> __m128i {
+        // SAFETY: see the note above the impls.
+        unsafe {
+            // Each u64 lane gets its low and its high u32 (both < 2^31).
+            let x = _mm_castps_si128(v.0);
+            let low = _mm_and_si128(x, _mm_set1_epi64x(0xffff_ffff));
+            _mm_add_epi64(acc, _mm_add_epi64(low, _mm_srli_epi64::<32>(x)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn sum_total(acc: __m128i) -> u64 {
+        // SAFETY: see the note above the impls.
+        unsafe {
+            let hi = _mm_unpackhi_epi64(acc, acc);
+            _mm_cvtsi128_si64(_mm_add_epi64(acc, hi)) as u64
+        }
+    }
 }
 
 impl Vector for Avx2 {
@@ -243,6 +277,40 @@ impl Vector for Avx2 {
         unsafe {
             _mm256_storeu_pd(out, acc.0);
             _mm256_storeu_pd(out.add(4), acc.1);
+        }
+    }
+    type Sum = __m256i;
+    #[inline(always)]
+    unsafe fn to_fixed(self) -> Self {
+        // SAFETY: see the note above the impls. MXCSR's default rounding: to nearest even.
+        unsafe { Avx2(_mm256_castsi256_ps(_mm256_cvtps_epi32(self.0))) }
+    }
+    #[inline(always)]
+    unsafe fn fixed_to_float(self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Avx2(_mm256_cvtepi32_ps(_mm256_castps_si256(self.0))) }
+    }
+    #[inline(always)]
+    unsafe fn sum_zero() -> __m256i {
+        // SAFETY: see the note above the impls.
+        unsafe { _mm256_setzero_si256() }
+    }
+    #[inline(always)]
+    unsafe fn sum_add(acc: __m256i, v: Self) -> __m256i {
+        // SAFETY: see the note above the impls.
+        unsafe {
+            let x = _mm256_castps_si256(v.0);
+            let low = _mm256_and_si256(x, _mm256_set1_epi64x(0xffff_ffff));
+            _mm256_add_epi64(acc, _mm256_add_epi64(low, _mm256_srli_epi64::<32>(x)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn sum_total(acc: __m256i) -> u64 {
+        // SAFETY: see the note above the impls.
+        unsafe {
+            let lo = _mm256_castsi256_si128(acc);
+            let hi = _mm256_extracti128_si256::<1>(acc);
+            Sse2::sum_total(_mm_add_epi64(lo, hi))
         }
     }
 }
@@ -354,6 +422,40 @@ impl Vector for Avx512 {
             _mm512_storeu_pd(out, acc.0);
             _mm512_storeu_pd(out.add(8), acc.1);
         }
+    }
+    type Sum = __m512i;
+    #[inline(always)]
+    unsafe fn to_fixed(self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe {
+            Avx512(_mm512_castsi512_ps(_mm512_cvt_roundps_epi32::<
+                { _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC },
+            >(self.0)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn fixed_to_float(self) -> Self {
+        // SAFETY: see the note above the impls.
+        unsafe { Avx512(_mm512_cvtepi32_ps(_mm512_castps_si512(self.0))) }
+    }
+    #[inline(always)]
+    unsafe fn sum_zero() -> __m512i {
+        // SAFETY: see the note above the impls.
+        unsafe { _mm512_setzero_si512() }
+    }
+    #[inline(always)]
+    unsafe fn sum_add(acc: __m512i, v: Self) -> __m512i {
+        // SAFETY: see the note above the impls.
+        unsafe {
+            let x = _mm512_castps_si512(v.0);
+            let low = _mm512_and_si512(x, _mm512_set1_epi64(0xffff_ffff));
+            _mm512_add_epi64(acc, _mm512_add_epi64(low, _mm512_srli_epi64::<32>(x)))
+        }
+    }
+    #[inline(always)]
+    unsafe fn sum_total(acc: __m512i) -> u64 {
+        // SAFETY: see the note above the impls.
+        unsafe { _mm512_reduce_add_epi64(acc) as u64 }
     }
 }
 

@@ -102,10 +102,20 @@ impl<const CAP: usize> Sampler<CAP> {
             return Ok(logits::first_max(k, logits, max));
         }
         Ok(match self.filter(logits, max) {
-            (Survivors::Scratch(len), w) => {
-                draw_from_candidates(self.scratch.get_mut(..len).unwrap_or_default(), w, r)
+            (Survivors::Scratch(len), w, ready) => {
+                let cands = self.scratch.get_mut(..len).unwrap_or_default();
+                if logits.len() <= 16 * len {
+                    // Many survivors for the vocabulary: scattering their masses
+                    // over the buffer and walking it (vectorised) beats an
+                    // id-order selection.
+                    let total = scatter_masses(cands, logits, ready, w);
+                    draw_from_fixed(k, logits, total, r)
+                } else {
+                    let masses = logits.get_mut(..len).unwrap_or_default();
+                    draw_from_candidates(cands, masses, ready, w, r)
+                }
             }
-            (Survivors::AtLeast(t), w) => {
+            (Survivors::AtLeast(t), w, _) => {
                 let total = k.exp_fixed(logits, t, w);
                 draw_from_fixed(k, logits, total, r)
             }
@@ -128,7 +138,7 @@ impl<const CAP: usize> Sampler<CAP> {
             return Ok(());
         }
         match self.filter(logits, max) {
-            (Survivors::Scratch(len), w) => {
+            (Survivors::Scratch(len), w, _) => {
                 let survivors = self.scratch.get(..len).unwrap_or_default();
                 let total: u64 = survivors.iter().map(|c| w.fixed(c.logit) as u64).sum();
                 let factor = probability_factor(total);
@@ -140,7 +150,7 @@ impl<const CAP: usize> Sampler<CAP> {
                     }
                 }
             }
-            (Survivors::AtLeast(t), w) => {
+            (Survivors::AtLeast(t), w, _) => {
                 let total = k.exp_fixed(logits, t, w);
                 k.scale_fixed(logits, probability_factor(total));
             }
@@ -148,9 +158,11 @@ impl<const CAP: usize> Sampler<CAP> {
         Ok(())
     }
 
-    /// Runs the filter stages; returns the survivors (in the scratch if they fit)
-    /// and the weighting the draw uses.
-    fn filter(&mut self, xs: &mut [f32], max: f32) -> (Survivors, Weighting) {
+    /// Runs the filter stages; returns the survivors (in the scratch if they
+    /// fit), the weighting the draw uses, and whether the survivors' masses
+    /// under it already sit beside them in `xs` (top-p ran last, after
+    /// temperature).
+    fn filter(&mut self, xs: &mut [f32], max: f32) -> (Survivors, Weighting, bool) {
         let cfg = self.config;
         let certain = max == f32::INFINITY;
         if certain {
@@ -175,6 +187,8 @@ impl<const CAP: usize> Sampler<CAP> {
         // "Every finite logit" (or every certain token, now 0).
         let mut set = Survivors::AtLeast(if certain { 0.0 } else { -f32::MAX });
         let mut after_temperature = false;
+        // The weighting of the masses beside the scratch candidates, while valid.
+        let mut beside = None;
         for stage in self.order {
             let (w, t) = if after_temperature {
                 (tempered, cfg.temperature)
@@ -187,14 +201,20 @@ impl<const CAP: usize> Sampler<CAP> {
                     set
                 }
                 Stage::MinP => match min_p::threshold(max, t, cfg.min_p, w == Weighting::UNIFORM) {
-                    Some(threshold) => min_p::keep_at_least(&mut self.scratch, set, threshold),
+                    Some(threshold) => {
+                        beside = None;
+                        min_p::keep_at_least(&mut self.scratch, set, threshold)
+                    }
                     None => set,
                 },
                 Stage::TopK if cfg.top_k > 0 => {
+                    beside = None;
                     top_k::top_k(self.kernels, &mut self.scratch, xs, set, cfg.top_k)
                 }
                 Stage::TopP if cfg.top_p < 1.0 => {
-                    top_p::top_p(self.kernels, &mut self.scratch, xs, set, cfg.top_p, w)
+                    let cut = top_p::top_p(self.kernels, &mut self.scratch, xs, set, cfg.top_p, w);
+                    beside = matches!(cut, Survivors::Scratch(_)).then_some(w);
+                    cut
                 }
                 Stage::TopK | Stage::TopP => set,
             };
@@ -202,11 +222,36 @@ impl<const CAP: usize> Sampler<CAP> {
         // Gather for the draw only a set much smaller than the vocabulary: a
         // dense one is drawn faster by the vectorised pass over the buffer
         // (both give the same token).
+        let ready = matches!(set, Survivors::Scratch(_)) && beside == Some(tempered);
         (
             gather(self.kernels, &mut self.scratch, xs, set, xs.len() / 8),
             tempered,
+            ready,
         )
     }
+}
+
+/// Writes each candidate's fixed-point mass (the bits beside it in `xs` if
+/// `ready`, else computed under `w`) at its id in `xs`, 0 elsewhere; returns
+/// their total.
+fn scatter_masses(cands: &mut [Candidate], xs: &mut [f32], ready: bool, w: Weighting) -> u64 {
+    // Park the masses in the candidates first: `xs` is about to be cleared.
+    for (i, c) in cands.iter_mut().enumerate() {
+        let q = match xs.get(i) {
+            Some(m) if ready => m.to_bits(),
+            _ => w.fixed(c.logit),
+        };
+        c.logit = f32::from_bits(q);
+    }
+    xs.fill(0.0);
+    let mut total = 0u64;
+    for c in cands.iter() {
+        if let Some(x) = xs.get_mut(c.id as usize) {
+            *x = c.logit;
+            total += c.logit.to_bits() as u64;
+        }
+    }
+    total
 }
 
 /// `1 / total` as the factor that turns fixed-point masses into probabilities

@@ -99,31 +99,46 @@ pub(crate) fn draw_from_fixed(k: Kernels, qs: &[f32], total: u64, r: u64) -> u32
     found.unwrap_or(0) as u32
 }
 
-/// The same draw over candidates in any order (the sampler's scratch):
-/// overwrites each candidate's logit by the bits of its fixed-point mass under
-/// `w`, then finds the token whose interval, in ascending id, holds the target.
-/// Candidates already in id order are walked; otherwise the shared prefix
-/// selection finds the smallest id-prefix reaching the target, O(m) expected.
-pub(crate) fn draw_from_candidates(cands: &mut [Candidate], w: Weighting, r: u64) -> u32 {
+/// The same draw over candidates in any order (the sampler's scratch), with
+/// their fixed-point masses under `w` beside them in `masses` (the logits
+/// buffer, free once the survivors are in the scratch): already there if
+/// `ready` (top-p leaves them), computed here otherwise. Finds the token whose
+/// interval, in ascending id, holds the target: candidates already in id
+/// order are walked; otherwise the shared prefix selection finds the smallest
+/// id-prefix reaching the target, O(m) expected.
+pub(crate) fn draw_from_candidates(
+    cands: &mut [Candidate],
+    masses: &mut [f32],
+    ready: bool,
+    w: Weighting,
+    r: u64,
+) -> u32 {
+    debug_assert!(masses.len() >= cands.len(), "a mass beside every candidate");
     let mut total = 0u64;
-    for c in cands.iter_mut() {
-        let q = w.fixed(c.logit);
-        total += q as u64;
-        c.logit = f32::from_bits(q);
+    for (c, m) in cands.iter().zip(masses.iter_mut()) {
+        if !ready {
+            *m = f32::from_bits(w.fixed(c.logit));
+        }
+        total += m.to_bits() as u64;
     }
     debug_assert!(total > 0, "the max token survives with mass 2^30");
     let target = target(r, total);
     if cands.is_sorted_by_key(|c| c.id) {
         let mut cum = 0u64;
-        for c in cands.iter() {
-            cum += c.logit.to_bits() as u64;
+        for (c, m) in cands.iter().zip(masses.iter()) {
+            cum += m.to_bits() as u64;
             if cum > target {
                 return c.id;
             }
         }
         return 0;
     }
-    let len = select::prefix_in_scratch(cands, Masses::InPlace, Order::Id, Rule::Reach(target + 1));
+    let len = select::prefix_in_scratch(
+        cands,
+        Masses::Beside(masses),
+        Order::Id,
+        Rule::Reach(target + 1),
+    );
     // The prefix holds the lowest ids reaching the target: its highest id crosses it.
     cands
         .get(..len)

@@ -42,10 +42,8 @@ pub(crate) enum Masses<'a> {
     /// Every candidate weighs 1 (top-k).
     Count,
     /// `masses[i]` holds candidate `i`'s fixed-point mass as `u32` bits, and is
-    /// moved with it (top-p, in the caller's buffer).
+    /// moved with it (top-p and the draw, in the caller's buffer).
     Beside(&'a mut [f32]),
-    /// Each candidate's `logit` field holds its own mass's bits (the draw).
-    InPlace,
 }
 
 /// The target mass of a selection.
@@ -72,25 +70,35 @@ impl Rule {
     }
 }
 
-/// `ceil(p * total)`, exactly: `p = m * 2^(e - 150)` with a 24-bit `m`, so the
-/// product is a `u128` shifted right with rounding up.
+/// `ceil(p * total)`, exactly, in `u64` arithmetic (no `u128` routines on a
+/// 32-bit core): `p = m * 2^-s` with a 24-bit `m` and `s >= 24` (as `p < 1`),
+/// and `m * total = x * 2^32 + y` with `x = m * (total >> 32) < 2^54` and
+/// `y = m * (total & 0xffff_ffff) < 2^56`.
 fn ceil_mul(p: f32, total: u64) -> u64 {
     let bits = p.to_bits();
     let biased = (bits >> 23) & 0xff;
-    let fraction = bits & 0x7f_ffff;
+    let fraction = (bits & 0x7f_ffff) as u64;
     let (m, e) = if biased == 0 {
         (fraction, 1)
     } else {
         (fraction | 0x80_0000, biased)
     };
-    let product = m as u128 * total as u128;
-    let shift = 150u32.saturating_sub(e);
-    // p < 1 means shift >= 24; a product below 2^88 shifted by 100 or more is
-    // below 1, so clamping the shift keeps it in range without changing the result.
-    let shift = shift.min(100);
-    let whole = product >> shift;
-    let rest = product & ((1u128 << shift) - 1);
-    (whole + (rest != 0) as u128) as u64
+    let s = 150u32.saturating_sub(e);
+    let (x, y) = (m * (total >> 32), m * (total & 0xffff_ffff));
+    let low_bits = |v: u64, k: u32| v & (1u64.checked_shl(k).unwrap_or(0).wrapping_sub(1));
+    let (whole, inexact) = if s <= 32 {
+        // floor = x * 2^(32 - s) + y >> s (below 2^63: x * 2^8 < 2^62).
+        let whole = (x << (32 - s)) + (y >> s);
+        (whole, low_bits(y, s) != 0)
+    } else {
+        // floor = (x + y >> 32) >> (s - 32); what is shifted out of either is the rest.
+        let z = x + (y >> 32);
+        let k = s - 32;
+        let whole = z.checked_shr(k).unwrap_or(0);
+        let rest = if k >= 64 { z } else { low_bits(z, k) };
+        (whole, rest != 0 || low_bits(y, 32) != 0)
+    };
+    whole + inexact as u64
 }
 
 /// A `u32` that orders like the logit (`-0.0` and `+0.0` map to the same key).
@@ -111,41 +119,49 @@ fn from_order_key(key: u32) -> f32 {
     })
 }
 
-/// Candidates, their masses and the order of one selection.
+/// Candidates, their masses and the order of one selection. For
+/// [`Order::Rank`] each candidate's `logit` field holds its order key's bits
+/// while the selection runs, so a key is two integer operations.
 struct Selection<'c, 'm> {
     cands: &'c mut [Candidate],
     masses: Masses<'m>,
-    order: Order,
+    /// All ones for [`Order::Rank`] (the order key counts), 0 for [`Order::Id`].
+    rank_mask: u64,
 }
 
 impl Selection<'_, '_> {
     /// Position in the order: larger means earlier.
+    #[inline(always)]
     fn key(&self, i: usize) -> u64 {
-        let Some(c) = self.cands.get(i) else {
-            return 0;
-        };
-        let by_id = (u32::MAX - c.id) as u64;
-        match self.order {
-            Order::Rank => ((order_key(c.logit) as u64) << 32) | by_id,
-            Order::Id => by_id,
-        }
+        self.cands.get(i).map_or(0, |c| {
+            ((c.logit.to_bits() as u64 & self.rank_mask) << 32) | (u32::MAX - c.id) as u64
+        })
     }
 
+    #[inline(always)]
     fn mass(&self, i: usize) -> u64 {
         match &self.masses {
             Masses::Count => 1,
             Masses::Beside(m) => m.get(i).map_or(0, |q| q.to_bits() as u64),
-            Masses::InPlace => self.cands.get(i).map_or(0, |c| c.logit.to_bits() as u64),
         }
     }
 
     fn mass_of(&self, range: core::ops::Range<usize>) -> u64 {
-        range.map(|i| self.mass(i)).sum()
+        match &self.masses {
+            Masses::Count => range.len() as u64,
+            Masses::Beside(m) => m
+                .get(range)
+                .unwrap_or_default()
+                .iter()
+                .map(|q| q.to_bits() as u64)
+                .sum(),
+        }
     }
 
     /// Swaps candidates `i` and `j` (and their masses beside). The bounds
     /// checks are in sight of the optimiser, so no panic path is left;
     /// out-of-range indices, which the callers never pass, do nothing.
+    #[inline(always)]
     fn swap(&mut self, i: usize, j: usize) {
         if i < self.cands.len() && j < self.cands.len() {
             self.cands.swap(i, j);
@@ -158,9 +174,10 @@ impl Selection<'_, '_> {
         }
     }
 
-    /// Lomuto partition of `lo..hi` around the median of its first, middle
-    /// and last: afterwards the elements ranked above the pivot come first,
-    /// then the pivot, whose index is returned.
+    /// Hoare partition of `lo..hi` (at least 3 elements) around the median of
+    /// its first, middle and last: afterwards the elements ranked above the
+    /// pivot come first, then the pivot, whose index is returned. Keys are
+    /// unique (they include the id), so each scan stops at a misplaced element.
     fn partition(&mut self, lo: usize, hi: usize) -> usize {
         let last = hi - 1;
         let mid = lo + (last - lo) / 2;
@@ -174,44 +191,100 @@ impl Selection<'_, '_> {
         };
         self.swap(median, last);
         let pivot = self.key(last);
-        let mut store = lo;
-        for i in lo..last {
-            if self.key(i) > pivot {
-                self.swap(i, store);
-                store += 1;
+        // [lo, i) ranks above the pivot, [j, last) below it.
+        let (mut i, mut j) = (lo, last);
+        loop {
+            while i < j && self.key(i) > pivot {
+                i += 1;
             }
+            while i < j && self.key(j - 1) < pivot {
+                j -= 1;
+            }
+            if i >= j {
+                break;
+            }
+            self.swap(i, j - 1);
+            i += 1;
+            j -= 1;
         }
-        self.swap(store, last);
-        store
+        self.swap(i, last);
+        i
     }
 
-    /// Heapsort of `lo..hi` into the order. No panic path (core's sort keeps
-    /// one for inconsistent orderings), O(m log m).
+    /// Sorts `lo..hi` into the order: insertion sort for a few elements,
+    /// heapsort beyond (O(m log m), and no panic path, unlike core's sort,
+    /// which keeps one for inconsistent orderings).
     fn sort(&mut self, lo: usize, hi: usize) {
-        let n = hi.saturating_sub(lo);
+        if hi - lo <= 24 {
+            for i in lo + 1..hi {
+                let mut j = i;
+                while j > lo && self.key(j - 1) < self.key(j) {
+                    self.swap(j - 1, j);
+                    j -= 1;
+                }
+            }
+            return;
+        }
+        let n = hi - lo;
         // A min-heap on the key ("comes later" on top), so popping puts the
         // latest element last.
-        let sift = |s: &mut Self, mut root: usize, end: usize| loop {
+        for start in (0..n / 2).rev() {
+            self.sift(lo, start, n);
+        }
+        for end in (1..n).rev() {
+            self.swap(lo, lo + end);
+            self.sift(lo, 0, end);
+        }
+    }
+
+    fn sift(&mut self, lo: usize, mut root: usize, end: usize) {
+        loop {
             let mut child = 2 * root + 1;
             if child >= end {
                 break;
             }
-            if child + 1 < end && s.key(lo + child + 1) < s.key(lo + child) {
+            if child + 1 < end && self.key(lo + child + 1) < self.key(lo + child) {
                 child += 1;
             }
-            if s.key(lo + child) >= s.key(lo + root) {
+            if self.key(lo + child) >= self.key(lo + root) {
                 break;
             }
-            s.swap(lo + root, lo + child);
+            self.swap(lo + root, lo + child);
             root = child;
-        };
-        for start in (0..n / 2).rev() {
-            sift(self, start, n);
         }
-        for end in (1..n).rev() {
-            self.swap(lo, lo + end);
-            sift(self, 0, end);
+    }
+
+    /// The smallest prefix of `0..len` in the order whose mass reaches `need`
+    /// (less than the whole set's mass), moved to the front; returns its length.
+    fn prefix(&mut self, mut need: u64) -> usize {
+        let (mut lo, mut hi) = (0usize, self.cands.len());
+        for _round in 0..64 {
+            if hi - lo <= 16 {
+                break;
+            }
+            let pivot = self.partition(lo, hi);
+            let upper = self.mass_of(lo..pivot);
+            let with_pivot = upper + self.mass(pivot);
+            if upper >= need {
+                hi = pivot;
+            } else if with_pivot >= need {
+                return pivot + 1;
+            } else {
+                need -= with_pivot;
+                lo = pivot + 1;
+            }
         }
+        // Small (or stubborn) remainder: sort it and walk.
+        self.sort(lo, hi);
+        let mut acc = 0u64;
+        for i in lo..hi {
+            acc += self.mass(i);
+            if acc >= need {
+                return i + 1;
+            }
+        }
+        debug_assert!(false, "the remainder holds the needed mass");
+        hi
     }
 }
 
@@ -224,47 +297,33 @@ pub(crate) fn prefix_in_scratch(
     order: Order,
     rule: Rule,
 ) -> usize {
+    let len = cands.len();
+    if let Masses::Beside(m) = &masses {
+        debug_assert!(m.len() >= len, "a mass beside every candidate");
+    }
     let mut set = Selection {
         cands,
         masses,
-        order,
+        rank_mask: 0,
     };
-    let len = set.cands.len();
-    if let Masses::Beside(m) = &set.masses {
-        debug_assert!(m.len() >= len, "a mass beside every candidate");
-    }
-    let mut need = rule.target();
+    let need = rule.target();
     if need >= set.mass_of(0..len) {
         return len;
     }
-    let (mut lo, mut hi) = (0usize, len);
-    for _round in 0..64 {
-        if hi - lo <= 16 {
-            break;
-        }
-        let pivot = set.partition(lo, hi);
-        let upper = set.mass_of(lo..pivot);
-        let with_pivot = upper + set.mass(pivot);
-        if upper >= need {
-            hi = pivot;
-        } else if with_pivot >= need {
-            return pivot + 1;
-        } else {
-            need -= with_pivot;
-            lo = pivot + 1;
+    match order {
+        Order::Id => set.prefix(need),
+        Order::Rank => {
+            for c in set.cands.iter_mut() {
+                c.logit = f32::from_bits(order_key(c.logit));
+            }
+            set.rank_mask = u32::MAX as u64;
+            let kept = set.prefix(need);
+            for c in set.cands.iter_mut() {
+                c.logit = from_order_key(c.logit.to_bits());
+            }
+            kept
         }
     }
-    // Small (or stubborn) remainder: sort it and walk.
-    set.sort(lo, hi);
-    let mut acc = 0u64;
-    for i in lo..hi {
-        acc += set.mass(i);
-        if acc >= need {
-            return i + 1;
-        }
-    }
-    debug_assert!(false, "the remainder holds the needed mass");
-    hi
 }
 
 /// What a token weighs in a selection over the buffer.

@@ -18,7 +18,11 @@
 
 use super::select::{self, Masses, Order, Rule, StreamMass};
 use super::{Survivors, gather};
-use crate::kernels::{Candidate, FIXED_ONE, Kernels, Weighting};
+use crate::kernels::{Backend, Candidate, FIXED_ONE, Kernels, Weighting};
+
+/// Vocabulary size up to which the scalar backend gathers the whole set
+/// (measured on a Cortex-M4F by `cost-probe/`: a win at 64-1024, a loss at 4096).
+const SMALL_VOCAB: usize = 1024;
 
 /// Cuts `set` to its nucleus of mass `p` (in (0, 1)) under the weighting `w`.
 pub(crate) fn top_p(
@@ -29,6 +33,16 @@ pub(crate) fn top_p(
     p: f32,
     w: Weighting,
 ) -> Survivors {
+    // On the scalar backend a vector pass over the buffer costs what one exp
+    // per candidate costs: for a small vocabulary whose set fits, gather it
+    // and compute each mass once. Otherwise one vector pass sums the buffer,
+    // and only the tokens the bound below lets through are gathered (the
+    // better trade when the nucleus is a small part of a large vocabulary).
+    let set = if k.backend() == Backend::Scalar && xs.len() <= SMALL_VOCAB {
+        gather(k, scratch, xs, set, scratch.len())
+    } else {
+        set
+    };
     match set {
         Survivors::Scratch(len) => {
             let cands = scratch.get_mut(..len).unwrap_or_default();
@@ -39,6 +53,13 @@ pub(crate) fn top_p(
                 total += q as u64;
                 *m = f32::from_bits(q);
             }
+            // Masses below the bound cannot be in the nucleus: drop them first.
+            let kept = match mass_bound(p, total, len) {
+                Some(bound) => keep_masses_at_least(cands, masses, bound),
+                None => len,
+            };
+            let cands = scratch.get_mut(..kept).unwrap_or_default();
+            let masses = xs.get_mut(..kept).unwrap_or_default();
             select_in_scratch(cands, masses, Rule::Fraction { p, total })
         }
         Survivors::AtLeast(t) => {
@@ -68,6 +89,35 @@ pub(crate) fn top_p(
     }
 }
 
+/// Compacts the candidates (and their masses beside) to those with mass at
+/// least `bound`, in order; returns how many remain.
+fn keep_masses_at_least(cands: &mut [Candidate], masses: &mut [f32], bound: u64) -> usize {
+    let mut kept = 0;
+    for i in 0..cands.len().min(masses.len()) {
+        if let (Some(&c), Some(&m)) = (cands.get(i), masses.get(i))
+            && m.to_bits() as u64 >= bound
+        {
+            if let (Some(c_slot), Some(m_slot)) = (cands.get_mut(kept), masses.get_mut(kept)) {
+                *c_slot = c;
+                *m_slot = m;
+            }
+            kept += 1;
+        }
+    }
+    kept
+}
+
+/// The nucleus bound of [`prefilter`] in mass space, for `m` survivors whose
+/// masses are known exactly: the last nucleus token has
+/// `q_x > A / (1 + 2^-22)`, `A = ((1 - p) * total - 1 - m) / m`, so every
+/// nucleus mass is at least `A / 2` (a factor 2 for exp's rounding and the f32
+/// here); `None` when that rules nothing out.
+fn mass_bound(p: f32, total: u64, m: usize) -> Option<u64> {
+    let m = m as f32;
+    let a = ((1.0 - p) * total as f32 - 1.0 - m) / m;
+    (a > 2.0).then(|| (a / 2.0) as u64)
+}
+
 fn select_in_scratch(cands: &mut [Candidate], masses: &mut [f32], rule: Rule) -> Survivors {
     let len = select::prefix_in_scratch(cands, Masses::Beside(masses), Order::Rank, rule);
     Survivors::Scratch(len)
@@ -90,17 +140,22 @@ pub(crate) fn prefilter(p: f32, w: Weighting, total: u64, n: usize) -> Option<f3
     if w.inv_t == 0.0 {
         return None;
     }
-    let n = n as f64;
-    let a = ((1.0 - p as f64) * total as f64 - 1.0 - n) / n;
-    if a <= 1.5 {
+    // f32 throughout (an FPU without doubles computes this in hardware); each
+    // rounding is a relative 2^-24, far inside the factor 2 of the bound.
+    let n = n as f32;
+    let a = ((1.0 - p) * total as f32 - 1.0 - n) / n;
+    if !(a > 1.5) {
         return None;
     }
-    let bound = (a - 0.5) / (2.0 * FIXED_ONE as f64);
-    let threshold = w.max as f64 + libm::log(bound) / w.inv_t as f64;
-    let rounded = threshold as f32;
-    Some(if rounded as f64 > threshold {
-        rounded.next_down()
-    } else {
-        rounded
-    })
+    let bound = (a - 0.5) / (2.0 * FIXED_ONE);
+    let offset = libm::logf(bound) / w.inv_t;
+    let threshold = w.max + offset;
+    // The two roundings above are each at most half an ulp of the larger
+    // magnitude: step below them so the threshold errs on the inclusive side.
+    let slack = (abs(w.max) + abs(offset)) * f32::EPSILON;
+    Some((threshold - slack).next_down())
+}
+
+fn abs(x: f32) -> f32 {
+    f32::from_bits(x.to_bits() & 0x7fff_ffff)
 }

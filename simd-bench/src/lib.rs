@@ -321,6 +321,7 @@ pub fn cases(input: &Input, backends: &[Backend]) -> Vec<Case> {
     for (stage, cfg) in [
         ("default chain", DEFAULT_CHAIN),
         ("full-vocab draw (T 1)", full),
+        ("top-p 0.9", FILTERS[3].1),
         ("top-p 0.99", FILTERS[4].1),
     ] {
         if input.name == "model" && stage != "full-vocab draw (T 1)" {
@@ -328,6 +329,18 @@ pub fn cases(input: &Input, backends: &[Backend]) -> Vec<Case> {
         }
         for &b in backends {
             v.push(ours(&tag(stage), cfg, b));
+        }
+        if input.name != "model" && stage.starts_with("top-p") {
+            let p = cfg.top_p;
+            let mut rng = peers::rng();
+            v.push(case(
+                &tag(stage),
+                "peer: llama2.c top-p",
+                Who::Peer,
+                move |xs| {
+                    std::hint::black_box(peers::llama2c_top_p(xs, 1.0, p, &mut rng));
+                },
+            ));
         }
     }
     if input.name == "model" {

@@ -376,6 +376,15 @@ fn main() {
                 cpu_name(),
                 Backend::available()
             );
+            // The Cortex-M4F table comes from `cost-probe/run.sh --write`
+            // (instruction counts under QEMU); it is kept in its own file and
+            // carried over verbatim, so each figure has one source.
+            let mcu = std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../cost-probe/RESULTS.md"
+            ))
+            .unwrap_or_default();
+            let doc = if mcu.is_empty() { doc } else { format!("{doc}\n{mcu}") };
             let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../BENCHMARKS.md");
             std::fs::write(path, doc).expect("write BENCHMARKS.md");
             println!("wrote BENCHMARKS.md");

@@ -144,7 +144,8 @@ pub(crate) fn prefilter(p: f32, w: Weighting, total: u64, n: usize) -> Option<f3
     // rounding is a relative 2^-24, far inside the factor 2 of the bound.
     let n = n as f32;
     let a = ((1.0 - p) * total as f32 - 1.0 - n) / n;
-    if !(a > 1.5) {
+    // (NaN-safe: a NaN `a` fails the comparison and gives `None`.)
+    if a.partial_cmp(&1.5) != Some(core::cmp::Ordering::Greater) {
         return None;
     }
     let bound = (a - 0.5) / (2.0 * FIXED_ONE);

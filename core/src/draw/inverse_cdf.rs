@@ -114,13 +114,12 @@ pub(crate) fn draw_from_candidates(
     r: u64,
 ) -> u32 {
     debug_assert!(masses.len() >= cands.len(), "a mass beside every candidate");
-    let mut total = 0u64;
-    for (c, m) in cands.iter().zip(masses.iter_mut()) {
-        if !ready {
-            *m = f32::from_bits(w.fixed(c.logit));
-        }
-        total += m.to_bits() as u64;
-    }
+    let total = if ready {
+        let given = masses.get(..cands.len()).unwrap_or_default();
+        given.iter().map(|m| m.to_bits() as u64).sum()
+    } else {
+        select::fill_masses(cands, masses, w)
+    };
     debug_assert!(total > 0, "the max token survives with mass 2^30");
     let target = target(r, total);
     if cands.is_sorted_by_key(|c| c.id) {

@@ -101,6 +101,18 @@ fn ceil_mul(p: f32, total: u64) -> u64 {
     whole + inexact as u64
 }
 
+/// Writes each candidate's fixed-point mass under `w` beside it (as `u32`
+/// bits in `masses`) and returns their exact total.
+pub(crate) fn fill_masses(cands: &[Candidate], masses: &mut [f32], w: Weighting) -> u64 {
+    let mut total = 0u64;
+    for (c, m) in cands.iter().zip(masses.iter_mut()) {
+        let q = w.fixed(c.logit);
+        total += q as u64;
+        *m = f32::from_bits(q);
+    }
+    total
+}
+
 /// A `u32` that orders like the logit (`-0.0` and `+0.0` map to the same key).
 pub(crate) fn order_key(logit: f32) -> u32 {
     let bits = (logit + 0.0).to_bits();

@@ -47,12 +47,7 @@ pub(crate) fn top_p(
         Survivors::Scratch(len) => {
             let cands = scratch.get_mut(..len).unwrap_or_default();
             let masses = xs.get_mut(..len).unwrap_or_default();
-            let mut total = 0u64;
-            for (c, m) in cands.iter().zip(masses.iter_mut()) {
-                let q = w.fixed(c.logit);
-                total += q as u64;
-                *m = f32::from_bits(q);
-            }
+            let total = select::fill_masses(cands, masses, w);
             // Masses below the bound cannot be in the nucleus: drop them first.
             let kept = match mass_bound(p, total, len) {
                 Some(bound) => keep_masses_at_least(cands, masses, bound),
@@ -73,9 +68,7 @@ pub(crate) fn top_p(
             {
                 let cands = scratch.get_mut(..len).unwrap_or_default();
                 let masses = xs.get_mut(..len).unwrap_or_default();
-                for (c, m) in cands.iter().zip(masses.iter_mut()) {
-                    *m = f32::from_bits(w.fixed(c.logit));
-                }
+                select::fill_masses(cands, masses, w);
                 return select_in_scratch(cands, masses, rule);
             }
             Survivors::AtLeast(select::prefix_streaming(

@@ -90,3 +90,48 @@ fn exp_error_is_below_one_ulp() {
         );
     }
 }
+
+/// The fixed-point masses (`exp_fixed`, which scales by 2^(k + 30) in one
+/// step and clamps at -32) are `round(exp(s) * 2^30)` of the kernels' exp
+/// above, bit for bit: every f32 `s` in `[-40, -2^-10]` on x86 (every 61st
+/// elsewhere, where the test runs under emulation), and a stride closer to 0,
+/// where the exponent k is 0 throughout.
+#[test]
+fn fixed_masses_round_the_kernel_exp() {
+    let step = if cfg!(target_arch = "x86_64") { 1 } else { 61 };
+    let dense = (2f32.powi(-10).to_bits()..=40f32.to_bits()).step_by(step);
+    let near_zero = (0..2f32.powi(-10).to_bits()).step_by(4099);
+    let w = Weighting {
+        max: 0.0,
+        inv_t: 1.0,
+    };
+    let all: Vec<u32> = dense.chain(near_zero).collect();
+    for chunk in all.chunks(1 << 20) {
+        let inputs: Vec<f32> = chunk
+            .iter()
+            .map(|&b| -f32::from_bits(b))
+            .chain([
+                -32.0,
+                -32.000004,
+                -31.999998,
+                -21.5,
+                -22.0,
+                f32::NEG_INFINITY,
+            ])
+            .collect();
+        let expected: Vec<u32> = kernel_exp(Backend::Scalar, &inputs)
+            .iter()
+            .map(|e| (*e as f64 * 1073741824.0).round_ties_even() as u32)
+            .collect();
+        for &b in Backend::available() {
+            let mut q = inputs.clone();
+            b.kernels().unwrap().exp_fixed(&mut q, f32::NEG_INFINITY, w);
+            for ((x, q), e) in inputs.iter().zip(&q).zip(&expected) {
+                assert_eq!(q.to_bits(), *e, "{b:?}: mass of exp({x})");
+            }
+        }
+        for (x, e) in inputs.iter().zip(&expected).step_by(97) {
+            assert_eq!(w.fixed(*x), *e, "Weighting::fixed({x})");
+        }
+    }
+}

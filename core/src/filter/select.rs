@@ -114,39 +114,37 @@ pub(crate) fn fill_masses(cands: &[Candidate], masses: &mut [f32], w: Weighting)
 }
 
 /// A `u32` that orders like the logit (`-0.0` and `+0.0` map to the same key).
+/// Integer work only (no float add to fold `-0.0`: soft-float cores pay a
+/// call for one): negative floats have every bit flipped, the others their
+/// sign bit set.
 pub(crate) fn order_key(logit: f32) -> u32 {
-    let bits = (logit + 0.0).to_bits();
-    if bits >> 31 == 1 {
-        !bits
-    } else {
-        bits | 0x8000_0000
-    }
+    let bits = match logit.to_bits() {
+        0x8000_0000 => 0,
+        b => b,
+    };
+    bits ^ (((bits as i32 >> 31) as u32) | 0x8000_0000)
 }
 
+/// The logit of an order key (`+0.0` for either zero).
 fn from_order_key(key: u32) -> f32 {
-    f32::from_bits(if key >> 31 == 1 {
-        key & 0x7fff_ffff
-    } else {
-        !key
-    })
+    f32::from_bits(key ^ ((((!key) as i32 >> 31) as u32) | 0x8000_0000))
 }
 
 /// Candidates, their masses and the order of one selection. For
 /// [`Order::Rank`] each candidate's `logit` field holds its order key's bits
 /// while the selection runs, so a key is two integer operations.
-struct Selection<'c, 'm> {
+struct Selection<'c, 'm, const RANK: bool> {
     cands: &'c mut [Candidate],
     masses: Masses<'m>,
-    /// All ones for [`Order::Rank`] (the order key counts), 0 for [`Order::Id`].
-    rank_mask: u64,
 }
 
-impl Selection<'_, '_> {
+impl<const RANK: bool> Selection<'_, '_, RANK> {
     /// Position in the order: larger means earlier.
     #[inline(always)]
     fn key(&self, i: usize) -> u64 {
         self.cands.get(i).map_or(0, |c| {
-            ((c.logit.to_bits() as u64 & self.rank_mask) << 32) | (u32::MAX - c.id) as u64
+            let rank = if RANK { c.logit.to_bits() as u64 } else { 0 };
+            (rank << 32) | (u32::MAX - c.id) as u64
         })
     }
 
@@ -303,6 +301,7 @@ impl Selection<'_, '_> {
 /// Reorders `cands` (and masses beside them) so that the smallest prefix of
 /// `order` reaching the rule's target comes first, and returns its length;
 /// the whole set when its mass does not exceed the target.
+/// Candidates after the prefix are left with unspecified logits.
 pub(crate) fn prefix_in_scratch(
     cands: &mut [Candidate],
     masses: Masses<'_>,
@@ -313,24 +312,26 @@ pub(crate) fn prefix_in_scratch(
     if let Masses::Beside(m) = &masses {
         debug_assert!(m.len() >= len, "a mass beside every candidate");
     }
-    let mut set = Selection {
-        cands,
-        masses,
-        rank_mask: 0,
-    };
     let need = rule.target();
-    if need >= set.mass_of(0..len) {
-        return len;
-    }
     match order {
-        Order::Id => set.prefix(need),
+        Order::Id => {
+            let mut set = Selection::<false> { cands, masses };
+            if need >= set.mass_of(0..len) {
+                return len;
+            }
+            set.prefix(need)
+        }
         Order::Rank => {
+            let mut set = Selection::<true> { cands, masses };
+            if need >= set.mass_of(0..len) {
+                return len;
+            }
             for c in set.cands.iter_mut() {
                 c.logit = f32::from_bits(order_key(c.logit));
             }
-            set.rank_mask = u32::MAX as u64;
             let kept = set.prefix(need);
-            for c in set.cands.iter_mut() {
+            // Only the prefix survives: the rest keep their keys.
+            for c in set.cands.iter_mut().take(kept) {
                 c.logit = from_order_key(c.logit.to_bits());
             }
             kept
@@ -466,5 +467,30 @@ mod tests {
         let p = 1.0f32.next_down();
         assert_eq!(ceil_mul(p, 1 << 24), (1 << 24) - 1);
         assert_eq!(ceil_mul(p, (1 << 24) + 1), 1 << 24);
+    }
+
+    #[test]
+    fn order_keys_order_like_the_logits() {
+        let xs = [
+            f32::NEG_INFINITY,
+            -f32::MAX,
+            -1.5,
+            -f32::MIN_POSITIVE,
+            -f32::from_bits(1),
+            0.0,
+            f32::from_bits(1),
+            f32::MIN_POSITIVE,
+            1.0,
+            f32::MAX,
+            f32::INFINITY,
+        ];
+        for pair in xs.windows(2) {
+            assert!(order_key(pair[0]) < order_key(pair[1]), "{pair:?}");
+        }
+        for x in xs {
+            assert_eq!(from_order_key(order_key(x)).to_bits(), x.to_bits());
+        }
+        assert_eq!(order_key(-0.0), order_key(0.0));
+        assert_eq!(from_order_key(order_key(-0.0)).to_bits(), 0);
     }
 }

@@ -85,10 +85,17 @@ pub(crate) fn top_p(
 /// Compacts the candidates (and their masses beside) to those with mass at
 /// least `bound`, in order; returns how many remain.
 fn keep_masses_at_least(cands: &mut [Candidate], masses: &mut [f32], bound: u64) -> usize {
+    let len = cands.len().min(masses.len());
+    // Masses fit in 31 bits: a bound beyond u32 drops everything.
+    let bound = u32::try_from(bound).unwrap_or(u32::MAX);
+    // Often nothing is dropped: a read-only scan finds the first to move.
     let mut kept = 0;
-    for i in 0..cands.len().min(masses.len()) {
+    while kept < len && masses.get(kept).is_some_and(|m| m.to_bits() >= bound) {
+        kept += 1;
+    }
+    for i in kept + 1..len {
         if let (Some(&c), Some(&m)) = (cands.get(i), masses.get(i))
-            && m.to_bits() as u64 >= bound
+            && m.to_bits() >= bound
         {
             if let (Some(c_slot), Some(m_slot)) = (cands.get_mut(kept), masses.get_mut(kept)) {
                 *c_slot = c;

@@ -26,7 +26,7 @@
 //! Tails shorter than a 16-float block are copied into a padded block on the
 //! stack and run through the same code, so there is no separate tail loop.
 
-use super::{Candidate, ChunkScan, FIXED_ONE, Gathered, MaxScan, Weighting};
+use super::{Candidate, ChunkScan, Gathered, MaxScan, Weighting};
 
 /// Floats per block: the widest register (AVX-512) holds one block, and a
 /// block's floats go to the 16 summation lanes.
@@ -134,6 +134,33 @@ pub(crate) unsafe fn exp_nonpositive<V: Vector>(s: V) -> V {
         let k1 = k.mul(V::splat(0.5)).add(magic).sub(magic);
         let k2 = k.sub(k1);
         e.mul(k1.exp2i()).mul(k2.exp2i())
+    }
+}
+
+// Below -32, exp(s) * 2^30 < 2^-16 rounds to mass 0 (it does from about -21.5
+// on): clamping there changes no mass and keeps 2^(k + 30) a normal float.
+const FIXED_MIN_ARG: f32 = -32.0;
+
+/// `exp(s) * 2^30` for `s <= 0`, before rounding to a fixed-point mass: the
+/// same bits as `exp_nonpositive(s) * 2^30` for `s >= -32` (there
+/// `exp_nonpositive`'s `e * 2^k1 * 2^k2` is exact, and so is `e * 2^(k + 30)`),
+/// and below 2^-16 (a mass of 0) for smaller `s`, as that product is too. One
+/// power of two instead of two, and no separate multiply by 2^30.
+#[inline(always)]
+pub(crate) unsafe fn exp_scaled_fixed<V: Vector>(s: V) -> V {
+    // SAFETY: for the whole block: only `Vector` methods, whose ISA the caller guarantees.
+    unsafe {
+        let s = s.max(V::splat(FIXED_MIN_ARG));
+        let magic = V::splat(ROUND_MAGIC);
+        let k = s.mul(V::splat(LOG2_E)).add(magic).sub(magic);
+        let r = s.sub(k.mul(V::splat(LN2_HI))).sub(k.mul(V::splat(LN2_LO)));
+        let mut p = V::splat(EXP_P[0]);
+        for c in &EXP_P[1..] {
+            p = p.mul(r).add(V::splat(*c));
+        }
+        let e = p.mul(r.mul(r)).add(r).add(V::splat(1.0));
+        // k is in [-47, 0]: 2^(k + 30) is normal and exact.
+        e.mul(k.add(V::splat(30.0)).exp2i())
     }
 }
 
@@ -502,7 +529,6 @@ struct FixedBlock<V: Vector, const WRITE: bool> {
     threshold: V,
     max: V,
     inv_t: V,
-    one: V,
     sum: V::Sum,
 }
 
@@ -513,9 +539,10 @@ impl<V: Vector, const WRITE: bool> BlockOp<V> for FixedBlock<V, WRITE> {
         unsafe {
             let x = V::load(p);
             let s = x.sub(self.max).mul(self.inv_t);
-            let e = exp_nonpositive(s).select_or_zero(x.ge(self.threshold));
-            // e <= 1, so e * 2^30 is exact and its rounding fits an i32.
-            let q = e.mul(self.one).to_fixed();
+            // At most 2^30, so its rounding fits an i32.
+            let q = exp_scaled_fixed(s)
+                .select_or_zero(x.ge(self.threshold))
+                .to_fixed();
             if WRITE {
                 q.store(p);
             }
@@ -545,7 +572,6 @@ pub(crate) unsafe fn exp_fixed<V: Vector, const WRITE: bool>(
             threshold: V::splat(t),
             max: V::splat(w.max),
             inv_t: V::splat(w.inv_t),
-            one: V::splat(FIXED_ONE),
             sum: V::sum_zero(),
         };
         for_each_block(xs, len, f32::NEG_INFINITY, WRITE, &mut op);

@@ -133,8 +133,7 @@ pub(crate) fn exp_fixed(s: f32) -> u32 {
     use super::generic::Vector;
     // SAFETY: the f32 `Vector` impl uses no ISA-specific instruction.
     unsafe {
-        super::generic::exp_nonpositive::<f32>(s)
-            .mul(super::FIXED_ONE)
+        super::generic::exp_scaled_fixed::<f32>(s)
             .to_fixed()
             .to_bits()
     }

@@ -141,6 +141,10 @@ pub(crate) unsafe fn exp_nonpositive<V: Vector>(s: V) -> V {
 // on): clamping there changes no mass and keeps 2^(k + 30) a normal float.
 const FIXED_MIN_ARG: f32 = -32.0;
 
+/// Below this `s`, `exp(s) * 2^30 < 0.3` (even with exp's error of an ulp):
+/// the mass rounds to 0 (`exp(s) < 2^-31` from `s < -21.49` on).
+pub(crate) const MASS_ZERO_BELOW: f32 = -22.0;
+
 /// `exp(s) * 2^30` for `s <= 0`, before rounding to a fixed-point mass: the
 /// same bits as `exp_nonpositive(s) * 2^30` for `s >= -32` (there
 /// `exp_nonpositive`'s `e * 2^k1 * 2^k2` is exact, and so is `e * 2^(k + 30)`),
@@ -539,10 +543,16 @@ impl<V: Vector, const WRITE: bool> BlockOp<V> for FixedBlock<V, WRITE> {
         unsafe {
             let x = V::load(p);
             let s = x.sub(self.max).mul(self.inv_t);
-            // At most 2^30, so its rounding fits an i32.
-            let q = exp_scaled_fixed(s)
-                .select_or_zero(x.ge(self.threshold))
-                .to_fixed();
+            // Most of a model's vocabulary lies more than 22 nats below the
+            // max, where every mass is 0: skip exp when no lane is above.
+            let q = if V::mask_bits(s.ge(V::splat(MASS_ZERO_BELOW))) == 0 {
+                V::splat(0.0)
+            } else {
+                // At most 2^30, so its rounding fits an i32.
+                exp_scaled_fixed(s)
+                    .select_or_zero(x.ge(self.threshold))
+                    .to_fixed()
+            };
             if WRITE {
                 q.store(p);
             }

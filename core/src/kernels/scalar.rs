@@ -131,6 +131,11 @@ pub(crate) mod entry {
 #[inline]
 pub(crate) fn exp_fixed(s: f32) -> u32 {
     use super::generic::Vector;
+    // As in the kernel: far below the max every mass is 0 (NaN falls through
+    // to the same 0 as there).
+    if s < super::generic::MASS_ZERO_BELOW {
+        return 0;
+    }
     // SAFETY: the f32 `Vector` impl uses no ISA-specific instruction.
     unsafe {
         super::generic::exp_scaled_fixed::<f32>(s)

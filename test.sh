@@ -3,7 +3,7 @@
 #   1. installs what it needs (Rust targets from rust-toolchain.toml; Debian's
 #      qemu-user, gcc-aarch64-linux-gnu, qemu-system-arm when missing),
 #   2. runs every host test (f64 reference, proptest, chi-square, every x86 backend),
-#   3. checks the no_std compile-time backend choice under reduced target features,
+#   3. checks run-time backend detection without std (and with AVX2/AVX-512 off at compile time),
 #   4. runs the core and the backend suite on aarch64 NEON under qemu-aarch64,
 #   5. builds the core for thumbv7em-none-eabihf (no_std proof),
 #   6. builds and boots the Cortex-M4F firmware under QEMU and runs the panic-never link.
@@ -34,11 +34,10 @@ fi
 step "host tests: every backend this CPU runs"
 cargo test --workspace
 
-step "no_std compile-time selection: SSE2 when AVX2/AVX-512 are disabled, the best with target-cpu=native"
+step "detection without std (cpuid/xgetbv): the best tier, also with AVX2/AVX-512 off at compile time"
+cargo test -q -p logit-sampler --lib --no-default-features -- --nocapture
 RUSTFLAGS="-C target-feature=-avx2,-avx512f" CARGO_TARGET_DIR=target/featureless \
-  cargo test -q -p logit-sampler --lib -- --nocapture
-RUSTFLAGS="-C target-cpu=native" CARGO_TARGET_DIR=target/native \
-  cargo test -q -p logit-sampler --lib -- --nocapture
+  cargo test -q -p logit-sampler --lib --no-default-features -- --nocapture
 
 step "aarch64 NEON under qemu-aarch64"
 cargo test --target aarch64-unknown-linux-gnu -p logit-sampler
@@ -46,7 +45,7 @@ cargo test --target aarch64-unknown-linux-gnu -p sampler-tests \
   --test backends --test exp_accuracy --test worked_example --test bad_input --test exact_edges
 
 step "no_std: the core builds for thumbv7em-none-eabihf"
-cargo build -p logit-sampler --target thumbv7em-none-eabihf --release
+cargo build -p logit-sampler --no-default-features --target thumbv7em-none-eabihf --release
 
 step "firmware: Cortex-M4F under qemu-system-arm, and the panic-never link"
 (cd firmware-example && ./check.sh)

@@ -9,7 +9,8 @@ mkdir -p ../target
 
 echo "--- firmware: build and run under QEMU (mps2-an386, Cortex-M4F)"
 cargo build --release --bin generate
-cargo run --release --bin generate | tee "$out"   # set -e + pipefail: a failing exit fails here
+# The README's command, exactly (set -e + pipefail: a failing exit fails here).
+cargo run --release | tee "$out"
 len=$(sed -n '/^--- text ---$/{n;p;q}' "$out" | tr -d '\n' | wc -c)
 [ "$len" -eq 400 ] || { echo "expected 400 generated characters, got $len"; exit 1; }
 grep -q '^stack per sample call' "$out"

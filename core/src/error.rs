@@ -85,5 +85,5 @@ impl fmt::Display for SampleError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for SampleError {}
+/// `core::error::Error` (the same trait as `std::error::Error`), with or without `std`.
+impl core::error::Error for SampleError {}

@@ -68,9 +68,11 @@
 
 //! ## Crate features
 //!
-//! - `std` (off by default): runtime CPU detection in [`Backend::detect`] and
-//!   `std::error::Error` for [`SampleError`]. Without it the backend is chosen
-//!   at compile time from the enabled `target_feature`s.
+//! - `std` (on by default): links `std` and detects the CPU's SIMD tier
+//!   through it. Turn it off (`default-features = false`) for `no_std`; the
+//!   crate then needs neither `std` nor `alloc`, and [`Backend::detect`] still
+//!   asks the CPU at run time (on x86_64 by `cpuid` and `xgetbv`; aarch64
+//!   always has NEON). [`SampleError`] implements `core::error::Error` either way.
 
 #![no_std]
 #![deny(
@@ -86,6 +88,12 @@ mod config;
 mod draw;
 mod error;
 mod filter;
+/// The data-parallel kernels and their backends. Public for this workspace's
+/// own test suite and benchmarks, which check every backend bit for bit:
+/// hidden from the documentation and not covered by semver (anything in it
+/// may change in any release). [`Backend`] is re-exported at the root and is
+/// stable.
+#[doc(hidden)]
 pub mod kernels;
 mod logits;
 mod sampler;
@@ -104,7 +112,7 @@ pub use softmax::{softmax_in_place, softmax_in_place_with};
 
 /// The README's examples are compiled and run as doctests.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
 /// Index of the largest logit, ties to the lowest index.

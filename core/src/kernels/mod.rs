@@ -67,8 +67,8 @@ impl Backend {
         }
     }
 
-    /// Whether this CPU can run the backend. With feature `std` this asks the
-    /// CPU; without it, it reads the compile-time `target_feature`s.
+    /// Whether this CPU can run the backend (asked of the CPU at run time, with
+    /// or without `std`).
     pub fn is_available(self) -> bool {
         match self {
             Backend::Scalar => true,
@@ -86,24 +86,19 @@ impl Backend {
         CANDIDATES.get(..n).unwrap_or(&[])
     }
 
-    /// The fastest available backend. With `std` the CPU is asked once per
-    /// process and the answer cached; without `std` it is fixed at compile time.
+    /// The fastest available backend. The CPU is asked once per process and
+    /// the answer cached (an atomic byte; a race only asks twice).
     pub fn detect() -> Backend {
-        #[cfg(feature = "std")]
-        {
-            use core::sync::atomic::{AtomicU8, Ordering};
-            static CACHE: AtomicU8 = AtomicU8::new(u8::MAX);
-            let cached = CACHE.load(Ordering::Relaxed);
-            if let Some(b) = Backend::ALL.get(cached as usize) {
-                return *b;
-            }
-            let best = Self::best_available();
-            let index = Backend::ALL.iter().position(|b| *b == best).unwrap_or(0);
-            CACHE.store(index as u8, Ordering::Relaxed);
-            best
+        use core::sync::atomic::{AtomicU8, Ordering};
+        static CACHE: AtomicU8 = AtomicU8::new(u8::MAX);
+        let cached = CACHE.load(Ordering::Relaxed);
+        if let Some(b) = Backend::ALL.get(cached as usize) {
+            return *b;
         }
-        #[cfg(not(feature = "std"))]
-        Self::best_available()
+        let best = Self::best_available();
+        let index = Backend::ALL.iter().position(|b| *b == best).unwrap_or(0);
+        CACHE.store(index as u8, Ordering::Relaxed);
+        best
     }
 
     fn best_available() -> Backend {
@@ -120,30 +115,42 @@ impl Backend {
     }
 }
 
-/// x86 tiers: runtime detection with `std`, compile-time `target_feature` without.
-/// Each tier also requires the previous one's features (the entry points enable them).
+/// x86 tiers, asked of the CPU at run time: through `std` with the `std`
+/// feature, by `cpuid` and `xgetbv` without it (so `default-features = false`
+/// and bare-metal x86 users get the fast paths too); under Miri, which runs
+/// no `cpuid`, from the compile-time `target_feature`s. Each tier also
+/// requires the previous one's features (the entry points enable them).
 #[cfg(target_arch = "x86_64")]
-#[allow(clippy::eq_op, clippy::nonminimal_bool)] // without `std` the checks are constants
 fn x86_tier_available(b: Backend) -> bool {
-    #[cfg(feature = "std")]
-    macro_rules! has {
-        ($f:tt) => {
-            std::is_x86_feature_detected!($f)
-        };
-    }
-    #[cfg(not(feature = "std"))]
-    macro_rules! has {
-        ($f:tt) => {
-            cfg!(target_feature = $f)
-        };
-    }
-    let avx2 = has!("avx2") && has!("fma");
+    let (avx2_fma, avx512f) = x86_features();
     match b {
-        Backend::Sse2 => has!("sse2"),
-        Backend::Avx2 => avx2,
-        Backend::Avx512 => avx2 && has!("avx512f"),
-        _ => false,
+        // Every x86_64 CPU has SSE2.
+        Backend::Sse2 => true,
+        Backend::Avx2 => avx2_fma,
+        Backend::Avx512 => avx2_fma && avx512f,
+        Backend::Scalar | Backend::Neon => false,
     }
+}
+
+#[cfg(all(target_arch = "x86_64", feature = "std", not(miri)))]
+fn x86_features() -> (bool, bool) {
+    (
+        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"),
+        std::is_x86_feature_detected!("avx512f"),
+    )
+}
+
+#[cfg(all(target_arch = "x86_64", not(feature = "std"), not(miri)))]
+fn x86_features() -> (bool, bool) {
+    x86::cpu_features()
+}
+
+#[cfg(all(target_arch = "x86_64", miri))]
+fn x86_features() -> (bool, bool) {
+    (
+        cfg!(all(target_feature = "avx2", target_feature = "fma")),
+        cfg!(target_feature = "avx512f"),
+    )
 }
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -400,31 +407,37 @@ pub(crate) fn lane_tree(mut lanes: [f64; generic::BLOCK]) -> f64 {
     lanes[0]
 }
 
-#[cfg(all(test, not(feature = "std")))]
+#[cfg(all(test, not(miri)))]
 mod tests {
     use super::Backend;
 
-    /// Without `std` the choice is the compile-time `target_feature` set: run with
-    /// `RUSTFLAGS="-C target-feature=-avx2,-avx512f"` it must pick SSE2, with
-    /// `-C target-cpu=native` on an AVX-512 machine AVX-512 (test.sh runs both).
+    /// With or without the `std` feature, detection asks the CPU and picks
+    /// the best tier it runs, whatever the compile-time `target_feature`s
+    /// (test.sh runs the lib tests with default features, without them, and
+    /// with AVX2/AVX-512 disabled at compile time).
     #[test]
-    fn compile_time_selection_follows_target_features() {
-        let expected = if cfg!(target_arch = "aarch64") {
-            Backend::Neon
-        } else if cfg!(not(target_arch = "x86_64")) {
-            Backend::Scalar
-        } else if cfg!(all(
-            target_feature = "avx512f",
-            target_feature = "avx2",
-            target_feature = "fma"
-        )) {
-            Backend::Avx512
-        } else if cfg!(all(target_feature = "avx2", target_feature = "fma")) {
-            Backend::Avx2
-        } else {
-            Backend::Sse2
+    fn detection_picks_the_best_tier_the_cpu_runs() {
+        #[cfg(target_arch = "x86_64")]
+        let expected = {
+            let has = |f: &str| match f {
+                "avx2" => std::is_x86_feature_detected!("avx2"),
+                "fma" => std::is_x86_feature_detected!("fma"),
+                _ => std::is_x86_feature_detected!("avx512f"),
+            };
+            if has("avx2") && has("fma") && has("avx512f") {
+                Backend::Avx512
+            } else if has("avx2") && has("fma") {
+                Backend::Avx2
+            } else {
+                Backend::Sse2
+            }
         };
+        #[cfg(target_arch = "aarch64")]
+        let expected = Backend::Neon;
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+        let expected = Backend::Scalar;
         assert_eq!(Backend::detect(), expected);
-        std::println!("compile-time backend: {expected:?}");
+        assert_eq!(Backend::available().last(), Some(&expected));
+        std::println!("detected backend: {expected:?}");
     }
 }

@@ -478,3 +478,59 @@ pub(crate) mod avx2 {
 pub(crate) mod avx512 {
     super::super::entry_points!(super::Avx512, "avx512f,avx2,fma");
 }
+
+/// `(AVX2 and FMA, AVX-512F)` usable on this CPU, from `cpuid` and `xgetbv`
+/// (the detection without `std`): the instructions must be reported by
+/// `cpuid` and their register state enabled by the OS in XCR0.
+#[cfg(all(any(not(feature = "std"), test), not(miri)))]
+pub(crate) fn cpu_features() -> (bool, bool) {
+    use core::arch::x86_64::{__cpuid, __cpuid_count};
+    let bit = |word: u32, n: u32| word >> n & 1 == 1;
+    // SAFETY: `cpuid` exists on every x86_64 CPU, and leaf 7 is only read
+    // when leaf 0 reports it. (The intrinsics are safe fns in newer Rust,
+    // `unsafe` ones at our MSRV.)
+    #[allow(unused_unsafe)]
+    let (leaf1, leaf7) = unsafe {
+        let max_leaf = __cpuid(0).eax;
+        let leaf7 = if max_leaf >= 7 {
+            __cpuid_count(7, 0).ebx
+        } else {
+            0
+        };
+        (__cpuid(1).ecx, leaf7)
+    };
+    // OSXSAVE (ecx 27): the OS saves extended state, so XCR0 can be read.
+    if !bit(leaf1, 27) {
+        return (false, false);
+    }
+    // SAFETY: OSXSAVE is set, so `xgetbv` with ECX = 0 is supported.
+    let xcr0 = unsafe { xgetbv0() };
+    // XMM and YMM state (bits 1, 2); opmask, ZMM 0-15 high and ZMM 16-31 (5, 6, 7).
+    let ymm = xcr0 & 0b110 == 0b110;
+    let zmm = xcr0 & 0b1110_0110 == 0b1110_0110;
+    let avx2_fma = ymm && bit(leaf1, 28) && bit(leaf1, 12) && bit(leaf7, 5);
+    (avx2_fma, zmm && avx2_fma && bit(leaf7, 16))
+}
+
+/// XCR0, the OS-enabled register state.
+///
+/// # Safety
+/// The CPU reports OSXSAVE (CPUID.1:ECX bit 27).
+#[cfg(all(any(not(feature = "std"), test), not(miri)))]
+#[target_feature(enable = "xsave")]
+unsafe fn xgetbv0() -> u64 {
+    // SAFETY: the caller checked OSXSAVE, so XGETBV is available.
+    unsafe { core::arch::x86_64::_xgetbv(0) }
+}
+
+#[cfg(all(test, not(miri)))]
+mod tests {
+    #[test]
+    fn cpuid_detection_agrees_with_std() {
+        let std_says = (
+            std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"),
+            std::is_x86_feature_detected!("avx512f"),
+        );
+        assert_eq!(super::cpu_features(), std_says);
+    }
+}

@@ -88,11 +88,8 @@ mod config;
 mod draw;
 mod error;
 mod filter;
-/// The data-parallel kernels and their backends. Public for this workspace's
-/// own test suite and benchmarks, which check every backend bit for bit:
-/// hidden from the documentation and not covered by semver (anything in it
-/// may change in any release). [`Backend`] is re-exported at the root and is
-/// stable.
+// Public for this workspace's test suite and benchmarks only: hidden and
+// outside semver (see the module doc).
 #[doc(hidden)]
 pub mod kernels;
 mod logits;

@@ -493,4 +493,143 @@ mod tests {
         assert_eq!(order_key(-0.0), order_key(0.0));
         assert_eq!(from_order_key(order_key(-0.0)).to_bits(), 0);
     }
+
+    /// Candidates with many ties (few distinct logits) and `-0.0`/`+0.0`.
+    fn candidates(n: usize, salt: u32) -> std::vec::Vec<Candidate> {
+        (0..n as u32)
+            .map(|i| {
+                let h = (i ^ salt).wrapping_mul(0x9e37_79b9) >> 27;
+                let logit = match h % 7 {
+                    0 => -0.0,
+                    1 => 0.0,
+                    v => v as f32 - 4.5,
+                };
+                Candidate {
+                    id: (i * 7 + salt) % 1000,
+                    logit,
+                }
+            })
+            .collect()
+    }
+
+    /// The prefix by definition: sort by the order, walk until the mass is reached.
+    fn brute_force(
+        cands: &[Candidate],
+        masses: &[u64],
+        order: Order,
+        need: u64,
+    ) -> std::vec::Vec<u32> {
+        let mut idx: std::vec::Vec<usize> = (0..cands.len()).collect();
+        idx.sort_by(|&a, &b| {
+            let (x, y) = (cands[a], cands[b]);
+            match order {
+                Order::Rank => y.logit.partial_cmp(&x.logit).unwrap().then(x.id.cmp(&y.id)),
+                Order::Id => x.id.cmp(&y.id),
+            }
+        });
+        let mut acc = 0;
+        let mut out = std::vec::Vec::new();
+        for i in idx {
+            out.push(cands[i].id);
+            acc += masses[i];
+            if acc >= need.max(1) {
+                break;
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn prefix_in_scratch_is_the_definition() {
+        for n in (1..40).chain([61, 130]) {
+            for salt in 0..3 {
+                let cands = candidates(n, salt);
+                let masses: std::vec::Vec<u64> =
+                    (0..n as u64).map(|i| (i * 13 + salt as u64) % 5).collect();
+                let total: u64 = masses.iter().sum();
+                for order in [Order::Rank, Order::Id] {
+                    for need in [1, total / 3, total / 2 + 1, total.saturating_sub(1), total] {
+                        // Masses beside.
+                        let mut c = cands.clone();
+                        let mut m: std::vec::Vec<f32> =
+                            masses.iter().map(|&q| f32::from_bits(q as u32)).collect();
+                        let kept = prefix_in_scratch(
+                            &mut c,
+                            Masses::Beside(&mut m),
+                            order,
+                            Rule::Reach(need),
+                        );
+                        let mut got: std::vec::Vec<u32> = c[..kept].iter().map(|c| c.id).collect();
+                        got.sort();
+                        let want = if need >= total {
+                            cands.iter().map(|c| c.id).collect::<std::vec::Vec<_>>()
+                        } else {
+                            brute_force(&cands, &masses, order, need)
+                        };
+                        let mut want = want;
+                        want.sort();
+                        assert_eq!(got, want, "n {n} salt {salt} {order:?} need {need}");
+                        // Survivors keep their logits (the order keys are undone).
+                        for s in &c[..kept] {
+                            let orig = cands.iter().find(|o| o.id == s.id).unwrap();
+                            assert_eq!(s.logit, orig.logit);
+                        }
+                        // Masses moved with their candidates.
+                        for (s, q) in c[..kept].iter().zip(&m) {
+                            let i = cands.iter().position(|o| o.id == s.id).unwrap();
+                            assert_eq!(q.to_bits() as u64, masses[i]);
+                        }
+                    }
+                    // Count masses: top-k.
+                    let k = (n / 3).max(1) as u64;
+                    let mut c = cands.clone();
+                    let kept = prefix_in_scratch(&mut c, Masses::Count, order, Rule::Reach(k));
+                    let mut got: std::vec::Vec<u32> = c[..kept].iter().map(|c| c.id).collect();
+                    got.sort();
+                    let ones = std::vec![1u64; n];
+                    assert_eq!(got, brute_force(&cands, &ones, order, k), "top-{k} of {n}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn sorts_by_insertion_and_by_heap() {
+        for n in [2, 5, 24, 25, 100] {
+            let mut c = candidates(n, 9);
+            let mut m: std::vec::Vec<f32> = (0..n as u32).map(f32::from_bits).collect();
+            let ids: std::vec::Vec<u32> = c.iter().map(|c| c.id).collect();
+            for x in c.iter_mut() {
+                x.logit = f32::from_bits(order_key(x.logit));
+            }
+            let mut set = Selection::<true> {
+                cands: &mut c,
+                masses: Masses::Beside(&mut m),
+            };
+            set.sort(0, n);
+            for i in 1..n {
+                assert!(set.key(i - 1) > set.key(i), "n {n}: not in order at {i}");
+            }
+            // Each mass (here: the original position) still sits beside its candidate.
+            for (cand, q) in c.iter().zip(&m) {
+                assert_eq!(ids[q.to_bits() as usize], cand.id);
+            }
+        }
+    }
+
+    #[test]
+    fn partition_puts_the_higher_ranked_first() {
+        for n in [3, 4, 17, 50] {
+            let mut c = candidates(n, 5);
+            let mut set = Selection::<false> {
+                cands: &mut c,
+                masses: Masses::Count,
+            };
+            let p = set.partition(0, n);
+            let pivot = set.key(p);
+            assert!((0..p).all(|i| set.key(i) > pivot), "n {n}");
+            assert!((p + 1..n).all(|i| set.key(i) < pivot), "n {n}");
+        }
+    }
 }

@@ -9,6 +9,11 @@
 //! A [`Kernels`] value can only be made for a backend the CPU runs
 //! ([`Backend::kernels`]), so holding one is the proof that its methods are
 //! sound; that is why they are safe to call.
+//!
+//! Public only so that this workspace's test suite and benchmarks can check
+//! and time every backend kernel by kernel: the module is hidden from the
+//! documentation and not covered by semver (anything in it may change in any
+//! release). [`Backend`] is re-exported at the crate root and is stable.
 
 #[cfg(target_arch = "aarch64")]
 mod aarch64;
@@ -242,7 +247,22 @@ macro_rules! dispatch {
             #[cfg(target_arch = "aarch64")]
             Backend::Neon => unsafe { aarch64::neon::$name($($arg),*) },
             // SAFETY: the f32 `Vector` impl uses no ISA-specific instruction.
-            _ => unsafe { scalar::entry::$name($($arg),*) },
+            Backend::Scalar => unsafe { scalar::entry::$name($($arg),*) },
+            // No `Kernels` value names a backend of another architecture
+            // (`Backend::kernels` refuses it), so these arms never run; they
+            // are named so that a new backend cannot fall through to scalar.
+            #[cfg(not(target_arch = "x86_64"))]
+            Backend::Sse2 | Backend::Avx2 | Backend::Avx512 => {
+                debug_assert!(false, "x86 kernels off x86_64");
+                // SAFETY: as for `Backend::Scalar`.
+                unsafe { scalar::entry::$name($($arg),*) }
+            }
+            #[cfg(not(target_arch = "aarch64"))]
+            Backend::Neon => {
+                debug_assert!(false, "NEON kernels off aarch64");
+                // SAFETY: as for `Backend::Scalar`.
+                unsafe { scalar::entry::$name($($arg),*) }
+            }
         }
     };
 }
@@ -439,5 +459,163 @@ mod tests {
         assert_eq!(Backend::detect(), expected);
         assert_eq!(Backend::available().last(), Some(&expected));
         std::println!("detected backend: {expected:?}");
+    }
+}
+
+/// The kernels against plain loops, on every backend this CPU (or Miri) runs,
+/// at every length up to three blocks (every tail) and a few values that
+/// matter: ties, `-0.0`, `±inf`, NaN, the thresholds. Small enough for Miri.
+#[cfg(test)]
+mod kernel_tests {
+    use super::{Backend, Candidate, FIXED_ONE, Kernels, Weighting, generic::BLOCK};
+
+    /// Deterministic test logits: ties, signs and a wide range.
+    fn logits(n: usize, salt: u32) -> std::vec::Vec<f32> {
+        (0..n as u32)
+            .map(|i| {
+                let h = (i ^ salt).wrapping_mul(0x9e37_79b9).rotate_left(7);
+                ((h % 41) as f32 - 30.0) * 0.75
+            })
+            .collect()
+    }
+
+    fn backends() -> impl Iterator<Item = Kernels> {
+        Backend::available().iter().map(|b| b.kernels().unwrap())
+    }
+
+    const LENGTHS: core::ops::Range<usize> = 0..3 * BLOCK + 2;
+
+    #[test]
+    fn max_nan_finds_the_max_and_the_first_nan() {
+        for k in backends() {
+            for n in LENGTHS {
+                let mut xs = logits(n, 1);
+                let max = xs.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                assert_eq!(k.max_nan(&xs).max, max, "{:?} n {n}", k.backend());
+                assert_eq!(k.max_nan(&xs).nan, None);
+                if n > 2 {
+                    xs[n - 1] = f32::NAN;
+                    xs[n / 2] = f32::NAN;
+                    assert_eq!(k.max_nan(&xs).nan, Some(n / 2), "{:?}", k.backend());
+                }
+            }
+            assert_eq!(
+                k.max_nan(&[-0.0, -1.0]).max.to_bits(),
+                0,
+                "-0.0 reads as +0.0"
+            );
+        }
+    }
+
+    #[test]
+    fn gather_resumes_where_it_stopped() {
+        for k in backends() {
+            for n in LENGTHS {
+                let xs = logits(n, 2);
+                let t = 0.0;
+                let expected: std::vec::Vec<Candidate> = xs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, x)| **x >= t)
+                    .map(|(i, x)| Candidate {
+                        id: i as u32,
+                        logit: *x,
+                    })
+                    .collect();
+                // Room for 3 at a time: every stop and resumption point.
+                let mut got = std::vec::Vec::new();
+                let mut start = 0;
+                loop {
+                    let mut out = [Candidate::default(); 3];
+                    let rest = &xs[start..];
+                    let g = k.gather_at_least(rest, t, start as u32, &mut out);
+                    assert!(g.count <= 3 && g.next <= rest.len());
+                    got.extend_from_slice(&out[..g.count]);
+                    if g.next == rest.len() {
+                        break;
+                    }
+                    assert!(g.count == 3, "stopped early with room left");
+                    assert!(rest[g.next] >= t, "stopped at a non-qualifying element");
+                    start += g.next;
+                }
+                assert_eq!(got, expected, "{:?} n {n}", k.backend());
+            }
+        }
+    }
+
+    #[test]
+    fn fixed_masses_sum_exactly_and_walk_to_the_right_index() {
+        // The max of every input (weights are at most 1 by contract).
+        let w = Weighting {
+            max: 7.5,
+            inv_t: 1.25,
+        };
+        for k in backends() {
+            for n in LENGTHS {
+                let xs = logits(n, 3);
+                let t = -3.0;
+                let masses: std::vec::Vec<u32> = xs
+                    .iter()
+                    .map(|&x| if x >= t { w.fixed(x) } else { 0 })
+                    .collect();
+                let total: u64 = masses.iter().map(|&q| q as u64).sum();
+                assert_eq!(k.exp_fixed_sum(&xs, t, w), total, "{:?} n {n}", k.backend());
+                let mut qs = xs.clone();
+                assert_eq!(k.exp_fixed(&mut qs, t, w), total);
+                let bits: std::vec::Vec<u32> = qs.iter().map(|q| q.to_bits()).collect();
+                assert_eq!(bits, masses, "{:?} n {n}", k.backend());
+                // The walk: the first index whose running sum exceeds the target.
+                let mut running = 0u64;
+                for (i, &q) in masses.iter().enumerate() {
+                    if q > 0 {
+                        assert_eq!(k.fixed_prefix(&qs, running), Some(i), "target {running}");
+                        assert_eq!(k.fixed_prefix(&qs, running + q as u64 - 1), Some(i));
+                    }
+                    running += q as u64;
+                }
+                assert_eq!(k.fixed_prefix(&qs, total), None);
+                // Probabilities: each mass times the factor, as `distribution_in_place` does.
+                let factor = 1.0 / FIXED_ONE;
+                k.scale_fixed(&mut qs, factor);
+                for (p, &q) in qs.iter().zip(&masses) {
+                    assert_eq!(*p, q as i32 as f32 * factor);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn masses_of_the_max_and_of_far_below_it() {
+        let w = Weighting {
+            max: 2.0,
+            inv_t: 1.0,
+        };
+        assert_eq!(w.fixed(2.0), 1 << 30, "the max weighs exactly 2^30");
+        assert_eq!(w.fixed(2.0 - 22.0), 0, "22 nats below: mass 0");
+        assert_eq!(w.fixed(2.0 - 21.0), 1, "21 nats below: round(0.82) = 1");
+        assert_eq!(w.fixed(f32::NEG_INFINITY), 0);
+        assert_eq!(Weighting::UNIFORM.fixed(-5.0), 1 << 30);
+    }
+
+    #[test]
+    fn chunk_sums_match_on_every_backend() {
+        // Weights over two chunks and a tail: every backend's f64 totals and
+        // chunk walk equal the scalar ones bit for bit.
+        let n = 2 * 1024 + 7;
+        let xs: std::vec::Vec<f32> = (0..n).map(|i| ((i * 37) % 101) as f32 / 101.0).collect();
+        let scalar = Kernels::SCALAR;
+        let total = scalar.chunk_prefix(&xs, f64::INFINITY).before;
+        let exact: f64 = xs.iter().map(|&x| x as f64).sum();
+        assert!((total - exact).abs() <= exact * 1e-12);
+        for k in backends() {
+            for target in [0.0, 1.0, 400.0, 600.0, total] {
+                assert_eq!(
+                    k.chunk_prefix(&xs, target),
+                    scalar.chunk_prefix(&xs, target),
+                    "{:?} target {target}",
+                    k.backend()
+                );
+            }
+        }
     }
 }

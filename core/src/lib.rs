@@ -47,8 +47,8 @@
 //! The exp behind every weight is a Cody-Waite range reduction plus a degree-7
 //! polynomial, evaluated with the same operations (no FMA) on every backend.
 //! Over the sampler's inputs `s` in `[-104, 0]` its error is below 1 ulp
-//! (0.982 ulp at worst, measured over every f32 in the range; the test suite
-//! re-checks a 1-in-61 sweep), with correct gradual underflow below
+//! (0.982 ulp at worst, measured over every f32 in the range, which the test
+//! suite re-checks on every backend), with correct gradual underflow below
 //! `exp(-87.3)`, exactly 1 at 0 and 0 at `-inf`.
 //!
 //! The probability a draw uses for a survivor is `q / total`. It is within

@@ -397,7 +397,11 @@ pub fn check_against_reference(
             ));
         }
     }
+    if let Some(i) = core.iter().position(|p| !(p.is_finite() && *p >= 0.0)) {
+        return Err(format!("core probability {i} is {}", core[i]));
+    }
     let total: f64 = core.iter().map(|p| *p as f64).sum();
+    // (Every value is finite by now, so the total is too.)
     if (total - 1.0).abs() > 1e-5 {
         return Err(format!("core probabilities sum to {total}"));
     }
@@ -421,6 +425,22 @@ pub fn check_against_reference(
     }
     let pinned = strict.len() == loose.len();
     Ok(pinned)
+}
+
+/// A proptest configuration with `cases` cases and a pinned seed, so a run's
+/// inputs (and so which mutants it kills) do not change from run to run;
+/// failures are still saved to the `*.proptest-regressions` files beside the
+/// tests and replayed first. `PROPTEST_RNG_SEED=<u64>` explores another seed.
+pub fn pinned(cases: u32) -> proptest::test_runner::Config {
+    let seed = std::env::var("PROPTEST_RNG_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x1061_7a3d_5eed);
+    proptest::test_runner::Config {
+        cases,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(seed),
+        ..proptest::test_runner::Config::default()
+    }
 }
 
 /// proptest strategies for logits and configurations.

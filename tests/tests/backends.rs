@@ -153,7 +153,7 @@ fn check_kernels(xs: &[f32], t: f32, w: Weighting) -> Result<(), TestCaseError> 
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(600))]
+    #![proptest_config(sampler_tests::pinned(600))]
 
     #[test]
     fn kernels_agree_bit_for_bit(

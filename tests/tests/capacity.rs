@@ -21,7 +21,7 @@ fn token<const CAP: usize>(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(500))]
+    #![proptest_config(sampler_tests::pinned(500))]
 
     #[test]
     fn token_does_not_depend_on_capacity(

@@ -58,7 +58,7 @@ fn check_sample(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1000))]
+    #![proptest_config(sampler_tests::pinned(1000))]
 
     #[test]
     fn sample_errors_exactly_on_bad_input(
@@ -113,7 +113,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(12))]
+    #![proptest_config(sampler_tests::pinned(12))]
 
     #[test]
     fn long_vocabularies(

@@ -41,7 +41,7 @@ fn check_capacities(logits: &[f32], cfg: SamplerConfig, order: [Stage; 4]) -> Re
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(400))]
+    #![proptest_config(sampler_tests::pinned(400))]
 
     #[test]
     fn distribution_matches_reference(

@@ -1,0 +1,180 @@
+//! Edges a hand mutation run found unpinned (issue 13), each with a small
+//! exact example and the wrong code it catches:
+//!
+//! - the inverse-CDF boundary: `u` exactly equal to a cumulative takes the
+//!   next token, leading zeros are skipped at `u = 0`, and the walk is right
+//!   across a 1024-entry chunk boundary (a `<=` for `<`, or a chunk off by
+//!   one, would show);
+//! - error paths together with `+inf` logits: nothing is written and no
+//!   randomness consumed before the NaN is found (the certain-token rewrite
+//!   must come after validation);
+//! - the Gaussian with a standard deviation other than 0 and 1 (a swapped or
+//!   dropped scale would show);
+//! - top-p's prefilter path: a peaked head plus a long flat tail, high top-p,
+//!   a capacity that holds only the head (every path must cut at the same
+//!   token, and at the reference's).
+
+use logit_sampler::rand_core::{Rng, SeedableRng};
+use logit_sampler::{
+    Backend, Pcg32, SampleError, Sampler, SamplerConfig, Stage, argmax, fill_gaussian, gaussian,
+    sample_inverse_cdf_with,
+};
+use sampler_tests::{check_against_reference, core_distribution};
+
+#[test]
+fn inverse_cdf_boundaries_are_exact() {
+    // Dyadic probabilities: every cumulative is exact in f32 and f64.
+    let probs = [0.0f32, 0.0, 0.25, 0.25, 0.5];
+    let cases = [
+        (0.0, 2),                 // leading zeros never chosen
+        (0.25f32.next_down(), 2), // just below the first cumulative
+        (0.25, 3),                // exactly on it: the next token
+        (0.5, 4),                 // exactly on the second
+        (1.0f32.next_down(), 4),  // the largest u
+    ];
+    // 2048 equal entries: the cumulative crosses the 1024-entry chunk boundary.
+    let flat = vec![1.0f32; 2048];
+    let chunked = [(0.5f32, 1024u32), (0.5f32.next_down(), 1023), (0.0, 0)];
+    for &b in Backend::available() {
+        for (u, want) in cases {
+            assert_eq!(
+                sample_inverse_cdf_with(b, &probs, u),
+                Ok(want),
+                "{b:?} u {u}"
+            );
+        }
+        for (u, want) in chunked {
+            assert_eq!(
+                sample_inverse_cdf_with(b, &flat, u),
+                Ok(want),
+                "{b:?} u {u}"
+            );
+        }
+    }
+}
+
+/// `sample` and `distribution_in_place` on logits holding `+inf` and a NaN:
+/// the error names the NaN, the buffer is bit-identical, no randomness used.
+#[test]
+fn errors_with_infinite_logits_write_nothing() {
+    let inputs: [&[f32]; 3] = [
+        &[f32::INFINITY, 1.0, f32::NAN],
+        &[f32::NAN, f32::INFINITY],
+        &[
+            2.0,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            -0.0,
+            f32::NAN,
+            f32::INFINITY,
+        ],
+    ];
+    let config = SamplerConfig {
+        temperature: 0.7,
+        min_p: 0.1,
+        top_k: 2,
+        top_p: 0.9,
+    };
+    for &b in Backend::available() {
+        for logits in inputs {
+            let nan = logits.iter().position(|x| x.is_nan()).unwrap();
+            let want = Err(SampleError::NanLogit { index: nan });
+            let bits: Vec<u32> = logits.iter().map(|x| x.to_bits()).collect();
+            macro_rules! check {
+                ($sampler:expr) => {{
+                    let mut s = $sampler.with_backend(b).unwrap();
+                    let mut rng = Pcg32::seed_from_u64(3);
+                    let mut buf = logits.to_vec();
+                    assert_eq!(s.sample(&mut buf, &mut rng).map(|_| ()), want, "{b:?}");
+                    assert_eq!(buf.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), bits);
+                    assert_eq!(
+                        rng.next_u64(),
+                        Pcg32::seed_from_u64(3).next_u64(),
+                        "rng used"
+                    );
+                    assert_eq!(s.distribution_in_place(&mut buf), want);
+                    assert_eq!(buf.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), bits);
+                }};
+            }
+            check!(Sampler::<64>::new(config).unwrap());
+            check!(Sampler::<0>::new(config).unwrap());
+            check!(
+                Sampler::<64>::new(SamplerConfig {
+                    temperature: 0.0,
+                    ..config
+                })
+                .unwrap()
+            );
+            assert_eq!(argmax(logits).map(|_| ()), want);
+        }
+    }
+    // And without the NaN, the certain tokens are the only candidates.
+    let mut s: Sampler<64> = Sampler::new(config).unwrap();
+    let mut buf = [2.0, f32::INFINITY, f32::NEG_INFINITY, -0.0, f32::INFINITY];
+    let t = s.sample(&mut buf, &mut Pcg32::seed_from_u64(3)).unwrap();
+    assert!(t == 1 || t == 4, "drew {t}");
+}
+
+#[test]
+fn gaussian_scales_and_shifts() {
+    // Exactly `mean + std_dev * z` with the same z for the same seed.
+    for (mean, sd) in [(3.0f32, 2.5f32), (-1.0, 0.125), (0.0, -2.0)] {
+        let (mut a, mut b) = (Pcg32::seed_from_u64(11), Pcg32::seed_from_u64(11));
+        for _ in 0..100 {
+            let z = gaussian(&mut b, 0.0, 1.0);
+            assert_eq!(gaussian(&mut a, mean, sd), mean + sd * z);
+        }
+        let (mut a, mut b) = (Pcg32::seed_from_u64(12), Pcg32::seed_from_u64(12));
+        let (mut xs, mut zs) = (vec![0.0f32; 33], vec![0.0f32; 33]);
+        fill_gaussian(&mut xs, mean, sd, &mut a);
+        fill_gaussian(&mut zs, 0.0, 1.0, &mut b);
+        for (x, z) in xs.iter().zip(&zs) {
+            assert_eq!(*x, mean + sd * z);
+        }
+    }
+    // And the moments: N(3, 2.5^2) over 200 000 draws (4.5 standard errors).
+    let mut rng = Pcg32::seed_from_u64(13);
+    let n = 200_000;
+    let xs: Vec<f64> = (0..n)
+        .map(|_| gaussian(&mut rng, 3.0, 2.5) as f64)
+        .collect();
+    let mean = xs.iter().sum::<f64>() / n as f64;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
+    assert!(
+        (mean - 3.0).abs() < 4.5 * 2.5 / (n as f64).sqrt(),
+        "mean {mean}"
+    );
+    assert!(
+        (var.sqrt() - 2.5).abs() < 4.5 * 2.5 / (2.0 * n as f64).sqrt(),
+        "sd {}",
+        var.sqrt()
+    );
+}
+
+#[test]
+fn top_p_prefilter_path_cuts_where_every_path_does() {
+    // A head of 12 tokens 0.25 apart and a flat tail of 20 000 at -13: the tail
+    // holds about 1 % of the mass, so for p up to ~0.98 the prefilter rules it
+    // out and only the head is gathered (it fits CAP 16); at 0.99 the tail is
+    // needed and the set streams.
+    let mut logits = vec![-13.0f32; 20_012];
+    for i in 0..12 {
+        logits[i * 1000] = -0.25 * i as f32;
+    }
+    for p in [0.5, 0.9, 0.95, 0.98, 0.985, 0.99, 0.995] {
+        let cfg = SamplerConfig {
+            top_p: p,
+            ..SamplerConfig::default()
+        };
+        for &b in Backend::available() {
+            let small = core_distribution::<16>(&logits, cfg, Stage::DEFAULT_ORDER, b).unwrap();
+            let none = core_distribution::<0>(&logits, cfg, Stage::DEFAULT_ORDER, b).unwrap();
+            let all = core_distribution::<32768>(&logits, cfg, Stage::DEFAULT_ORDER, b).unwrap();
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&small), bits(&none), "p {p} {b:?}: CAP 16 vs CAP 0");
+            assert_eq!(bits(&small), bits(&all), "p {p} {b:?}: CAP 16 vs CAP 32768");
+            check_against_reference(&logits, &cfg, Stage::DEFAULT_ORDER, &small)
+                .unwrap_or_else(|e| panic!("p {p} {b:?}: {e}"));
+        }
+    }
+}

@@ -40,7 +40,9 @@ pub(crate) fn keep_certain_only(xs: &mut [f32]) {
 /// The first index holding `max` (a value the scan returned, so it exists):
 /// argmax with ties to the lowest id.
 pub(crate) fn first_max(k: Kernels, xs: &[f32], max: f32) -> u32 {
-    k.position_of(xs, max).unwrap_or(0) as u32
+    let found = k.position_of(xs, max);
+    debug_assert!(found.is_some(), "the max is in the buffer");
+    found.unwrap_or(0) as u32
 }
 
 /// Probability 1 at `winner`, 0 elsewhere (the distribution of a greedy draw).

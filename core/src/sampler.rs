@@ -103,6 +103,11 @@ impl<const CAP: usize> Sampler<CAP> {
         }
         Ok(match self.filter(logits, max) {
             (Survivors::Scratch(len), w, ready) => {
+                debug_assert!(
+                    len <= CAP && len <= logits.len(),
+                    "survivors beyond the capacity"
+                );
+                debug_assert!(len > 0, "a draw from an empty set");
                 let cands = self.scratch.get_mut(..len).unwrap_or_default();
                 if logits.len() <= 16 * len {
                     // Many survivors for the vocabulary: scattering their masses
@@ -139,6 +144,10 @@ impl<const CAP: usize> Sampler<CAP> {
         }
         match self.filter(logits, max) {
             (Survivors::Scratch(len), w, _) => {
+                debug_assert!(
+                    len > 0 && len <= CAP,
+                    "survivors beyond the capacity, or none"
+                );
                 let survivors = self.scratch.get(..len).unwrap_or_default();
                 let total: u64 = survivors.iter().map(|c| w.fixed(c.logit) as u64).sum();
                 let factor = probability_factor(total);

@@ -114,6 +114,7 @@ pub(crate) fn draw_from_candidates(
     r: u64,
 ) -> u32 {
     debug_assert!(masses.len() >= cands.len(), "a mass beside every candidate");
+    debug_assert!(!cands.is_empty(), "a draw from an empty set");
     let total = if ready {
         let given = masses.get(..cands.len()).unwrap_or_default();
         given.iter().map(|m| m.to_bits() as u64).sum()
@@ -130,6 +131,7 @@ pub(crate) fn draw_from_candidates(
                 return c.id;
             }
         }
+        debug_assert!(false, "the target lies below the total");
         return 0;
     }
     let len = select::prefix_in_scratch(

@@ -26,6 +26,7 @@ pub(crate) fn top_k(
     let rule = Rule::Reach(top_k as u64);
     match gather(k, scratch, xs, set, scratch.len()) {
         Survivors::Scratch(len) => {
+            debug_assert!(len <= scratch.len(), "survivors beyond the capacity");
             let cands = scratch.get_mut(..len).unwrap_or_default();
             Survivors::Scratch(select::prefix_in_scratch(
                 cands,
@@ -57,6 +58,11 @@ fn by_scan(k: Kernels, scratch: &mut [Candidate], xs: &[f32], t: f32, top_k: usi
         let g = k.gather_at_least(rest, threshold, pos as u32, out);
         len += g.count;
         pos += g.next;
+        debug_assert!(len <= window && pos <= xs.len(), "the gather overran");
+        debug_assert!(
+            pos == xs.len() || g.next > 0 || g.count > 0,
+            "a refill made no progress"
+        );
         if pos < xs.len() {
             let cands = scratch.get_mut(..len).unwrap_or_default();
             len = select::prefix_in_scratch(cands, Masses::Count, Order::Rank, rule);

@@ -45,6 +45,8 @@ pub(crate) fn top_p(
     };
     match set {
         Survivors::Scratch(len) => {
+            debug_assert!(len <= scratch.len(), "survivors beyond the capacity");
+            debug_assert!(len <= xs.len(), "more survivors than logits");
             let cands = scratch.get_mut(..len).unwrap_or_default();
             let masses = xs.get_mut(..len).unwrap_or_default();
             let total = select::fill_masses(cands, masses, w);

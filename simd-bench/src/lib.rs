@@ -9,6 +9,8 @@
 
 pub mod peers;
 
+use std::sync::{Mutex, PoisonError};
+
 use logit_sampler::rand_core::SeedableRng;
 use logit_sampler::{
     AliasTable, Backend, Pcg32, Sampler, SamplerConfig, sample_inverse_cdf_with,
@@ -88,21 +90,37 @@ fn case(stage: &str, imp: &str, who: Who, run: impl FnMut(&mut [f32]) + 'static)
     }
 }
 
-/// An alias table sized for the vocabulary (so its build cost is not that of a
-/// larger table), built and drawn from `draws` times.
+// One alias table per vocabulary size, in statics: const-constructed, all
+// zeros (so in `.bss`, never on the stack), rebuilt in place for each round, as
+// firmware would keep one. Sized for the vocabulary, so a build does not pay
+// for a larger table.
+static ALIAS_512: Mutex<AliasTable<512>> = Mutex::new(AliasTable::empty());
+static ALIAS_32000: Mutex<AliasTable<32_000>> = Mutex::new(AliasTable::empty());
+static ALIAS_128256: Mutex<AliasTable<128_256>> = Mutex::new(AliasTable::empty());
+static ALIAS_151936: Mutex<AliasTable<151_936>> = Mutex::new(AliasTable::empty());
+static ALIAS_262144: Mutex<AliasTable<262_144>> = Mutex::new(AliasTable::empty());
+
+/// Rebuilds the alias table of the vocabulary's size for `probs`, then draws
+/// from it `draws` times.
 fn alias_rounds(probs: &[f32], draws: usize, rng: &mut Pcg32) {
-    fn rounds<const N: usize>(probs: &[f32], draws: usize, rng: &mut Pcg32) {
-        let table = Box::new(AliasTable::<N>::new(probs).expect("valid probs"));
+    fn rounds<const N: usize>(
+        table: &Mutex<AliasTable<N>>,
+        probs: &[f32],
+        draws: usize,
+        rng: &mut Pcg32,
+    ) {
+        let mut table = table.lock().unwrap_or_else(PoisonError::into_inner);
+        table.rebuild(probs).expect("valid probs");
         for _ in 0..draws {
             std::hint::black_box(table.sample(rng));
         }
     }
     match probs.len() {
-        0..=512 => rounds::<512>(probs, draws, rng),
-        513..=32_000 => rounds::<32_000>(probs, draws, rng),
-        32_001..=128_256 => rounds::<128_256>(probs, draws, rng),
-        128_257..=151_936 => rounds::<151_936>(probs, draws, rng),
-        _ => rounds::<262_144>(probs, draws, rng),
+        0..=512 => rounds(&ALIAS_512, probs, draws, rng),
+        513..=32_000 => rounds(&ALIAS_32000, probs, draws, rng),
+        32_001..=128_256 => rounds(&ALIAS_128256, probs, draws, rng),
+        128_257..=151_936 => rounds(&ALIAS_151936, probs, draws, rng),
+        _ => rounds(&ALIAS_262144, probs, draws, rng),
     }
 }
 
@@ -199,7 +217,8 @@ pub const DEFAULT_CHAIN: SamplerConfig = SamplerConfig {
     top_p: 0.95,
 };
 
-fn params(c: SamplerConfig) -> Params {
+/// The peers' form of a configuration.
+pub fn params(c: SamplerConfig) -> Params {
     Params {
         temperature: c.temperature,
         min_p: c.min_p,

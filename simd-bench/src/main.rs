@@ -3,64 +3,103 @@
 //! report: every stage on every backend and every peer, per vocabulary size,
 //! as median microseconds and as a ratio to a plain read of the logits.
 //!
-//! Flags: `--quick` (vocab 32 000, short budget: what CI runs), `--vocab N,M`,
-//! `--stage TEXT` (substring), `--backend NAME`, `--json`, `--write-benchmarks`
-//! (rewrites BENCHMARKS.md at the workspace root from this run).
+//! Flags (`--help` prints them):
+//!
+//! - `--quick`: vocab 32 000 and the model-like input only, a short time
+//!   budget per case (what CI runs);
+//! - `--vocab N,M`: these vocabulary sizes (default 512, 32 000, 128 256,
+//!   151 936, 262 144; 32 000 with `--quick`);
+//! - `--stage TEXT`: only the stages whose name contains TEXT (the read floor
+//!   is always measured, for the ratios);
+//! - `--backend NAME`: only this backend (`scalar`, `sse2`, `avx2`, `avx512`,
+//!   `neon`; an error if this CPU cannot run it), and no peers;
+//! - `--json`: the measurements as a JSON array on stdout (stage,
+//!   implementation, vocab, median_us, ratio_to_read_floor), nothing else;
+//! - `--write-benchmarks`: also rewrite BENCHMARKS.md at the workspace root
+//!   from this run.
+//!
+//! An unknown flag is an error (exit status 2). Progress goes to stderr, as a
+//! bar when stderr is a terminal, so stdout carries only the report.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
 use logit_sampler::rand_core::SeedableRng;
 use logit_sampler::{Backend, Pcg32, Sampler, SamplerConfig};
-use simd_bench::{Input, VOCABS, Who, cases, time_case};
+use serde::Serialize;
+use simd_bench::{Case, Input, VOCABS, Who, cases, peers, time_case};
 
 const WORDS: [&str; 5] = ["moon", "stars", "sky", "station", "launchpad"];
 const LOGITS: [f32; 5] = [3.5, 3.1, 2.9, 2.0, -0.5];
 
+/// The detected backend, a sampling demonstration, and the benchmark report of
+/// logit-sampler: every stage on every backend and every peer, per vocabulary
+/// size, as median microseconds and as a ratio to one read of the logits.
+#[derive(Parser)]
+#[command(name = "simd-bench")]
 struct Options {
+    /// Vocab 32 000 and the model-like input only, short time budget (what CI runs)
+    #[arg(long)]
     quick: bool,
+    /// Print the measurements as a JSON array on stdout instead of the report
+    #[arg(long)]
     json: bool,
+    /// Also rewrite BENCHMARKS.md at the workspace root from this run
+    #[arg(long = "write-benchmarks")]
     write: bool,
-    vocabs: Vec<usize>,
+    /// Vocabulary sizes, comma-separated [default: 512,32000,128256,151936,262144;
+    /// 32000 with --quick]
+    #[arg(long, value_name = "N,M", value_delimiter = ',', value_parser = vocab_size)]
+    vocab: Vec<usize>,
+    /// Only the stages whose name contains TEXT (the read floor is always measured)
+    #[arg(long, value_name = "TEXT")]
     stage: Option<String>,
-    backend: Option<String>,
+    /// Only this backend, and no peers: scalar, sse2, avx2, avx512 or neon
+    #[arg(long, value_name = "NAME", value_parser = backend_named)]
+    backend: Option<Backend>,
 }
 
-fn options() -> Options {
-    let mut o = Options {
-        quick: false,
-        json: false,
-        write: false,
-        vocabs: VOCABS.to_vec(),
-        stage: None,
-        backend: None,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--quick" => {
-                o.quick = true;
-                o.vocabs = vec![32_000];
-            }
-            "--json" => o.json = true,
-            "--write-benchmarks" => o.write = true,
-            "--vocab" => {
-                let list = args.next().unwrap_or_default();
-                o.vocabs = list
-                    .split(',')
-                    .filter_map(|s| s.trim().parse().ok())
-                    .collect();
-            }
-            "--stage" => o.stage = args.next(),
-            "--backend" => o.backend = args.next(),
-            other => {
-                eprintln!("unknown flag {other}; see the module docs of simd-bench/src/main.rs");
-                std::process::exit(2);
-            }
+impl Options {
+    fn vocabs(&self) -> Vec<usize> {
+        match (self.vocab.is_empty(), self.quick) {
+            (false, _) => self.vocab.clone(),
+            (true, true) => vec![32_000],
+            (true, false) => VOCABS.to_vec(),
         }
     }
-    o
+}
+
+fn vocab_size(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n >= 2 => Ok(n),
+        Ok(_) => Err("a vocabulary needs at least 2 tokens".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn backend_named(name: &str) -> Result<Backend, String> {
+    let names = |bs: &[Backend]| bs.iter().map(|b| b.name()).collect::<Vec<_>>().join(", ");
+    let backend = Backend::ALL
+        .iter()
+        .copied()
+        .find(|b| b.name() == name)
+        .ok_or_else(|| {
+            format!(
+                "no backend is called {name}; one of {}",
+                names(&Backend::ALL)
+            )
+        })?;
+    if Backend::available().contains(&backend) {
+        Ok(backend)
+    } else {
+        Err(format!(
+            "{name} cannot run on this CPU; available: {}",
+            names(Backend::available())
+        ))
+    }
 }
 
 fn demonstrate(label: &str, cfg: SamplerConfig, draws: u32) {
@@ -157,43 +196,57 @@ fn run(o: &Options) -> Table {
     let backends: Vec<Backend> = Backend::available()
         .iter()
         .copied()
-        .filter(|b| o.backend.as_deref().is_none_or(|name| b.name() == name))
+        .filter(|b| o.backend.is_none_or(|only| *b == only))
         .collect();
     let (budget, min_samples) = if o.quick {
         (Duration::from_millis(4), 3)
     } else {
         (Duration::from_millis(50), 5)
     };
+    let vocabs = o.vocabs();
     let mut t = Table {
         rows: Vec::new(),
         cells: BTreeMap::new(),
-        vocabs: o.vocabs.clone(),
+        vocabs: vocabs.clone(),
     };
-    for &n in &o.vocabs {
-        let names: &[&'static str] = if o.quick {
-            &["model"]
-        } else {
-            &["model", "flat", "peaked"]
-        };
-        for &name in names {
-            let input = Input::new(name, n);
-            for mut c in cases(&input, &backends) {
-                let keep = o
-                    .stage
-                    .as_deref()
-                    .is_none_or(|s| c.stage.contains(s) || c.who == Who::Floor)
-                    && (o.backend.is_none() || c.who != Who::Peer);
-                if !keep {
-                    continue;
-                }
-                let us = time_case(&mut c, &input.logits, budget, min_samples);
-                if !t.rows.iter().any(|(s, i, _)| *s == c.stage && *i == c.imp) {
-                    t.rows.push((c.stage.clone(), c.imp.clone(), c.who));
-                }
-                t.cells.insert((c.stage, c.imp, n), us);
+    let names: &[&'static str] = if o.quick {
+        &["model"]
+    } else {
+        &["model", "flat", "peaked"]
+    };
+    let keep = |c: &Case| {
+        o.stage
+            .as_deref()
+            .is_none_or(|s| c.stage.contains(s) || c.who == Who::Floor)
+            && (o.backend.is_none() || c.who != Who::Peer)
+    };
+    let inputs: Vec<(usize, Input)> = vocabs
+        .iter()
+        .flat_map(|&n| names.iter().map(move |&name| (n, Input::new(name, n))))
+        .collect();
+    let total: usize = inputs
+        .iter()
+        .map(|(_, input)| cases(input, &backends).iter().filter(|&c| keep(c)).count())
+        .sum();
+    let progress = ProgressBar::new(total as u64).with_style(
+        ProgressStyle::with_template("{elapsed_precise} {bar:25} {pos}/{len} cases  {wide_msg}")
+            .expect("a valid progress template"),
+    );
+    for (n, input) in &inputs {
+        for mut c in cases(input, &backends) {
+            if !keep(&c) {
+                continue;
             }
+            progress.set_message(format!("vocab {n}: {} / {}", c.stage, c.imp));
+            let us = time_case(&mut c, &input.logits, budget, min_samples);
+            progress.inc(1);
+            if !t.rows.iter().any(|(s, i, _)| *s == c.stage && *i == c.imp) {
+                t.rows.push((c.stage.clone(), c.imp.clone(), c.who));
+            }
+            t.cells.insert((c.stage, c.imp, *n), us);
         }
     }
+    progress.finish_and_clear();
     t
 }
 
@@ -321,17 +374,60 @@ fn goals(t: &Table) -> String {
     s
 }
 
+/// One measurement, as `--json` prints it.
+#[derive(Serialize)]
+struct Measurement<'a> {
+    stage: &'a str,
+    implementation: &'a str,
+    vocab: usize,
+    median_us: f64,
+    /// `None` (JSON `null`) when the read floor was not measured.
+    ratio_to_read_floor: Option<f64>,
+}
+
 fn json(t: &Table) -> String {
-    let mut items = Vec::new();
-    for ((stage, imp, n), us) in &t.cells {
-        let ratio = t
-            .floor(*n)
-            .map_or("null".into(), |f| format!("{:.3}", us / f));
-        items.push(format!(
-            "{{\"stage\":{stage:?},\"implementation\":{imp:?},\"vocab\":{n},\"median_us\":{us:.3},\"ratio_to_read_floor\":{ratio}}}"
-        ));
-    }
-    format!("[\n{}\n]", items.join(",\n"))
+    let thousandths = |x: f64| (x * 1000.0).round() / 1000.0;
+    let rows: Vec<Measurement> = t
+        .cells
+        .iter()
+        .map(|((stage, imp, n), us)| Measurement {
+            stage,
+            implementation: imp,
+            vocab: *n,
+            median_us: thousandths(*us),
+            ratio_to_read_floor: t.floor(*n).map(|f| thousandths(us / f)),
+        })
+        .collect();
+    serde_json::to_string_pretty(&rows).expect("measurements serialise")
+}
+
+/// Today's date in UTC, `YYYY-MM-DD`.
+fn utc_today() -> String {
+    let secs = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    civil_date(secs.div_euclid(86_400) as i64)
+}
+
+/// The proleptic Gregorian date `days` after 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`: count from 0000-03-01 so the leap day ends the year,
+/// then split into 400-year eras of 146 097 days).
+fn civil_date(days: i64) -> String {
+    let z = days + 719_468; // days since 0000-03-01
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097); // [0, 146 096]
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153; // [0, 11]
+    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
 }
 
 fn cpu_name() -> String {
@@ -345,50 +441,88 @@ fn cpu_name() -> String {
         .unwrap_or_else(|| "unknown CPU".into())
 }
 
-const INPUTS: &str = "Inputs: deterministic (SplitMix64) model-like logits — a bulk N(0, 2.5) plus a Zipf-like head of 128 tokens at 22 - 1.2 ln(rank), so top-p 0.95 keeps tens of tokens; [flat]: N(0, 0.3), a nucleus far beyond any capacity; [peaked]: the model input with one token raised by 20. Filter rows time a whole `sample` call (scan, filters, draw) with T 1 unless stated, `Sampler<4096>`. Cells: median microseconds per call, and in parentheses the ratio to one read pass over the logits (the read floor). Destroyed buffers are restored by a copy outside the timed region.";
+const INPUTS: &str = "Inputs: deterministic (SplitMix64) model-like logits — a bulk N(0, 2.5) plus a Zipf-like head of 128 tokens at 22 - 1.2 ln(rank), so top-p 0.95 keeps tens of tokens; [flat]: N(0, 0.3), a nucleus far beyond any capacity; [peaked]: the model input with one token raised by 20. Filter rows time a whole `sample` call (scan, filters, draw) with T 1 unless stated, `Sampler<4096>`. Cells: median microseconds per call, and in parentheses the ratio to one read pass over the logits (the read floor). Destroyed buffers are restored by a copy outside the timed region. Alias rows rebuild one table per vocabulary size in place (`AliasTable::rebuild` on a static), then draw.";
+
+/// The inputs paragraph, then one line per peer saying what it runs.
+fn inputs_text() -> String {
+    let mut s = format!("{INPUTS}\n\nPeers, each in its fastest form for the same job:\n\n");
+    for form in peers::forms() {
+        writeln!(s, "- {form}").unwrap();
+    }
+    s
+}
 
 fn main() {
-    let o = options();
-    // The alias rows build 2 MiB tables on the stack before boxing them.
-    let report = std::thread::Builder::new().stack_size(256 << 20).spawn(move || {
-        if !o.json {
-            println!("logit-sampler: detected backend {:?}; available {:?}; CPU {}", Backend::detect(), Backend::available(), cpu_name());
-            println!();
-            demonstration();
-            println!();
-            println!("{INPUTS}");
-            println!();
+    let o = Options::parse();
+    if !o.json {
+        println!(
+            "logit-sampler: detected backend {:?}; available {:?}; CPU {}",
+            Backend::detect(),
+            Backend::available(),
+            cpu_name()
+        );
+        println!();
+        demonstration();
+        println!();
+        println!("{}", inputs_text());
+    }
+    let t = run(&o);
+    if o.json {
+        println!("{}", json(&t));
+        return;
+    }
+    let md = markdown(&t);
+    println!("{md}");
+    let g = goals(&t);
+    println!("{g}");
+    if o.write {
+        let doc = format!(
+            "# Benchmarks\n\nGenerated by `cargo run --release -p simd-bench{} -- --write-benchmarks` on {}, CPU: {}, backends: {:?}. Do not edit by hand.\n\n{}\n{md}\n{g}",
+            if cfg!(feature = "candle") {
+                " --features candle"
+            } else {
+                ""
+            },
+            utc_today(),
+            cpu_name(),
+            Backend::available(),
+            inputs_text(),
+        );
+        // The Cortex-M4F table comes from `cost-probe/run.sh --write`
+        // (instruction counts under QEMU); it is kept in its own file and
+        // carried over verbatim, so each figure has one source.
+        let mcu = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../cost-probe/RESULTS.md"
+        ))
+        .unwrap_or_default();
+        let doc = if mcu.is_empty() {
+            doc
+        } else {
+            format!("{doc}\n{mcu}")
+        };
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../BENCHMARKS.md");
+        std::fs::write(path, doc).expect("write BENCHMARKS.md");
+        println!("wrote BENCHMARKS.md");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::civil_date;
+
+    #[test]
+    fn civil_dates() {
+        // Days since 1970-01-01 (Python's datetime agrees).
+        for (days, date) in [
+            (0, "1970-01-01"),
+            (-1, "1969-12-31"),
+            (951_782_400 / 86_400, "2000-02-29"),
+            (951_868_800 / 86_400, "2000-03-01"),
+            (1_735_603_200 / 86_400, "2024-12-31"),
+            (4_107_542_400 / 86_400, "2100-03-01"),
+        ] {
+            assert_eq!(civil_date(days), date, "{days}");
         }
-        let t = run(&o);
-        if o.json {
-            println!("{}", json(&t));
-            return;
-        }
-        let md = markdown(&t);
-        println!("{md}");
-        let g = goals(&t);
-        println!("{g}");
-        if o.write {
-            let date = std::process::Command::new("date").arg("-u").arg("+%Y-%m-%d").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
-            let doc = format!(
-                "# Benchmarks\n\nGenerated by `cargo run --release -p simd-bench{} -- --write-benchmarks` on {date}, CPU: {}, backends: {:?}. Do not edit by hand.\n\n{INPUTS}\n\n{md}\n{g}",
-                if cfg!(feature = "candle") { " --features candle" } else { "" },
-                cpu_name(),
-                Backend::available()
-            );
-            // The Cortex-M4F table comes from `cost-probe/run.sh --write`
-            // (instruction counts under QEMU); it is kept in its own file and
-            // carried over verbatim, so each figure has one source.
-            let mcu = std::fs::read_to_string(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../cost-probe/RESULTS.md"
-            ))
-            .unwrap_or_default();
-            let doc = if mcu.is_empty() { doc } else { format!("{doc}\n{mcu}") };
-            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../BENCHMARKS.md");
-            std::fs::write(path, doc).expect("write BENCHMARKS.md");
-            println!("wrote BENCHMARKS.md");
-        }
-    });
-    report.expect("spawn").join().expect("report");
+    }
 }

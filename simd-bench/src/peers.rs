@@ -6,11 +6,17 @@
 //!   `(1 - p) / (n - 1)`, sort only those, cut at `p`, draw.
 //! - `LlmSamplersChain`: the `llm-samplers` crate's chain (temperature, min-p,
 //!   top-k, top-p, random distribution), its `Logits` built with
-//!   `try_from_iter_top_k(1000)` as its docs recommend for large vocabularies.
+//!   `try_from_iter_top_k(top_k of the chain)`: the top-k the chain would keep
+//!   anyway, selected while the logits are read (its fastest form for the job;
+//!   the 1000 its docs suggest for an unknown chain does the same job several
+//!   times slower).
 //! - `weighted_index_draw` / `weighted_alias_draw`: rand's `WeightedIndex` and
 //!   rand_distr's `WeightedAliasIndex`, built from softmax probabilities, one draw.
 //! - `CandleProcessor` (feature `candle`): candle-transformers' `LogitsProcessor`
 //!   on a CPU tensor (top-k then top-p; candle has no min-p).
+//!
+//! Each peer runs in its fastest form for the job it is given; [`forms`] says
+//! which, and the report prints it.
 
 use llm_samplers::prelude::{
     Logits, SampleMinP, SampleRandDistrib, SampleTemperature, SampleTopK, SampleTopP, Sampler as _,
@@ -19,6 +25,31 @@ use llm_samplers::prelude::{
 use rand::distr::{Distribution, weighted::WeightedIndex};
 use rand::{Rng, SeedableRng, rngs::SmallRng};
 use rand_distr::weighted::WeightedAliasIndex;
+
+/// What each peer runs, one line each, as the report prints them under its
+/// inputs paragraph.
+pub fn forms() -> Vec<&'static str> {
+    let mut forms = vec![
+        "peer: llm-samplers 0.0.7 (default chain): `Logits::try_from_iter_top_k(logits, top_k \
+         of the chain)`, so only the chain's top-k (40) are kept, selected while the logits are \
+         read, then its `SamplerChain` of temperature, min-p, top-k, top-p and \
+         `SampleRandDistrib`.",
+        "peer: llama2.c top-p (top-p rows): its `sample_topp` ported: softmax, keep the tokens \
+         with p >= (1 - top_p) / (n - 1), sort only those, cut at top-p, draw.",
+        "peer: full sort (filter rows, full-vocab draw): what most ports do: softmax, sort the \
+         whole vocabulary by probability, then min-p, top-k, top-p, renormalise, draw.",
+        "peer: rand 0.9 `WeightedIndex`, rand_distr 0.5 `WeightedAliasIndex` (full-vocab draw): \
+         softmax, build from the probabilities, one draw.",
+        "peer: scalar exp loop (softmax_in_place): max, then exp((x - max) / T) and the sum, \
+         then a division, in f32.",
+    ];
+    forms.extend(cfg!(feature = "candle").then_some(
+        "peer: candle-transformers 0.10 `LogitsProcessor`: a CPU tensor of the logits, then \
+         `Sampling::TopKThenTopP` (default chain; candle has no min-p) or `Sampling::All` \
+         (full-vocab draw).",
+    ));
+    forms
+}
 
 /// The four parameters, as every peer takes them.
 #[derive(Clone, Copy, Debug)]
@@ -119,6 +150,8 @@ pub fn llama2c_top_p(logits: &mut [f32], temperature: f32, top_p: f32, rng: &mut
 pub struct LlmSamplersChain {
     chain: SamplerChain,
     resources: SimpleSamplerResources,
+    /// `Logits` keep only this many of the largest logits (0: all of them).
+    prefilter: usize,
 }
 
 impl LlmSamplersChain {
@@ -139,12 +172,25 @@ impl LlmSamplersChain {
         Self {
             chain,
             resources: SimpleSamplerResources::new(Some(Box::new(rng)), None),
+            prefilter: p.top_k,
         }
     }
 
+    /// Builds `Logits` from the `k` largest logits (0: all) instead of the
+    /// chain's top-k: the same job whenever `k` is at least the top-k.
+    pub fn with_prefilter(mut self, k: usize) -> Self {
+        self.prefilter = k;
+        self
+    }
+
     pub fn sample(&mut self, logits: &[f32]) -> u32 {
-        let mut l =
-            Logits::try_from_iter_top_k(logits.iter().copied(), 1000).expect("finite logits");
+        let logits = logits.iter().copied();
+        let mut l = if self.prefilter > 0 {
+            Logits::try_from_iter_top_k(logits, self.prefilter)
+        } else {
+            Logits::try_from_iter(logits)
+        }
+        .expect("no NaN logits");
         self.chain
             .sample_token(&mut self.resources, &mut l)
             .expect("a token")

@@ -6,29 +6,91 @@
 //! one; the two work lists are linked lists threaded through the alias array
 //! itself (an entry's alias is written exactly when it leaves the "small" list),
 //! so no memory beyond the table is needed.
+//!
+//! The table is built in place ([`AliasTable::rebuild`]), so a large one can
+//! live in a `static` (an empty table is all zeros: it goes to `.bss`, costing
+//! no flash) or on the heap, and be rebuilt for each new distribution with no
+//! stack temporary of the table's size. [`AliasTable::new`] is `empty` plus
+//! `rebuild`. Entries beyond the current length are always zero, so a table
+//! rebuilt with fewer weights is, bit for bit, the table `new` would build.
 
 use rand_core::Rng;
 
 use super::inverse_cdf::validate_weights;
 use crate::error::SampleError;
 
+/// The end of the construction's work lists (never a column: `len <= u32::MAX`).
 const NONE: u32 = u32::MAX;
 
 /// A Vose alias table over at most `N` weights, stored inline (8 bytes per entry).
-#[derive(Clone, Debug)]
+///
+/// ```
+/// use std::sync::Mutex;
+/// use logit_sampler::{AliasTable, Pcg32, SampleError};
+/// use logit_sampler::rand_core::SeedableRng;
+///
+/// // Const-constructed and all zeros: in `.bss`, never on the stack.
+/// static TABLE: Mutex<AliasTable<4096>> = Mutex::new(AliasTable::empty());
+///
+/// # fn main() -> Result<(), SampleError> {
+/// let mut table = TABLE.lock().unwrap();
+/// let mut rng = Pcg32::seed_from_u64(1);
+/// assert_eq!(table.try_sample(&mut rng), Err(SampleError::Empty));
+/// table.rebuild(&[1.0, 0.0, 3.0])?;
+/// assert_ne!(table.sample(&mut rng), 1); // weight 0: never drawn
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug, PartialEq)]
 pub struct AliasTable<const N: usize> {
     /// Probability of keeping the drawn column, in units of the column (`<= 1`).
+    /// Zero beyond `len`.
     keep: [f32; N],
+    /// The column's alias (during construction: the next entry of its work
+    /// list). Zero beyond `len`.
     alias: [u32; N],
     len: usize,
 }
 
+impl<const N: usize> Default for AliasTable<N> {
+    /// The empty table ([`AliasTable::empty`]).
+    fn default() -> Self {
+        Self::empty()
+    }
+}
+
 impl<const N: usize> AliasTable<N> {
-    /// Builds the table for `weights` (any non-negative scale; they are normalised).
+    /// A table with no entries, to be filled by [`rebuild`](Self::rebuild).
+    /// Drawing from it is an error ([`try_sample`](Self::try_sample)).
     ///
-    /// Errors: empty, more than `N` entries, a negative/NaN/infinite weight, or a
-    /// zero total.
+    /// All its bytes are zero, so a `static` holding one lives in `.bss`.
+    pub const fn empty() -> Self {
+        Self {
+            keep: [0.0; N],
+            alias: [0; N],
+            len: 0,
+        }
+    }
+
+    /// Builds the table for `weights` (any non-negative scale; they are
+    /// normalised): [`empty`](Self::empty) then [`rebuild`](Self::rebuild).
+    ///
+    /// Errors: as [`rebuild`](Self::rebuild).
     pub fn new(weights: &[f32]) -> Result<Self, SampleError> {
+        let mut table = Self::empty();
+        table.rebuild(weights)?;
+        Ok(table)
+    }
+
+    /// Rebuilds the table in place for `weights` (any non-negative scale; they
+    /// are normalised), forgetting the previous distribution entirely: the
+    /// result is bit for bit the table [`new`](Self::new) builds. O(n) time in
+    /// the new length plus the old one, no stack beyond a few words.
+    ///
+    /// Errors: empty, more than `N` entries, a negative/NaN/infinite weight (with
+    /// its index), or a zero total. Every check runs before anything is
+    /// written: on error the table is exactly as it was, and draws from it
+    /// are unchanged.
+    pub fn rebuild(&mut self, weights: &[f32]) -> Result<(), SampleError> {
         validate_weights(weights)?;
         if weights.len() > N {
             return Err(SampleError::CapacityExceeded {
@@ -40,18 +102,22 @@ impl<const N: usize> AliasTable<N> {
         if total <= 0.0 {
             return Err(SampleError::ZeroTotalWeight);
         }
+        // Valid: from here on nothing fails. Clear what the old table held beyond
+        // the new length (entries below it are all overwritten by the first pass).
         let n = weights.len();
-        let mut table = Self {
-            keep: [0.0; N],
-            alias: [NONE; N],
-            len: n,
-        };
+        if let Some(tail) = self.keep.get_mut(n..self.len) {
+            tail.fill(0.0);
+        }
+        if let Some(tail) = self.alias.get_mut(n..self.len) {
+            tail.fill(0);
+        }
+        self.len = n;
         let scale = n as f64 / total;
         let (mut small, mut large) = (NONE, NONE);
         // Push in reverse so both lists pop in ascending index order.
         for (i, w) in weights.iter().enumerate().rev() {
             let mass = (*w as f64 * scale) as f32;
-            let (keep, link) = (table.keep.get_mut(i), table.alias.get_mut(i));
+            let (keep, link) = (self.keep.get_mut(i), self.alias.get_mut(i));
             if let (Some(keep), Some(link)) = (keep, link) {
                 *keep = mass;
                 let list = if mass < 1.0 { &mut small } else { &mut large };
@@ -61,28 +127,28 @@ impl<const N: usize> AliasTable<N> {
         }
         while small != NONE && large != NONE {
             let s = small;
-            small = table.link(s);
-            table.set_alias(s, large);
+            small = self.link(s);
+            self.set_alias(s, large);
             // The large column gives away what s lacks: 1 - keep[s].
-            let rest = table.keep_of(large) - (1.0 - table.keep_of(s));
-            table.set_keep(large, rest);
+            let rest = self.keep_of(large) - (1.0 - self.keep_of(s));
+            self.set_keep(large, rest);
             if rest < 1.0 {
                 let l = large;
-                large = table.link(l);
-                table.set_alias(l, small);
+                large = self.link(l);
+                self.set_alias(l, small);
                 small = l;
             }
         }
         // Whatever is left is full up to rounding: it keeps itself.
         for mut list in [small, large] {
             while list != NONE {
-                let next = table.link(list);
-                table.set_keep(list, 1.0);
-                table.set_alias(list, list);
+                let next = self.link(list);
+                self.set_keep(list, 1.0);
+                self.set_alias(list, list);
                 list = next;
             }
         }
-        Ok(table)
+        Ok(())
     }
 
     /// Number of entries.
@@ -90,7 +156,9 @@ impl<const N: usize> AliasTable<N> {
         self.len
     }
 
-    /// Always false: a table has at least one entry.
+    /// True for a table that holds no distribution ([`empty`](Self::empty)).
+    /// A table built by [`new`](Self::new) or [`rebuild`](Self::rebuild) has at
+    /// least one entry.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -99,15 +167,26 @@ impl<const N: usize> AliasTable<N> {
     ///
     /// Consumes exactly one `next_u64`: the high 32 bits pick the column
     /// (multiply-shift, no modulo bias beyond 2^-32), the low 24 bits the coin.
+    /// On an empty table it consumes nothing and returns `u32::MAX`, which is
+    /// never an index; [`try_sample`](Self::try_sample) says so with an error.
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> u32 {
+        self.try_sample(rng).unwrap_or(NONE)
+    }
+
+    /// [`sample`](Self::sample), or [`SampleError::Empty`] (consuming no
+    /// randomness) if the table is empty.
+    pub fn try_sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Result<u32, SampleError> {
+        if self.len == 0 {
+            return Err(SampleError::Empty);
+        }
         let bits = rng.next_u64();
         let column = (((bits >> 32) * self.len as u64) >> 32) as u32;
         let coin = (bits as u32 >> 8) as f32 * (1.0 / (1u32 << 24) as f32);
-        if coin < self.keep_of(column) {
+        Ok(if coin < self.keep_of(column) {
             column
         } else {
             self.link(column)
-        }
+        })
     }
 
     fn keep_of(&self, i: u32) -> f32 {

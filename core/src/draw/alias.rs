@@ -22,7 +22,7 @@ use crate::error::SampleError;
 /// The end of the construction's work lists (never a column: `len <= u32::MAX`).
 const NONE: u32 = u32::MAX;
 
-/// A Vose alias table over at most `N` weights, stored inline (8 bytes per entry).
+/// A Vose alias table over at most `CAP` weights, stored inline (8 bytes per entry).
 ///
 /// ```
 /// use std::sync::Mutex;
@@ -41,32 +41,32 @@ const NONE: u32 = u32::MAX;
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug, PartialEq)]
-pub struct AliasTable<const N: usize> {
+pub struct AliasTable<const CAP: usize> {
     /// Probability of keeping the drawn column, in units of the column (`<= 1`).
     /// Zero beyond `len`.
-    keep: [f32; N],
+    keep: [f32; CAP],
     /// The column's alias (during construction: the next entry of its work
     /// list). Zero beyond `len`.
-    alias: [u32; N],
+    alias: [u32; CAP],
     len: usize,
 }
 
-impl<const N: usize> Default for AliasTable<N> {
+impl<const CAP: usize> Default for AliasTable<CAP> {
     /// The empty table ([`AliasTable::empty`]).
     fn default() -> Self {
         Self::empty()
     }
 }
 
-impl<const N: usize> AliasTable<N> {
+impl<const CAP: usize> AliasTable<CAP> {
     /// A table with no entries, to be filled by [`rebuild`](Self::rebuild).
     /// Drawing from it is an error ([`try_sample`](Self::try_sample)).
     ///
     /// All its bytes are zero, so a `static` holding one lives in `.bss`.
     pub const fn empty() -> Self {
         Self {
-            keep: [0.0; N],
-            alias: [0; N],
+            keep: [0.0; CAP],
+            alias: [0; CAP],
             len: 0,
         }
     }
@@ -86,16 +86,16 @@ impl<const N: usize> AliasTable<N> {
     /// result is bit for bit the table [`new`](Self::new) builds. O(n) time in
     /// the new length plus the old one, no stack beyond a few words.
     ///
-    /// Errors: empty, more than `N` entries, a negative/NaN/infinite weight (with
+    /// Errors: empty, more than `CAP` entries, a negative/NaN/infinite weight (with
     /// its index), or a zero total. Every check runs before anything is
     /// written: on error the table is exactly as it was, and draws from it
     /// are unchanged.
     pub fn rebuild(&mut self, weights: &[f32]) -> Result<(), SampleError> {
         validate_weights(weights)?;
-        if weights.len() > N {
+        if weights.len() > CAP {
             return Err(SampleError::CapacityExceeded {
                 len: weights.len(),
-                capacity: N,
+                capacity: CAP,
             });
         }
         let total: f64 = weights.iter().map(|w| *w as f64).sum();

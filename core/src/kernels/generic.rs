@@ -204,16 +204,27 @@ impl<V: Vector> Lanes<V> {
 /// than a closure: closures are separate functions without the entry point's
 /// target features, so the intrinsics inside them would not inline.
 trait BlockOp<V: Vector> {
+    /// `*const f32` for a kernel that only reads, `*mut f32` for one that writes.
+    type P: Floats;
+
     /// Processes the `LANES` floats at `p`: floats `j ..` of the block that
     /// starts at index `block` of the slice. `j` is a constant once the block
     /// loop is unrolled, so ops that pick a register by it keep it in a
     /// register. `Some` stops the scan with that value.
-    unsafe fn register(&mut self, p: *mut f32, block: usize, j: usize) -> Option<usize>;
+    ///
+    /// # Safety
+    /// `p` points to `LANES` valid floats (writable if `P` is `*mut f32`);
+    /// the ISA of `V` is available.
+    unsafe fn register(&mut self, p: Self::P, block: usize, j: usize) -> Option<usize>;
 
     /// Processes the 16-float block at `b` (first index `start`), register by
     /// register.
+    ///
+    /// # Safety
+    /// `b` points to `BLOCK` valid floats (writable if `P` is `*mut f32`);
+    /// the ISA of `V` is available.
     #[inline(always)]
-    unsafe fn block(&mut self, b: *mut f32, start: usize) -> Option<usize> {
+    unsafe fn block(&mut self, b: Self::P, start: usize) -> Option<usize> {
         let mut j = 0;
         while j < BLOCK {
             // SAFETY: j + LANES <= BLOCK: the register lies inside the block.
@@ -226,19 +237,78 @@ trait BlockOp<V: Vector> {
     }
 }
 
+/// The pointer a kernel walks: write access is a type, not a convention.
+trait Floats: Copy {
+    /// `self + n` floats.
+    ///
+    /// # Safety
+    /// The result lies inside the allocation `self` points into (or one past it).
+    unsafe fn add(self, n: usize) -> Self;
+
+    /// A pointer to a block on the stack.
+    fn to_block(block: &mut [f32; BLOCK]) -> Self;
+
+    /// Copies the first `n` floats of `block` to `dst` (a no-op for read-only pointers).
+    ///
+    /// # Safety
+    /// `n <= BLOCK`, and `dst` points to `n` writable floats if it is `*mut f32`.
+    unsafe fn copy_back(block: &[f32; BLOCK], dst: Self, n: usize);
+
+    /// The same address, for reading.
+    fn as_const(self) -> *const f32;
+}
+
+impl Floats for *const f32 {
+    #[inline(always)]
+    unsafe fn add(self, n: usize) -> Self {
+        // SAFETY: the caller keeps the result inside the allocation.
+        unsafe { self.add(n) }
+    }
+    #[inline(always)]
+    fn to_block(block: &mut [f32; BLOCK]) -> Self {
+        block.as_ptr()
+    }
+    #[inline(always)]
+    unsafe fn copy_back(_: &[f32; BLOCK], _: Self, _: usize) {}
+    #[inline(always)]
+    fn as_const(self) -> *const f32 {
+        self
+    }
+}
+
+impl Floats for *mut f32 {
+    #[inline(always)]
+    unsafe fn add(self, n: usize) -> Self {
+        // SAFETY: the caller keeps the result inside the allocation.
+        unsafe { self.add(n) }
+    }
+    #[inline(always)]
+    fn to_block(block: &mut [f32; BLOCK]) -> Self {
+        block.as_mut_ptr()
+    }
+    #[inline(always)]
+    unsafe fn copy_back(block: &[f32; BLOCK], dst: Self, n: usize) {
+        // SAFETY: the caller passes n <= BLOCK and n writable floats at dst.
+        unsafe { core::ptr::copy_nonoverlapping(block.as_ptr(), dst, n) }
+    }
+    #[inline(always)]
+    fn as_const(self) -> *const f32 {
+        self
+    }
+}
+
 /// Runs `op` on each full block of the `len` floats at `xs`, then on a copy of
-/// the tail padded with `pad` (copied back if `write_back`). Stops at the first
-/// `Some`.
+/// the tail padded with `pad` (copied back if the op writes). Stops at the
+/// first `Some`.
 ///
 /// # Safety
-/// `xs` points to `len` valid floats (writable if `write_back` or if `op`
-/// writes); the ISA of `V` is available.
+/// `xs` points to `len` valid floats (writable if the op's pointer is
+/// `*mut f32`); the ISA of `V` is available.
 #[inline(always)]
 unsafe fn for_each_block<V: Vector, O: BlockOp<V>>(
-    xs: *mut f32,
+    xs: O::P,
     len: usize,
     pad: f32,
-    write_back: bool,
     op: &mut O,
 ) -> Option<usize> {
     let full = len - len % BLOCK;
@@ -253,13 +323,13 @@ unsafe fn for_each_block<V: Vector, O: BlockOp<V>>(
     if full < len {
         let mut tail = [pad; BLOCK];
         // SAFETY: the len - full < BLOCK floats from xs + full are inside the slice.
-        unsafe { core::ptr::copy_nonoverlapping(xs.add(full), tail.as_mut_ptr(), len - full) };
+        let rest = unsafe { xs.add(full) };
+        // SAFETY: as above; `tail` has room for BLOCK floats.
+        unsafe { core::ptr::copy_nonoverlapping(rest.as_const(), tail.as_mut_ptr(), len - full) };
         // SAFETY: `tail` is a whole block on the stack.
-        let r = unsafe { op.block(tail.as_mut_ptr(), full) };
-        if write_back {
-            // SAFETY: as above, in the other direction.
-            unsafe { core::ptr::copy_nonoverlapping(tail.as_ptr(), xs.add(full), len - full) };
-        }
+        let r = unsafe { op.block(O::P::to_block(&mut tail), full) };
+        // SAFETY: the same len - full floats, written back if the op writes.
+        unsafe { O::P::copy_back(&tail, rest, len - full) };
         return r;
     }
     None
@@ -271,8 +341,10 @@ struct MaxNan<V: Vector> {
 }
 
 impl<V: Vector> BlockOp<V> for MaxNan<V> {
+    type P = *const f32;
+
     #[inline(always)]
-    unsafe fn register(&mut self, p: *mut f32, _: usize, j: usize) -> Option<usize> {
+    unsafe fn register(&mut self, p: *const f32, _: usize, j: usize) -> Option<usize> {
         // SAFETY: ISA guaranteed by the caller; `p` holds LANES readable floats.
         unsafe {
             let x = V::load(p);
@@ -294,13 +366,7 @@ pub(crate) unsafe fn max_nan<V: Vector>(xs: &[f32]) -> MaxScan {
             acc: [V::splat(f32::NEG_INFINITY); 4],
             nan: V::splat(0.0).is_nan(),
         };
-        for_each_block(
-            xs.as_ptr().cast_mut(),
-            xs.len(),
-            f32::NEG_INFINITY,
-            false,
-            &mut op,
-        );
+        for_each_block(xs.as_ptr(), xs.len(), f32::NEG_INFINITY, &mut op);
         if V::mask_bits(op.nan) != 0 {
             let index = xs.iter().position(|x| x.is_nan());
             return MaxScan {
@@ -321,8 +387,10 @@ pub(crate) unsafe fn max_nan<V: Vector>(xs: &[f32]) -> MaxScan {
 struct PositionOf<V: Vector>(V);
 
 impl<V: Vector> BlockOp<V> for PositionOf<V> {
+    type P = *const f32;
+
     #[inline(always)]
-    unsafe fn register(&mut self, p: *mut f32, block: usize, j: usize) -> Option<usize> {
+    unsafe fn register(&mut self, p: *const f32, block: usize, j: usize) -> Option<usize> {
         // SAFETY: ISA guaranteed by the caller; `p` holds LANES readable floats.
         let bits = unsafe { V::mask_bits(V::load(p).eq(self.0)) };
         (bits != 0).then(|| block + j + bits.trailing_zeros() as usize)
@@ -335,10 +403,9 @@ pub(crate) unsafe fn position_of<V: Vector>(xs: &[f32], v: f32) -> Option<usize>
     // SAFETY: ISA guaranteed by the caller; the slice is valid; NaN padding never matches.
     unsafe {
         for_each_block(
-            xs.as_ptr().cast_mut(),
+            xs.as_ptr(),
             xs.len(),
             f32::NAN,
-            false,
             &mut PositionOf(V::splat(v)),
         )
     }
@@ -352,8 +419,10 @@ struct Gather<'a, V: Vector> {
 }
 
 impl<V: Vector> BlockOp<V> for Gather<'_, V> {
+    type P = *const f32;
+
     #[inline(always)]
-    unsafe fn register(&mut self, p: *mut f32, block: usize, j: usize) -> Option<usize> {
+    unsafe fn register(&mut self, p: *const f32, block: usize, j: usize) -> Option<usize> {
         let start = block + j;
         // SAFETY: ISA guaranteed by the caller; `p` holds LANES readable floats.
         let mut bits = unsafe { V::mask_bits(V::load(p).ge(self.threshold)) };
@@ -392,13 +461,7 @@ pub(crate) unsafe fn gather_at_least<V: Vector>(
             out,
             count: 0,
         };
-        let stopped = for_each_block(
-            xs.as_ptr().cast_mut(),
-            xs.len(),
-            f32::NEG_INFINITY,
-            false,
-            &mut op,
-        );
+        let stopped = for_each_block(xs.as_ptr(), xs.len(), f32::NEG_INFINITY, &mut op);
         Gathered {
             count: op.count,
             next: stopped.unwrap_or(xs.len()),
@@ -406,55 +469,49 @@ pub(crate) unsafe fn gather_at_least<V: Vector>(
     }
 }
 
-struct ExpBlock<V: Vector, const WRITE: bool> {
+struct ExpBlock<V: Vector> {
     threshold: V,
     max: V,
     inv_t: V,
     lanes: Lanes<V>,
 }
 
-impl<V: Vector, const WRITE: bool> BlockOp<V> for ExpBlock<V, WRITE> {
+impl<V: Vector> BlockOp<V> for ExpBlock<V> {
+    type P = *mut f32;
+
     #[inline(always)]
     unsafe fn register(&mut self, p: *mut f32, _: usize, j: usize) -> Option<usize> {
-        // SAFETY: ISA guaranteed by the caller; `p` holds LANES floats, writable if WRITE.
+        // SAFETY: ISA guaranteed by the caller; `p` holds LANES writable floats.
         unsafe {
             let x = V::load(p);
             let s = x.sub(self.max).mul(self.inv_t);
             let e = exp_nonpositive(s).select_or_zero(x.ge(self.threshold));
-            if WRITE {
-                e.store(p);
-            }
+            e.store(p);
             self.lanes.add(j, e);
         }
         None
     }
 }
 
-/// Weights `exp((x - max) * inv_t)` for each `x >= t`, 0 for the rest; written
-/// over `xs` if `WRITE`. Returns their sum in the chunk layout.
-///
-/// # Safety
-/// `xs` points to `len` valid floats, writable if `WRITE`; the ISA is available.
+/// Weights `exp((x - max) * inv_t)` for each `x >= t`, 0 for the rest, written
+/// over `xs`. Returns their sum in the chunk layout.
 #[inline(always)]
-pub(crate) unsafe fn exp_weights<V: Vector, const WRITE: bool>(
-    xs: *mut f32,
-    len: usize,
-    t: f32,
-    w: Weighting,
-) -> f64 {
+pub(crate) unsafe fn exp_weights<V: Vector>(xs: &mut [f32], t: f32, w: Weighting) -> f64 {
+    let len = xs.len();
+    let xs = xs.as_mut_ptr();
     let mut total = 0.0f64;
     let mut start = 0;
     while start < len {
         let n = CHUNK.min(len - start);
         // SAFETY: ISA guaranteed by the caller; the chunk lies inside the slice.
         unsafe {
-            let mut op = ExpBlock::<V, WRITE> {
+            let mut op = ExpBlock::<V> {
                 threshold: V::splat(t),
                 max: V::splat(w.max),
                 inv_t: V::splat(w.inv_t),
                 lanes: Lanes::new(),
             };
-            for_each_block(xs.add(start), n, f32::NEG_INFINITY, WRITE, &mut op);
+            for_each_block(xs.add(start), n, f32::NEG_INFINITY, &mut op);
             total += op.lanes.sum();
         }
         start += n;
@@ -465,8 +522,10 @@ pub(crate) unsafe fn exp_weights<V: Vector, const WRITE: bool>(
 struct SumBlock<V: Vector>(Lanes<V>);
 
 impl<V: Vector> BlockOp<V> for SumBlock<V> {
+    type P = *const f32;
+
     #[inline(always)]
-    unsafe fn register(&mut self, p: *mut f32, _: usize, j: usize) -> Option<usize> {
+    unsafe fn register(&mut self, p: *const f32, _: usize, j: usize) -> Option<usize> {
         // SAFETY: ISA guaranteed by the caller; `p` holds LANES readable floats.
         unsafe { self.0.add(j, V::load(p)) };
         None
@@ -485,7 +544,7 @@ pub(crate) unsafe fn chunk_prefix<V: Vector>(ws: &[f32], target: f64) -> ChunkSc
         // zero padding adds nothing.
         let after = unsafe {
             let mut op = SumBlock::<V>(Lanes::new());
-            for_each_block(ws.as_ptr().cast_mut().add(start), n, 0.0, false, &mut op);
+            for_each_block(ws.as_ptr().add(start), n, 0.0, &mut op);
             before + op.0.sum()
         };
         if after > target {
@@ -506,6 +565,8 @@ pub(crate) unsafe fn chunk_prefix<V: Vector>(ws: &[f32], target: f64) -> ChunkSc
 struct Scale<V: Vector>(V);
 
 impl<V: Vector> BlockOp<V> for Scale<V> {
+    type P = *mut f32;
+
     #[inline(always)]
     unsafe fn register(&mut self, p: *mut f32, _: usize, _: usize) -> Option<usize> {
         // SAFETY: ISA guaranteed by the caller; `p` holds LANES writable floats.
@@ -518,15 +579,7 @@ impl<V: Vector> BlockOp<V> for Scale<V> {
 #[inline(always)]
 pub(crate) unsafe fn scale<V: Vector>(xs: &mut [f32], factor: f32) {
     // SAFETY: ISA guaranteed by the caller; the slice is valid and writable.
-    unsafe {
-        for_each_block(
-            xs.as_mut_ptr(),
-            xs.len(),
-            0.0,
-            true,
-            &mut Scale(V::splat(factor)),
-        )
-    };
+    unsafe { for_each_block(xs.as_mut_ptr(), xs.len(), 0.0, &mut Scale(V::splat(factor))) };
 }
 
 struct FixedBlock<V: Vector, const WRITE: bool> {
@@ -536,10 +589,14 @@ struct FixedBlock<V: Vector, const WRITE: bool> {
     sum: V::Sum,
 }
 
-impl<V: Vector, const WRITE: bool> BlockOp<V> for FixedBlock<V, WRITE> {
+impl<V: Vector, const WRITE: bool> FixedBlock<V, WRITE> {
+    /// The masses of the floats at `p`, added to the running sum.
+    ///
+    /// # Safety
+    /// `p` holds LANES readable floats; the ISA of `V` is available.
     #[inline(always)]
-    unsafe fn register(&mut self, p: *mut f32, _: usize, _: usize) -> Option<usize> {
-        // SAFETY: ISA guaranteed by the caller; `p` holds LANES floats, writable if WRITE.
+    unsafe fn masses(&mut self, p: *const f32) -> V {
+        // SAFETY: ISA and pointer guaranteed by the caller.
         unsafe {
             let x = V::load(p);
             let s = x.sub(self.max).mul(self.inv_t);
@@ -553,38 +610,71 @@ impl<V: Vector, const WRITE: bool> BlockOp<V> for FixedBlock<V, WRITE> {
                     .select_or_zero(x.ge(self.threshold))
                     .to_fixed()
             };
-            if WRITE {
-                q.store(p);
-            }
             self.sum = V::sum_add(self.sum, q);
+            q
         }
+    }
+}
+
+impl<V: Vector> BlockOp<V> for FixedBlock<V, true> {
+    type P = *mut f32;
+
+    #[inline(always)]
+    unsafe fn register(&mut self, p: *mut f32, _: usize, _: usize) -> Option<usize> {
+        // SAFETY: ISA guaranteed by the caller; `p` holds LANES writable floats.
+        unsafe { self.masses(p).store(p) };
         None
     }
 }
 
+impl<V: Vector> BlockOp<V> for FixedBlock<V, false> {
+    type P = *const f32;
+
+    #[inline(always)]
+    unsafe fn register(&mut self, p: *const f32, _: usize, _: usize) -> Option<usize> {
+        // SAFETY: ISA guaranteed by the caller; `p` holds LANES readable floats.
+        unsafe { self.masses(p) };
+        None
+    }
+}
+
+impl<V: Vector, const WRITE: bool> FixedBlock<V, WRITE> {
+    /// # Safety
+    /// The ISA of `V` is available.
+    #[inline(always)]
+    unsafe fn new(t: f32, w: Weighting) -> Self {
+        // SAFETY: ISA guaranteed by the caller.
+        unsafe {
+            Self {
+                threshold: V::splat(t),
+                max: V::splat(w.max),
+                inv_t: V::splat(w.inv_t),
+                sum: V::sum_zero(),
+            }
+        }
+    }
+}
+
 /// Fixed-point masses `round(exp((x - max) * inv_t) * 2^30)` for each `x >= t`,
-/// 0 for the rest; their `i32` bits written over `xs` if `WRITE`. Returns the
-/// exact `u64` sum.
-///
-/// # Safety
-/// `xs` points to `len` valid floats, writable if `WRITE`; the ISA is available.
+/// 0 for the rest, their `i32` bits written over `xs`. Returns the exact `u64` sum.
 #[inline(always)]
-pub(crate) unsafe fn exp_fixed<V: Vector, const WRITE: bool>(
-    xs: *mut f32,
-    len: usize,
-    t: f32,
-    w: Weighting,
-) -> u64 {
-    // SAFETY: ISA guaranteed by the caller; the slice is valid (writable if
-    // WRITE); -inf padding is below every threshold and gets mass 0.
+pub(crate) unsafe fn exp_fixed<V: Vector>(xs: &mut [f32], t: f32, w: Weighting) -> u64 {
+    // SAFETY: ISA guaranteed by the caller; the slice is valid and writable;
+    // -inf padding is below every threshold and gets mass 0.
     unsafe {
-        let mut op = FixedBlock::<V, WRITE> {
-            threshold: V::splat(t),
-            max: V::splat(w.max),
-            inv_t: V::splat(w.inv_t),
-            sum: V::sum_zero(),
-        };
-        for_each_block(xs, len, f32::NEG_INFINITY, WRITE, &mut op);
+        let mut op = FixedBlock::<V, true>::new(t, w);
+        for_each_block(xs.as_mut_ptr(), xs.len(), f32::NEG_INFINITY, &mut op);
+        V::sum_total(op.sum)
+    }
+}
+
+/// The sum `exp_fixed` returns, reading `xs` only.
+#[inline(always)]
+pub(crate) unsafe fn exp_fixed_sum<V: Vector>(xs: &[f32], t: f32, w: Weighting) -> u64 {
+    // SAFETY: as for `exp_fixed`, reading only.
+    unsafe {
+        let mut op = FixedBlock::<V, false>::new(t, w);
+        for_each_block(xs.as_ptr(), xs.len(), f32::NEG_INFINITY, &mut op);
         V::sum_total(op.sum)
     }
 }
@@ -592,8 +682,10 @@ pub(crate) unsafe fn exp_fixed<V: Vector, const WRITE: bool>(
 struct FixedSum<V: Vector>(V::Sum);
 
 impl<V: Vector> BlockOp<V> for FixedSum<V> {
+    type P = *const f32;
+
     #[inline(always)]
-    unsafe fn register(&mut self, p: *mut f32, _: usize, _: usize) -> Option<usize> {
+    unsafe fn register(&mut self, p: *const f32, _: usize, _: usize) -> Option<usize> {
         // SAFETY: ISA guaranteed by the caller; `p` holds LANES readable floats.
         unsafe { self.0 = V::sum_add(self.0, V::load(p)) };
         None
@@ -614,7 +706,7 @@ pub(crate) unsafe fn fixed_prefix<V: Vector>(qs: &[f32], target: u64) -> Option<
         // zero padding adds nothing.
         let after = unsafe {
             let mut op = FixedSum::<V>(V::sum_zero());
-            for_each_block(step.as_ptr().cast_mut(), step.len(), 0.0, false, &mut op);
+            for_each_block(step.as_ptr(), step.len(), 0.0, &mut op);
             before + V::sum_total(op.0)
         };
         if after > target {
@@ -634,6 +726,8 @@ pub(crate) unsafe fn fixed_prefix<V: Vector>(qs: &[f32], target: u64) -> Option<
 struct FixedToFloat<V: Vector>(V);
 
 impl<V: Vector> BlockOp<V> for FixedToFloat<V> {
+    type P = *mut f32;
+
     #[inline(always)]
     unsafe fn register(&mut self, p: *mut f32, _: usize, _: usize) -> Option<usize> {
         // SAFETY: ISA guaranteed by the caller; `p` holds LANES writable floats.
@@ -651,7 +745,6 @@ pub(crate) unsafe fn scale_fixed<V: Vector>(qs: &mut [f32], factor: f32) {
             qs.as_mut_ptr(),
             qs.len(),
             0.0,
-            true,
             &mut FixedToFloat(V::splat(factor)),
         )
     };

@@ -192,18 +192,17 @@ macro_rules! entry_points {
         $(#[target_feature(enable = $features)])?
         pub(crate) unsafe fn exp_weights(xs: &mut [f32], t: f32, w: Weighting) -> f64 {
             // SAFETY: the caller guarantees the features; the slice is valid and writable.
-            unsafe { generic::exp_weights::<$V, true>(xs.as_mut_ptr(), xs.len(), t, w) }
+            unsafe { generic::exp_weights::<$V>(xs, t, w) }
         }
         $(#[target_feature(enable = $features)])?
         pub(crate) unsafe fn exp_fixed(xs: &mut [f32], t: f32, w: Weighting) -> u64 {
             // SAFETY: the caller guarantees the features; the slice is valid and writable.
-            unsafe { generic::exp_fixed::<$V, true>(xs.as_mut_ptr(), xs.len(), t, w) }
+            unsafe { generic::exp_fixed::<$V>(xs, t, w) }
         }
         $(#[target_feature(enable = $features)])?
         pub(crate) unsafe fn exp_fixed_sum(xs: &[f32], t: f32, w: Weighting) -> u64 {
-            // SAFETY: the caller guarantees the features; the slice is valid and,
-            // with WRITE = false, only read through the pointer.
-            unsafe { generic::exp_fixed::<$V, false>(xs.as_ptr().cast_mut(), xs.len(), t, w) }
+            // SAFETY: the caller guarantees the CPU has this backend's features.
+            unsafe { generic::exp_fixed_sum::<$V>(xs, t, w) }
         }
         $(#[target_feature(enable = $features)])?
         pub(crate) unsafe fn fixed_prefix(qs: &[f32], target: u64) -> Option<usize> {

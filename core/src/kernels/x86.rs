@@ -16,20 +16,23 @@ pub(crate) struct Avx2(__m256);
 #[derive(Clone, Copy)]
 pub(crate) struct Avx512(__m512);
 
-// Safety note for every `unsafe` block in the three impls below: the intrinsics need
-// SSE2, AVX2 or AVX-512F respectively, which the `Vector` contract makes the
-// caller guarantee; pointer reads and writes cover `LANES` floats the caller
-// guarantees are in bounds, and use unaligned loads and stores.
+// Each `impl Vector` below carries one SAFETY note for all its `unsafe`
+// blocks; the free helpers have their own.
 
 #[inline(always)]
 unsafe fn fold_max_128(v: __m128) -> f32 {
-    // SAFETY: SSE2 is guaranteed by the caller (see above).
+    // SAFETY: the caller guarantees SSE2 (the `Vector` contract).
     unsafe {
         let t = _mm_max_ps(v, _mm_movehl_ps(v, v));
         _mm_cvtss_f32(_mm_max_ss(t, _mm_shuffle_ps::<1>(t, t)))
     }
 }
 
+// SAFETY (every `unsafe` block in this impl, one note instead of one per
+// method): the intrinsics need SSE2, which the `Vector` contract makes the
+// caller guarantee; loads and stores touch the `LANES` floats at the pointer,
+// which the caller guarantees are in bounds, and are unaligned.
+#[allow(clippy::undocumented_unsafe_blocks)]
 impl Vector for Sse2 {
     const LANES: usize = 4;
     type Acc = (__m128d, __m128d);
@@ -37,72 +40,58 @@ impl Vector for Sse2 {
 
     #[inline(always)]
     unsafe fn splat(x: f32) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe { Sse2(_mm_set1_ps(x)) }
     }
     #[inline(always)]
     unsafe fn load(p: *const f32) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe { Sse2(_mm_loadu_ps(p)) }
     }
     #[inline(always)]
     unsafe fn store(self, p: *mut f32) {
-        // SAFETY: see the note above the impls.
         unsafe { _mm_storeu_ps(p, self.0) }
     }
     #[inline(always)]
     unsafe fn add(self, o: Self) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe { Sse2(_mm_add_ps(self.0, o.0)) }
     }
     #[inline(always)]
     unsafe fn sub(self, o: Self) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe { Sse2(_mm_sub_ps(self.0, o.0)) }
     }
     #[inline(always)]
     unsafe fn mul(self, o: Self) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe { Sse2(_mm_mul_ps(self.0, o.0)) }
     }
     #[inline(always)]
     unsafe fn max(self, o: Self) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe { Sse2(_mm_max_ps(self.0, o.0)) }
     }
     #[inline(always)]
     unsafe fn ge(self, o: Self) -> __m128 {
-        // SAFETY: see the note above the impls.
         unsafe { _mm_cmpge_ps(self.0, o.0) }
     }
     #[inline(always)]
     unsafe fn eq(self, o: Self) -> __m128 {
-        // SAFETY: see the note above the impls.
         unsafe { _mm_cmpeq_ps(self.0, o.0) }
     }
     #[inline(always)]
     unsafe fn is_nan(self) -> __m128 {
-        // SAFETY: see the note above the impls.
         unsafe { _mm_cmpunord_ps(self.0, self.0) }
     }
     #[inline(always)]
     unsafe fn mask_or(a: __m128, b: __m128) -> __m128 {
-        // SAFETY: see the note above the impls.
         unsafe { _mm_or_ps(a, b) }
     }
     #[inline(always)]
     unsafe fn mask_bits(m: __m128) -> u32 {
-        // SAFETY: see the note above the impls.
         unsafe { _mm_movemask_ps(m) as u32 }
     }
     #[inline(always)]
     unsafe fn select_or_zero(self, m: __m128) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe { Sse2(_mm_and_ps(self.0, m)) }
     }
     #[inline(always)]
     unsafe fn exp2i(self) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe {
             let k = _mm_add_epi32(_mm_cvtps_epi32(self.0), _mm_set1_epi32(127));
             Sse2(_mm_castsi128_ps(_mm_slli_epi32::<23>(k)))
@@ -110,17 +99,14 @@ impl Vector for Sse2 {
     }
     #[inline(always)]
     unsafe fn fold_max(self) -> f32 {
-        // SAFETY: see the note above the impls.
         unsafe { fold_max_128(self.0) }
     }
     #[inline(always)]
     unsafe fn acc_zero() -> Self::Acc {
-        // SAFETY: see the note above the impls.
         unsafe { (_mm_setzero_pd(), _mm_setzero_pd()) }
     }
     #[inline(always)]
     unsafe fn acc_add(acc: Self::Acc, v: Self) -> Self::Acc {
-        // SAFETY: see the note above the impls.
         unsafe {
             let lo = _mm_cvtps_pd(v.0); // lanes 0, 1
             let hi = _mm_cvtps_pd(_mm_movehl_ps(v.0, v.0)); // lanes 2, 3
@@ -129,7 +115,7 @@ impl Vector for Sse2 {
     }
     #[inline(always)]
     unsafe fn acc_store(acc: Self::Acc, out: *mut f64) {
-        // SAFETY: see the note above the impls; `out` holds 4 writable f64.
+        // `out` holds 4 writable f64.
         unsafe {
             _mm_storeu_pd(out, acc.0);
             _mm_storeu_pd(out.add(2), acc.1);
@@ -138,22 +124,19 @@ impl Vector for Sse2 {
     type Sum = __m128i;
     #[inline(always)]
     unsafe fn to_fixed(self) -> Self {
-        // SAFETY: see the note above the impls. MXCSR's default rounding: to nearest even.
+        // MXCSR's default rounding: to nearest even.
         unsafe { Sse2(_mm_castsi128_ps(_mm_cvtps_epi32(self.0))) }
     }
     #[inline(always)]
     unsafe fn fixed_to_float(self) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe { Sse2(_mm_cvtepi32_ps(_mm_castps_si128(self.0))) }
     }
     #[inline(always)]
     unsafe fn sum_zero() -> __m128i {
-        // SAFETY: see the note above the impls.
         unsafe { _mm_setzero_si128() }
     }
     #[inline(always)]
     unsafe fn sum_add(acc: __m128i, v: Self) -> __m128i {
-        // SAFETY: see the note above the impls.
         unsafe {
             // Each u64 lane gets its low and its high u32 (both < 2^31).
             let x = _mm_castps_si128(v.0);
@@ -163,7 +146,6 @@ impl Vector for Sse2 {
     }
     #[inline(always)]
     unsafe fn sum_total(acc: __m128i) -> u64 {
-        // SAFETY: see the note above the impls.
         unsafe {
             let hi = _mm_unpackhi_epi64(acc, acc);
             _mm_cvtsi128_si64(_mm_add_epi64(acc, hi)) as u64
@@ -171,6 +153,11 @@ impl Vector for Sse2 {
     }
 }
 
+// SAFETY (every `unsafe` block in this impl, one note instead of one per
+// method): the intrinsics need AVX2 (and FMA), which the `Vector` contract makes the
+// caller guarantee; loads and stores touch the `LANES` floats at the pointer,
+// which the caller guarantees are in bounds, and are unaligned.
+#[allow(clippy::undocumented_unsafe_blocks)]
 impl Vector for Avx2 {
     const LANES: usize = 8;
     type Acc = (__m256d, __m256d);
@@ -178,72 +165,58 @@ impl Vector for Avx2 {
 
     #[inline(always)]
     unsafe fn splat(x: f32) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe { Avx2(_mm256_set1_ps(x)) }
     }
     #[inline(always)]
     unsafe fn load(p: *const f32) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe { Avx2(_mm256_loadu_ps(p)) }
     }
     #[inline(always)]
     unsafe fn store(self, p: *mut f32) {
-        // SAFETY: see the note above the impls.
         unsafe { _mm256_storeu_ps(p, self.0) }
     }
     #[inline(always)]
     unsafe fn add(self, o: Self) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe { Avx2(_mm256_add_ps(self.0, o.0)) }
     }
     #[inline(always)]
     unsafe fn sub(self, o: Self) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe { Avx2(_mm256_sub_ps(self.0, o.0)) }
     }
     #[inline(always)]
     unsafe fn mul(self, o: Self) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe { Avx2(_mm256_mul_ps(self.0, o.0)) }
     }
     #[inline(always)]
     unsafe fn max(self, o: Self) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe { Avx2(_mm256_max_ps(self.0, o.0)) }
     }
     #[inline(always)]
     unsafe fn ge(self, o: Self) -> __m256 {
-        // SAFETY: see the note above the impls.
         unsafe { _mm256_cmp_ps::<_CMP_GE_OQ>(self.0, o.0) }
     }
     #[inline(always)]
     unsafe fn eq(self, o: Self) -> __m256 {
-        // SAFETY: see the note above the impls.
         unsafe { _mm256_cmp_ps::<_CMP_EQ_OQ>(self.0, o.0) }
     }
     #[inline(always)]
     unsafe fn is_nan(self) -> __m256 {
-        // SAFETY: see the note above the impls.
         unsafe { _mm256_cmp_ps::<_CMP_UNORD_Q>(self.0, self.0) }
     }
     #[inline(always)]
     unsafe fn mask_or(a: __m256, b: __m256) -> __m256 {
-        // SAFETY: see the note above the impls.
         unsafe { _mm256_or_ps(a, b) }
     }
     #[inline(always)]
     unsafe fn mask_bits(m: __m256) -> u32 {
-        // SAFETY: see the note above the impls.
         unsafe { _mm256_movemask_ps(m) as u32 }
     }
     #[inline(always)]
     unsafe fn select_or_zero(self, m: __m256) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe { Avx2(_mm256_and_ps(self.0, m)) }
     }
     #[inline(always)]
     unsafe fn exp2i(self) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe {
             let k = _mm256_add_epi32(_mm256_cvtps_epi32(self.0), _mm256_set1_epi32(127));
             Avx2(_mm256_castsi256_ps(_mm256_slli_epi32::<23>(k)))
@@ -251,7 +224,6 @@ impl Vector for Avx2 {
     }
     #[inline(always)]
     unsafe fn fold_max(self) -> f32 {
-        // SAFETY: see the note above the impls.
         unsafe {
             let lo = _mm256_castps256_ps128(self.0);
             fold_max_128(_mm_max_ps(lo, _mm256_extractf128_ps::<1>(self.0)))
@@ -259,12 +231,10 @@ impl Vector for Avx2 {
     }
     #[inline(always)]
     unsafe fn acc_zero() -> Self::Acc {
-        // SAFETY: see the note above the impls.
         unsafe { (_mm256_setzero_pd(), _mm256_setzero_pd()) }
     }
     #[inline(always)]
     unsafe fn acc_add(acc: Self::Acc, v: Self) -> Self::Acc {
-        // SAFETY: see the note above the impls.
         unsafe {
             let lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v.0));
             let hi = _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(v.0));
@@ -273,7 +243,7 @@ impl Vector for Avx2 {
     }
     #[inline(always)]
     unsafe fn acc_store(acc: Self::Acc, out: *mut f64) {
-        // SAFETY: see the note above the impls; `out` holds 8 writable f64.
+        // `out` holds 8 writable f64.
         unsafe {
             _mm256_storeu_pd(out, acc.0);
             _mm256_storeu_pd(out.add(4), acc.1);
@@ -282,22 +252,19 @@ impl Vector for Avx2 {
     type Sum = __m256i;
     #[inline(always)]
     unsafe fn to_fixed(self) -> Self {
-        // SAFETY: see the note above the impls. MXCSR's default rounding: to nearest even.
+        // MXCSR's default rounding: to nearest even.
         unsafe { Avx2(_mm256_castsi256_ps(_mm256_cvtps_epi32(self.0))) }
     }
     #[inline(always)]
     unsafe fn fixed_to_float(self) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe { Avx2(_mm256_cvtepi32_ps(_mm256_castps_si256(self.0))) }
     }
     #[inline(always)]
     unsafe fn sum_zero() -> __m256i {
-        // SAFETY: see the note above the impls.
         unsafe { _mm256_setzero_si256() }
     }
     #[inline(always)]
     unsafe fn sum_add(acc: __m256i, v: Self) -> __m256i {
-        // SAFETY: see the note above the impls.
         unsafe {
             let x = _mm256_castps_si256(v.0);
             let low = _mm256_and_si256(x, _mm256_set1_epi64x(0xffff_ffff));
@@ -306,7 +273,6 @@ impl Vector for Avx2 {
     }
     #[inline(always)]
     unsafe fn sum_total(acc: __m256i) -> u64 {
-        // SAFETY: see the note above the impls.
         unsafe {
             let lo = _mm256_castsi256_si128(acc);
             let hi = _mm256_extracti128_si256::<1>(acc);
@@ -315,6 +281,11 @@ impl Vector for Avx2 {
     }
 }
 
+// SAFETY (every `unsafe` block in this impl, one note instead of one per
+// method): the intrinsics need AVX-512F, which the `Vector` contract makes the
+// caller guarantee; loads and stores touch the `LANES` floats at the pointer,
+// which the caller guarantees are in bounds, and are unaligned.
+#[allow(clippy::undocumented_unsafe_blocks)]
 impl Vector for Avx512 {
     const LANES: usize = 16;
     type Acc = (__m512d, __m512d);
@@ -322,52 +293,42 @@ impl Vector for Avx512 {
 
     #[inline(always)]
     unsafe fn splat(x: f32) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe { Avx512(_mm512_set1_ps(x)) }
     }
     #[inline(always)]
     unsafe fn load(p: *const f32) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe { Avx512(_mm512_loadu_ps(p)) }
     }
     #[inline(always)]
     unsafe fn store(self, p: *mut f32) {
-        // SAFETY: see the note above the impls.
         unsafe { _mm512_storeu_ps(p, self.0) }
     }
     #[inline(always)]
     unsafe fn add(self, o: Self) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe { Avx512(_mm512_add_ps(self.0, o.0)) }
     }
     #[inline(always)]
     unsafe fn sub(self, o: Self) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe { Avx512(_mm512_sub_ps(self.0, o.0)) }
     }
     #[inline(always)]
     unsafe fn mul(self, o: Self) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe { Avx512(_mm512_mul_ps(self.0, o.0)) }
     }
     #[inline(always)]
     unsafe fn max(self, o: Self) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe { Avx512(_mm512_max_ps(self.0, o.0)) }
     }
     #[inline(always)]
     unsafe fn ge(self, o: Self) -> __mmask16 {
-        // SAFETY: see the note above the impls.
         unsafe { _mm512_cmp_ps_mask::<_CMP_GE_OQ>(self.0, o.0) }
     }
     #[inline(always)]
     unsafe fn eq(self, o: Self) -> __mmask16 {
-        // SAFETY: see the note above the impls.
         unsafe { _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(self.0, o.0) }
     }
     #[inline(always)]
     unsafe fn is_nan(self) -> __mmask16 {
-        // SAFETY: see the note above the impls.
         unsafe { _mm512_cmp_ps_mask::<_CMP_UNORD_Q>(self.0, self.0) }
     }
     #[inline(always)]
@@ -380,12 +341,10 @@ impl Vector for Avx512 {
     }
     #[inline(always)]
     unsafe fn select_or_zero(self, m: __mmask16) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe { Avx512(_mm512_maskz_mov_ps(m, self.0)) }
     }
     #[inline(always)]
     unsafe fn exp2i(self) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe {
             let k = _mm512_add_epi32(_mm512_cvtps_epi32(self.0), _mm512_set1_epi32(127));
             Avx512(_mm512_castsi512_ps(_mm512_slli_epi32::<23>(k)))
@@ -393,7 +352,6 @@ impl Vector for Avx512 {
     }
     #[inline(always)]
     unsafe fn fold_max(self) -> f32 {
-        // SAFETY: see the note above the impls.
         unsafe {
             let (lo, hi) = halves_512(self.0);
             Avx2(_mm256_max_ps(lo, hi)).fold_max()
@@ -401,12 +359,10 @@ impl Vector for Avx512 {
     }
     #[inline(always)]
     unsafe fn acc_zero() -> Self::Acc {
-        // SAFETY: see the note above the impls.
         unsafe { (_mm512_setzero_pd(), _mm512_setzero_pd()) }
     }
     #[inline(always)]
     unsafe fn acc_add(acc: Self::Acc, v: Self) -> Self::Acc {
-        // SAFETY: see the note above the impls.
         unsafe {
             let (lo, hi) = halves_512(v.0);
             (
@@ -417,7 +373,7 @@ impl Vector for Avx512 {
     }
     #[inline(always)]
     unsafe fn acc_store(acc: Self::Acc, out: *mut f64) {
-        // SAFETY: see the note above the impls; `out` holds 16 writable f64.
+        // `out` holds 16 writable f64.
         unsafe {
             _mm512_storeu_pd(out, acc.0);
             _mm512_storeu_pd(out.add(8), acc.1);
@@ -426,7 +382,6 @@ impl Vector for Avx512 {
     type Sum = __m512i;
     #[inline(always)]
     unsafe fn to_fixed(self) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe {
             Avx512(_mm512_castsi512_ps(_mm512_cvt_roundps_epi32::<
                 { _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC },
@@ -435,17 +390,14 @@ impl Vector for Avx512 {
     }
     #[inline(always)]
     unsafe fn fixed_to_float(self) -> Self {
-        // SAFETY: see the note above the impls.
         unsafe { Avx512(_mm512_cvtepi32_ps(_mm512_castps_si512(self.0))) }
     }
     #[inline(always)]
     unsafe fn sum_zero() -> __m512i {
-        // SAFETY: see the note above the impls.
         unsafe { _mm512_setzero_si512() }
     }
     #[inline(always)]
     unsafe fn sum_add(acc: __m512i, v: Self) -> __m512i {
-        // SAFETY: see the note above the impls.
         unsafe {
             let x = _mm512_castps_si512(v.0);
             let low = _mm512_and_si512(x, _mm512_set1_epi64(0xffff_ffff));
@@ -454,7 +406,6 @@ impl Vector for Avx512 {
     }
     #[inline(always)]
     unsafe fn sum_total(acc: __m512i) -> u64 {
-        // SAFETY: see the note above the impls.
         unsafe { _mm512_reduce_add_epi64(acc) as u64 }
     }
 }
@@ -462,7 +413,7 @@ impl Vector for Avx512 {
 /// Low and high 256-bit halves with AVX-512F only (`extractf32x8` would need DQ).
 #[inline(always)]
 unsafe fn halves_512(v: __m512) -> (__m256, __m256) {
-    // SAFETY: AVX-512F is guaranteed by the caller (see above).
+    // SAFETY: the caller guarantees AVX-512F (the `Vector` contract).
     unsafe {
         let hi = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v)));
         (_mm512_castps512_ps256(v), hi)

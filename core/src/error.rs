@@ -13,7 +13,8 @@ use crate::kernels::Backend;
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum SampleError {
-    /// The logits (or probabilities) slice is empty.
+    /// The logits (or probabilities) slice is empty, or an alias table drawn
+    /// from holds no weights.
     Empty,
     /// The slice has more entries than a `u32` token id can name.
     TooLong {
@@ -59,7 +60,7 @@ pub enum SampleError {
 impl fmt::Display for SampleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Self::Empty => f.write_str("the input slice is empty"),
+            Self::Empty => f.write_str("the input slice (or the alias table drawn from) is empty"),
             Self::TooLong { len } => write!(f, "{len} entries exceed the u32 token-id range"),
             Self::NanLogit { index } => write!(f, "logit {index} is NaN"),
             Self::NoCandidates => f.write_str("every logit is -inf: no token is possible"),

@@ -265,7 +265,7 @@ impl<const RANK: bool> Selection<'_, '_, RANK> {
     }
 
     /// The smallest prefix of `0..len` in the order whose mass reaches `need`
-    /// (less than the whole set's mass), moved to the front; returns its length.
+    /// (at most the whole set's mass), moved to the front; returns its length.
     fn prefix(&mut self, mut need: u64) -> usize {
         let (mut lo, mut hi) = (0usize, self.cands.len());
         for _round in 0..64 {
@@ -313,19 +313,22 @@ pub(crate) fn prefix_in_scratch(
         debug_assert!(m.len() >= len, "a mass beside every candidate");
     }
     let need = rule.target();
+    // top-k with k at least the set's size keeps everything, at no cost. Every
+    // other caller asks for at most the set's mass (the draw's target lies
+    // below the total; top-p's nucleus lies inside the sets it prefilters),
+    // which the selection reaches without a pass to sum it first.
+    match &masses {
+        Masses::Count if need >= len as u64 => return len,
+        Masses::Count => {}
+        Masses::Beside(m) => debug_assert!(
+            need <= m.iter().take(len).map(|q| q.to_bits() as u64).sum(),
+            "a target beyond the set's mass"
+        ),
+    }
     match order {
-        Order::Id => {
-            let mut set = Selection::<false> { cands, masses };
-            if need >= set.mass_of(0..len) {
-                return len;
-            }
-            set.prefix(need)
-        }
+        Order::Id => Selection::<false> { cands, masses }.prefix(need),
         Order::Rank => {
             let mut set = Selection::<true> { cands, masses };
-            if need >= set.mass_of(0..len) {
-                return len;
-            }
             for c in set.cands.iter_mut() {
                 c.logit = f32::from_bits(order_key(c.logit));
             }
@@ -556,7 +559,9 @@ mod tests {
                     (0..n as u64).map(|i| (i * 13 + salt as u64) % 5).collect();
                 let total: u64 = masses.iter().sum();
                 for order in [Order::Rank, Order::Id] {
-                    for need in [1, total / 3, total / 2 + 1, total.saturating_sub(1), total] {
+                    // (Callers' sets always weigh something: the max token has 2^30.)
+                    let needs = [1, total / 3, total / 2 + 1, total.saturating_sub(1), total];
+                    for need in needs.into_iter().filter(|&need| total > 0 && need <= total) {
                         // Masses beside.
                         let mut c = cands.clone();
                         let mut m: std::vec::Vec<f32> =
@@ -569,13 +574,9 @@ mod tests {
                         );
                         let mut got: std::vec::Vec<u32> = c[..kept].iter().map(|c| c.id).collect();
                         got.sort();
-                        let want = if need >= total {
-                            cands.iter().map(|c| c.id).collect::<std::vec::Vec<_>>()
-                        } else {
-                            brute_force(&cands, &masses, order, need)
-                        };
-                        let mut want = want;
-                        want.sort();
+                        // (At `need == total` the smallest prefix leaves out
+                        // trailing zero masses.)
+                        let want = brute_force(&cands, &masses, order, need);
                         assert_eq!(got, want, "n {n} salt {salt} {order:?} need {need}");
                         // Survivors keep their logits (the order keys are undone).
                         for s in &c[..kept] {

@@ -44,7 +44,8 @@ RUSTFLAGS="-C target-feature=-avx2,-avx512f" CARGO_TARGET_DIR=target/featureless
 step "aarch64 NEON under qemu-aarch64"
 cargo test --target aarch64-unknown-linux-gnu -p logit-sampler
 cargo test --target aarch64-unknown-linux-gnu -p sampler-tests \
-  --test backends --test exp_accuracy --test worked_example --test bad_input --test exact_edges
+  --test backends --test exp_accuracy --test worked_example --test bad_input --test exact_edges \
+  --test trust_edges
 
 step "no_std: the core builds for thumbv7em-none-eabihf"
 cargo build -p logit-sampler --no-default-features --target thumbv7em-none-eabihf --release

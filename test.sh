@@ -6,7 +6,8 @@
 #   3. checks run-time backend detection without std (and with AVX2/AVX-512 off at compile time),
 #   4. runs the core and the backend suite on aarch64 NEON under qemu-aarch64,
 #   5. builds the core for thumbv7em-none-eabihf (no_std proof),
-#   6. builds and boots the Cortex-M4F firmware under QEMU and runs the panic-never link.
+#   6. builds and boots the Cortex-M4F firmware under QEMU and runs the panic-never link,
+#   7. checks the C API (capi/check.sh: header, C tests, C firmware; installs cbindgen).
 # Usage: ./test.sh            (everything)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -52,4 +53,7 @@ cargo build -p logit-sampler --no-default-features --target thumbv7em-none-eabih
 
 step "firmware: Cortex-M4F under qemu-system-arm, and the panic-never link"
 (cd firmware-example && ./check.sh)
+
+step "C API: header current, C tests (static, shared, C++, aarch64), panic-never link, C firmware under QEMU"
+capi/check.sh
 step "all tests passed"

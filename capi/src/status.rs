@@ -1,0 +1,258 @@
+//! `ls_status` (one value per `SampleError` variant, plus the boundary's own
+//! errors), the `ls_error` detail record, and their strings.
+
+use core::ffi::c_char;
+
+use logit_sampler::SampleError;
+
+use crate::backend::{LsBackendRaw, raw_backend};
+
+/// The result of every call that can fail. `LS_OK` is 0, so `if (status)`
+/// reads "if it failed".
+///
+/// Values 1 to 63 are the core's errors (one per cause); values from 64 on are
+/// the C boundary's own. Values never change meaning; new ones may be added,
+/// so treat an unknown value as a failure (`ls_status_str` names it
+/// "unknown status"). `ls_error` carries the offending index or value.
+///
+/// On every error the caller's buffers, `*token_out`, the generator and the
+/// sampler's configuration are exactly as they were.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+/// cbindgen:prefix-with-name=false
+/// cbindgen:rename-all=None
+pub enum LsStatus {
+    /// Success.
+    LS_OK = 0,
+    /// The logits (or probabilities) array is empty (`len == 0`).
+    LS_EMPTY = 1,
+    /// `len` exceeds the `uint32_t` token-id range (`ls_error.len` is `len`).
+    LS_TOO_LONG = 2,
+    /// A logit is NaN (`ls_error.index` is the first one).
+    LS_NAN_LOGIT = 3,
+    /// Every logit is `-INFINITY`: no token is possible.
+    LS_NO_CANDIDATES = 4,
+    /// Temperature must be 0 (greedy), `+INFINITY` (uniform) or a normal
+    /// positive float (`>= FLT_MIN`); `ls_error.value` is the one given.
+    LS_INVALID_TEMPERATURE = 5,
+    /// min-p must lie in `[0, 1]` (`ls_error.value`).
+    LS_INVALID_MIN_P = 6,
+    /// top-p must lie in `(0, 1]` (`ls_error.value`).
+    LS_INVALID_TOP_P = 7,
+    /// `ls_config.order` does not name each of the four `ls_stage` values
+    /// exactly once (an out-of-range value included).
+    LS_INVALID_STAGE_ORDER = 8,
+    /// A probability is negative, NaN or infinite (`ls_error.index` is the first).
+    LS_INVALID_WEIGHT = 9,
+    /// The probabilities sum to zero: nothing can be drawn.
+    LS_ZERO_TOTAL_WEIGHT = 10,
+    /// The uniform variate is outside `[0, 1)` or NaN (`ls_error.value`).
+    LS_INVALID_UNIFORM = 11,
+    /// More entries than a fixed-capacity table holds (`ls_error.len`,
+    /// `ls_error.capacity`). No function of this version returns it: only the
+    /// core's alias table can, and it is not in the C API yet.
+    LS_CAPACITY_EXCEEDED = 12,
+    /// The backend cannot run on this CPU, was not compiled for this target,
+    /// or is not an `ls_backend` value (`ls_error.backend` is the one asked for).
+    LS_BACKEND_UNAVAILABLE = 13,
+    /// A required pointer argument is NULL (`ls_error.argument` says which).
+    LS_NULL_POINTER = 64,
+    /// A pointer argument is not aligned for its type (`ls_error.argument`).
+    LS_BAD_ALIGNMENT = 65,
+    /// The memory given to `ls_sampler_init` is smaller than
+    /// `ls_sampler_size()` (`ls_error.len` bytes given, `ls_error.capacity`
+    /// bytes needed).
+    LS_BUFFER_TOO_SMALL = 66,
+    /// `ls_sampler_new`: the system allocator returned NULL.
+    LS_OUT_OF_MEMORY = 67,
+    /// A core error this version of the C API has no value for (a newer core).
+    LS_UNKNOWN_ERROR = 127,
+}
+
+/// The detail of an error: which argument, index or value. Fields that do not
+/// apply to `status` are 0.
+///
+/// Free functions fill an `ls_error` the caller passes (optional: NULL is
+/// fine); a sampler keeps the detail of its last call
+/// (`ls_sampler_last_error`). Nothing is global, so this is thread-safe.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LsError {
+    /// The status the call returned.
+    pub status: LsStatus,
+    /// `LS_NULL_POINTER`, `LS_BAD_ALIGNMENT`, `LS_BUFFER_TOO_SMALL`: the
+    /// 1-based position of the offending argument in the call.
+    pub argument: u32,
+    /// `LS_NAN_LOGIT`, `LS_INVALID_WEIGHT`: the index of the first bad entry.
+    pub index: usize,
+    /// `LS_TOO_LONG`, `LS_CAPACITY_EXCEEDED`: the length passed.
+    /// `LS_BUFFER_TOO_SMALL`: the bytes given.
+    pub len: usize,
+    /// `LS_CAPACITY_EXCEEDED`: the table's capacity.
+    /// `LS_BUFFER_TOO_SMALL`: the bytes needed (`ls_sampler_size()`).
+    pub capacity: usize,
+    /// `LS_INVALID_TEMPERATURE`, `LS_INVALID_MIN_P`, `LS_INVALID_TOP_P`,
+    /// `LS_INVALID_UNIFORM`: the value given.
+    pub value: f32,
+    /// `LS_BACKEND_UNAVAILABLE`: the backend asked for (as given, so possibly
+    /// not an `ls_backend` value).
+    pub backend: LsBackendRaw,
+}
+
+impl LsError {
+    /// No error.
+    pub(crate) const OK: LsError = LsError::status(LsStatus::LS_OK);
+
+    /// `status` with no detail.
+    pub(crate) const fn status(status: LsStatus) -> Self {
+        Self {
+            status,
+            argument: 0,
+            index: 0,
+            len: 0,
+            capacity: 0,
+            value: 0.0,
+            backend: 0,
+        }
+    }
+
+    /// A pointer error about the `argument`-th argument (1-based).
+    pub(crate) const fn argument(status: LsStatus, argument: u32) -> Self {
+        Self {
+            argument,
+            ..Self::status(status)
+        }
+    }
+
+    /// `LS_BACKEND_UNAVAILABLE` for the value the caller asked for.
+    pub(crate) const fn backend_unavailable(backend: LsBackendRaw) -> Self {
+        Self {
+            backend,
+            ..Self::status(LsStatus::LS_BACKEND_UNAVAILABLE)
+        }
+    }
+
+    /// `LS_TOO_LONG` for a length the C side checked before making a slice.
+    pub(crate) const fn too_long(len: usize) -> Self {
+        Self {
+            len,
+            ..Self::status(LsStatus::LS_TOO_LONG)
+        }
+    }
+}
+
+impl From<SampleError> for LsError {
+    fn from(e: SampleError) -> Self {
+        use LsStatus::*;
+        let with_value = |status, value| Self {
+            value,
+            ..Self::status(status)
+        };
+        match e {
+            SampleError::Empty => Self::status(LS_EMPTY),
+            SampleError::TooLong { len } => Self::too_long(len),
+            SampleError::NanLogit { index } => Self {
+                index,
+                ..Self::status(LS_NAN_LOGIT)
+            },
+            SampleError::NoCandidates => Self::status(LS_NO_CANDIDATES),
+            SampleError::InvalidTemperature(t) => with_value(LS_INVALID_TEMPERATURE, t),
+            SampleError::InvalidMinP(m) => with_value(LS_INVALID_MIN_P, m),
+            SampleError::InvalidTopP(p) => with_value(LS_INVALID_TOP_P, p),
+            SampleError::InvalidStageOrder => Self::status(LS_INVALID_STAGE_ORDER),
+            SampleError::InvalidWeight { index } => Self {
+                index,
+                ..Self::status(LS_INVALID_WEIGHT)
+            },
+            SampleError::ZeroTotalWeight => Self::status(LS_ZERO_TOTAL_WEIGHT),
+            SampleError::InvalidUniform(u) => with_value(LS_INVALID_UNIFORM, u),
+            SampleError::CapacityExceeded { len, capacity } => Self {
+                len,
+                capacity,
+                ..Self::status(LS_CAPACITY_EXCEEDED)
+            },
+            SampleError::BackendUnavailable(b) => Self::backend_unavailable(raw_backend(b)),
+            // `SampleError` is non_exhaustive, so this arm is required. A
+            // variant added to the core needs its own value above (and in
+            // `every_sample_error` of src/tests.rs, which checks each maps to
+            // a distinct status).
+            _ => Self::status(LS_UNKNOWN_ERROR),
+        }
+    }
+}
+
+/// A static, NUL-terminated English description of `status` (never NULL;
+/// "unknown status" for a value this version does not define). Do not free it.
+#[unsafe(no_mangle)]
+pub extern "C" fn ls_status_str(status: LsStatusRaw) -> *const c_char {
+    status_text(status).as_ptr()
+}
+
+/// The text behind [`ls_status_str`].
+pub(crate) fn status_text(status: LsStatusRaw) -> &'static core::ffi::CStr {
+    use LsStatus::*;
+    const ALL: [LsStatus; 19] = [
+        LS_OK,
+        LS_EMPTY,
+        LS_TOO_LONG,
+        LS_NAN_LOGIT,
+        LS_NO_CANDIDATES,
+        LS_INVALID_TEMPERATURE,
+        LS_INVALID_MIN_P,
+        LS_INVALID_TOP_P,
+        LS_INVALID_STAGE_ORDER,
+        LS_INVALID_WEIGHT,
+        LS_ZERO_TOTAL_WEIGHT,
+        LS_INVALID_UNIFORM,
+        LS_CAPACITY_EXCEEDED,
+        LS_BACKEND_UNAVAILABLE,
+        LS_NULL_POINTER,
+        LS_BAD_ALIGNMENT,
+        LS_BUFFER_TOO_SMALL,
+        LS_OUT_OF_MEMORY,
+        LS_UNKNOWN_ERROR,
+    ];
+    let Some(known) = ALL.into_iter().find(|s| *s as u32 == status) else {
+        return c"unknown status";
+    };
+    match known {
+        LS_OK => c"success",
+        LS_EMPTY => c"the logits array is empty",
+        LS_TOO_LONG => c"the array has more entries than a uint32_t token id can name",
+        LS_NAN_LOGIT => c"a logit is NaN",
+        LS_NO_CANDIDATES => c"every logit is -inf: no token is possible",
+        LS_INVALID_TEMPERATURE => {
+            c"temperature must be 0 (greedy), +inf (uniform) or a normal positive float"
+        }
+        LS_INVALID_MIN_P => c"min-p must lie in [0, 1]",
+        LS_INVALID_TOP_P => c"top-p must lie in (0, 1]",
+        LS_INVALID_STAGE_ORDER => c"the stage order must name each of the four stages once",
+        LS_INVALID_WEIGHT => c"a probability is negative, NaN or infinite",
+        LS_ZERO_TOTAL_WEIGHT => c"the probabilities sum to zero",
+        LS_INVALID_UNIFORM => c"the uniform variate is outside [0, 1)",
+        LS_CAPACITY_EXCEEDED => c"more entries than the table's capacity",
+        LS_BACKEND_UNAVAILABLE => c"the backend cannot run on this CPU",
+        LS_NULL_POINTER => c"a required pointer argument is NULL",
+        LS_BAD_ALIGNMENT => c"a pointer argument is misaligned for its type",
+        LS_BUFFER_TOO_SMALL => c"the memory is smaller than ls_sampler_size()",
+        LS_OUT_OF_MEMORY => c"the system allocator returned NULL",
+        LS_UNKNOWN_ERROR => c"an error this version of the C API does not name",
+    }
+}
+
+/// `ls_status` as a C caller may pass it: any `uint32_t`.
+/// cbindgen:no-export
+pub type LsStatusRaw = u32;
+
+/// The library's version, e.g. "0.1.0" (static, NUL-terminated).
+#[unsafe(no_mangle)]
+pub extern "C" fn ls_version() -> *const c_char {
+    const VERSION: &core::ffi::CStr = match core::ffi::CStr::from_bytes_with_nul(
+        concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes(),
+    ) {
+        Ok(v) => v,
+        Err(_) => c"unknown",
+    };
+    VERSION.as_ptr()
+}

@@ -1,0 +1,323 @@
+//! The C API called from Rust: the generator against rand_pcg, every status
+//! against the core's errors, and the pointer checks. The C programs in
+//! `tests/` check the same from C, against numbers the Rust API computes.
+
+use core::ffi::CStr;
+use core::mem::MaybeUninit;
+use core::ptr::{null, null_mut};
+
+use logit_sampler::rand_core::{Rng, SeedableRng};
+use logit_sampler::{Backend, Pcg32, SampleError, Sampler, SamplerConfig, Stage};
+
+use crate::status::status_text;
+use crate::*;
+
+const SEEDS: [u64; 6] = [0, 1, 42, 0xdead_beef, u64::MAX, 1 << 63];
+
+fn seeded(seed: u64) -> LsRng {
+    let mut rng = MaybeUninit::<LsRng>::uninit();
+    // SAFETY: a valid out-pointer.
+    let status = unsafe { ls_rng_seed(rng.as_mut_ptr(), seed) };
+    assert_eq!(status, LsStatus::LS_OK);
+    // SAFETY: initialised by `ls_rng_seed`.
+    unsafe { rng.assume_init() }
+}
+
+fn next(rng: &mut LsRng) -> u64 {
+    let mut word = 0;
+    // SAFETY: valid pointers.
+    assert_eq!(unsafe { ls_rng_next_u64(rng, &mut word) }, LsStatus::LS_OK);
+    word
+}
+
+#[test]
+fn seeded_generator_is_rand_pcg_seed_from_u64() {
+    for seed in SEEDS {
+        let mut ours = seeded(seed);
+        let mut theirs = Pcg32::seed_from_u64(seed);
+        for _ in 0..1000 {
+            assert_eq!(next(&mut ours), theirs.next_u64(), "seed {seed}");
+        }
+    }
+}
+
+#[test]
+fn stream_generator_is_rand_pcg_new_and_u32_words_match() {
+    for (state, stream) in [
+        (0, 0),
+        (0xcafe_f00d_d15e_a5e5, 0xa02_bdbf_7bb3_c0a7),
+        (7, u64::MAX),
+    ] {
+        let mut ours = MaybeUninit::<LsRng>::uninit();
+        // SAFETY: a valid out-pointer.
+        unsafe { ls_rng_pcg32(ours.as_mut_ptr(), state, stream) };
+        // SAFETY: initialised above.
+        let mut ours = unsafe { ours.assume_init() };
+        let mut theirs = Pcg32::new(state, stream);
+        // SAFETY: no callback.
+        let mut source = unsafe { ours.source() };
+        for _ in 0..1000 {
+            assert_eq!(source.next_u32(), theirs.next_u32());
+            assert_eq!(source.next_u64(), theirs.next_u64());
+        }
+    }
+}
+
+unsafe extern "C" fn counter(context: *mut core::ffi::c_void) -> u64 {
+    // SAFETY: the tests pass a pointer to a live u64.
+    let n = unsafe { &mut *context.cast::<u64>() };
+    *n += 1;
+    n.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+#[test]
+fn callback_generator_is_called_once_per_word() {
+    let mut count = 0u64;
+    let mut rng = seeded(3);
+    // SAFETY: `counter` reads a live u64.
+    let status = unsafe { ls_rng_callback(&mut rng, Some(counter), (&raw mut count).cast()) };
+    assert_eq!(status, LsStatus::LS_OK);
+    assert_eq!(next(&mut rng), 0x9e37_79b9_7f4a_7c15);
+    assert_eq!(count, 1);
+    // SAFETY: a NULL callback is reported, not stored.
+    let status = unsafe { ls_rng_callback(&mut rng, None, null_mut()) };
+    assert_eq!(status, LsStatus::LS_NULL_POINTER);
+    assert_eq!(next(&mut rng), 2u64.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+}
+
+/// Every error the core can return, one per variant (the list to extend when
+/// the core grows one: `LsError::from` then needs a new status).
+fn every_sample_error() -> [SampleError; 13] {
+    [
+        SampleError::Empty,
+        SampleError::TooLong { len: 5 },
+        SampleError::NanLogit { index: 3 },
+        SampleError::NoCandidates,
+        SampleError::InvalidTemperature(-1.0),
+        SampleError::InvalidMinP(2.0),
+        SampleError::InvalidTopP(0.0),
+        SampleError::InvalidStageOrder,
+        SampleError::InvalidWeight { index: 4 },
+        SampleError::ZeroTotalWeight,
+        SampleError::InvalidUniform(1.0),
+        SampleError::CapacityExceeded {
+            len: 9,
+            capacity: 8,
+        },
+        SampleError::BackendUnavailable(Backend::Neon),
+    ]
+}
+
+#[test]
+fn each_core_error_has_its_own_status_and_text() {
+    let mut seen = Vec::new();
+    for e in every_sample_error() {
+        let status = LsError::from(e).status;
+        assert_ne!(status, LsStatus::LS_UNKNOWN_ERROR, "{e:?}");
+        assert!((status as u32) < 64, "{e:?}: core errors are 1 to 63");
+        assert!(!seen.contains(&status), "{e:?} shares {status:?}");
+        seen.push(status);
+    }
+    let texts: Vec<&CStr> = (0..=255).map(status_text).collect();
+    let known: Vec<&CStr> = texts
+        .iter()
+        .copied()
+        .filter(|t| *t != c"unknown status")
+        .collect();
+    // The 13 core errors, LS_OK, and the boundary's five.
+    assert_eq!(known.len(), 13 + 1 + 5);
+    for (i, t) in known.iter().enumerate() {
+        assert!(!known[..i].contains(t), "{t:?} twice");
+    }
+}
+
+#[test]
+fn error_detail_carries_index_value_and_backend() {
+    let e = LsError::from(SampleError::NanLogit { index: 7 });
+    assert_eq!((e.status, e.index), (LsStatus::LS_NAN_LOGIT, 7));
+    let e = LsError::from(SampleError::InvalidTopP(1.5));
+    assert_eq!((e.status, e.value), (LsStatus::LS_INVALID_TOP_P, 1.5));
+    let e = LsError::from(SampleError::CapacityExceeded {
+        len: 9,
+        capacity: 8,
+    });
+    assert_eq!((e.len, e.capacity), (9, 8));
+    let e = LsError::from(SampleError::BackendUnavailable(Backend::Avx512));
+    assert_eq!(e.backend, LsBackend::Avx512 as u32);
+}
+
+fn config(temperature: f32, min_p: f32, top_k: usize, top_p: f32) -> LsConfig {
+    let mut cfg = MaybeUninit::<LsConfig>::uninit();
+    // SAFETY: a valid out-pointer.
+    unsafe { ls_config_default(cfg.as_mut_ptr()) };
+    // SAFETY: initialised above.
+    let mut cfg = unsafe { cfg.assume_init() };
+    cfg.temperature = temperature;
+    cfg.min_p = min_p;
+    cfg.top_k = top_k;
+    cfg.top_p = top_p;
+    cfg
+}
+
+fn init(storage: &mut LsSamplerStorage, cfg: &LsConfig) -> Result<*mut LsSampler, LsError> {
+    let mut sampler = null_mut();
+    let mut err = MaybeUninit::uninit();
+    // SAFETY: valid, non-overlapping pointers.
+    let status = unsafe {
+        ls_sampler_init_ex(
+            (storage as *mut LsSamplerStorage).cast(),
+            size_of::<LsSamplerStorage>(),
+            cfg,
+            &mut sampler,
+            err.as_mut_ptr(),
+        )
+    };
+    // SAFETY: `ls_sampler_init` always writes a non-NULL `err`.
+    let err = unsafe { err.assume_init() };
+    assert_eq!(err.status, status);
+    if status == LsStatus::LS_OK {
+        Ok(sampler)
+    } else {
+        Err(err)
+    }
+}
+
+fn storage() -> Box<LsSamplerStorage> {
+    Box::new(LsSamplerStorage {
+        words: [0; LS_SAMPLER_STORAGE_WORDS],
+    })
+}
+
+fn logits(n: usize, seed: u64) -> Vec<f32> {
+    let mut rng = Pcg32::seed_from_u64(seed);
+    (0..n)
+        .map(|_| (rng.next_u32() >> 8) as f32 / (1 << 24) as f32 * 12.0 - 6.0)
+        .collect()
+}
+
+#[test]
+fn tokens_equal_the_rust_api_on_every_backend() {
+    let order = [Stage::TopK, Stage::Temperature, Stage::TopP, Stage::MinP];
+    for (n, t, m, k, p) in [
+        (50, 0.8, 0.05, 40, 0.95),
+        (3000, 1.0, 0.0, 0, 0.99),
+        (3000, 1.3, 0.0, 2000, 1.0),
+        (100, 0.0, 0.0, 0, 1.0),
+    ] {
+        for custom_order in [false, true] {
+            let mut cfg = config(t, m, k, p);
+            let rust_cfg = SamplerConfig {
+                temperature: t,
+                min_p: m,
+                top_k: k,
+                top_p: p,
+            };
+            let mut rust: Sampler<64> = Sampler::new(rust_cfg).unwrap();
+            if custom_order {
+                cfg.order = order.map(|s| LsStage::from_core(s) as u32);
+                rust = rust.with_order(order).unwrap();
+            }
+            let mut mem = storage();
+            let sampler = init(&mut mem, &cfg).unwrap();
+            for &backend in Backend::available() {
+                // SAFETY: a sampler from `init`.
+                let status = unsafe {
+                    ls_sampler_set_backend(sampler, LsBackend::from_core(backend) as u32)
+                };
+                assert_eq!(status, LsStatus::LS_OK);
+                let mut ours = seeded(9);
+                let mut theirs = Pcg32::seed_from_u64(9);
+                for draw in 0..20u64 {
+                    let xs = logits(n, draw);
+                    let mut buf = xs.clone();
+                    let mut token = u32::MAX;
+                    // SAFETY: valid, non-overlapping pointers.
+                    let status =
+                        unsafe { ls_sample(sampler, buf.as_mut_ptr(), n, &mut ours, &mut token) };
+                    assert_eq!(status, LsStatus::LS_OK);
+                    let expected = rust.sample(&mut xs.clone(), &mut theirs).unwrap();
+                    assert_eq!(token, expected, "{backend:?} n {n} draw {draw}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_input_leaves_everything_untouched() {
+    let mut mem = storage();
+    let sampler = init(&mut mem, &config(0.7, 0.0, 10, 0.9)).unwrap();
+    let mut rng = seeded(5);
+    let before = rng;
+    let mut xs = logits(40, 1);
+    xs[17] = f32::NAN;
+    let original: Vec<u32> = xs.iter().map(|x| x.to_bits()).collect();
+    let mut token = 12345;
+    // SAFETY: valid, non-overlapping pointers.
+    let status = unsafe { ls_sample(sampler, xs.as_mut_ptr(), xs.len(), &mut rng, &mut token) };
+    assert_eq!(status, LsStatus::LS_NAN_LOGIT);
+    assert_eq!(token, 12345);
+    assert_eq!((rng.state, rng.increment), (before.state, before.increment));
+    assert_eq!(xs.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), original);
+    let mut err = MaybeUninit::uninit();
+    // SAFETY: valid pointers.
+    unsafe { ls_sampler_last_error(sampler, err.as_mut_ptr()) };
+    // SAFETY: written above.
+    let err = unsafe { err.assume_init() };
+    assert_eq!((err.status, err.index), (LsStatus::LS_NAN_LOGIT, 17));
+}
+
+#[test]
+fn pointers_are_checked_in_argument_order() {
+    let mut mem = storage();
+    let sampler = init(&mut mem, &config(1.0, 0.0, 0, 1.0)).unwrap();
+    let mut rng = seeded(5);
+    let mut xs = [1.0f32, 2.0, 3.0];
+    let mut token = 0;
+    let last = |s| {
+        let mut err = MaybeUninit::uninit();
+        // SAFETY: valid pointers.
+        unsafe { ls_sampler_last_error(s, err.as_mut_ptr()) };
+        // SAFETY: written above.
+        let err: LsError = unsafe { err.assume_init() };
+        (err.status, err.argument)
+    };
+    // SAFETY: each call has one NULL or misaligned pointer, the rest valid.
+    unsafe {
+        assert_eq!(
+            ls_sample(null_mut(), xs.as_mut_ptr(), 3, &mut rng, &mut token),
+            LsStatus::LS_NULL_POINTER
+        );
+        ls_sample(sampler, null_mut(), 3, &mut rng, &mut token);
+        assert_eq!(last(sampler), (LsStatus::LS_NULL_POINTER, 2));
+        ls_sample(sampler, xs.as_mut_ptr(), 3, null_mut(), &mut token);
+        assert_eq!(last(sampler), (LsStatus::LS_NULL_POINTER, 4));
+        ls_sample(sampler, xs.as_mut_ptr(), 3, &mut rng, null_mut());
+        assert_eq!(last(sampler), (LsStatus::LS_NULL_POINTER, 5));
+        let misaligned = xs.as_mut_ptr().cast::<u8>().add(1).cast::<f32>();
+        ls_sample(sampler, misaligned, 2, &mut rng, &mut token);
+        assert_eq!(last(sampler), (LsStatus::LS_BAD_ALIGNMENT, 2));
+        // A length beyond u32: refused before any slice is made.
+        ls_sample(sampler, xs.as_mut_ptr(), usize::MAX, &mut rng, &mut token);
+        assert_eq!(last(sampler).0, LsStatus::LS_TOO_LONG);
+        assert_eq!(
+            ls_sampler_init_ex(null_mut(), 0, null(), null_mut(), null_mut()),
+            LsStatus::LS_NULL_POINTER
+        );
+    }
+    assert_eq!(token, 0);
+}
+
+#[test]
+fn storage_holds_a_sampler() {
+    assert!(ls_sampler_size() <= size_of::<LsSamplerStorage>());
+    assert!(ls_sampler_align() <= align_of::<LsSamplerStorage>());
+    assert!(ls_sampler_size() >= 8 * LS_SAMPLER_CAPACITY);
+}
+
+#[test]
+fn version_is_the_crate_version() {
+    // SAFETY: a static NUL-terminated string.
+    let v = unsafe { CStr::from_ptr(ls_version()) };
+    assert_eq!(v.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
+}

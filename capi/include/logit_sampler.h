@@ -202,7 +202,7 @@ typedef struct ls_sampler ls_sampler;
 typedef struct ls_config {
   // The logits are divided by this. 0 is greedy (the highest logit, ties to
   // the lowest id), `INFINITY` a uniform draw over the survivors; otherwise
-  // it must be a normal positive float (`>= FLT_MIN`).
+  // it must be a normal positive float (`>= FLT_MIN`) at most 2^64.
   float temperature;
   // Keep token i iff `p_i >= min_p * p_max`; in `[0, 1]`, 0 disables.
   float min_p;

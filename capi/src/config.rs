@@ -41,7 +41,7 @@ pub const LS_STAGE_COUNT: usize = 4;
 pub struct LsConfig {
     /// The logits are divided by this. 0 is greedy (the highest logit, ties to
     /// the lowest id), `INFINITY` a uniform draw over the survivors; otherwise
-    /// it must be a normal positive float (`>= FLT_MIN`).
+    /// it must be a normal positive float (`>= FLT_MIN`) at most 2^64.
     pub temperature: f32,
     /// Keep token i iff `p_i >= min_p * p_max`; in `[0, 1]`, 0 disables.
     pub min_p: f32,

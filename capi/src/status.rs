@@ -223,7 +223,7 @@ pub(crate) fn status_text(status: LsStatusRaw) -> &'static core::ffi::CStr {
         LS_NAN_LOGIT => c"a logit is NaN",
         LS_NO_CANDIDATES => c"every logit is -inf: no token is possible",
         LS_INVALID_TEMPERATURE => {
-            c"temperature must be 0 (greedy), +inf (uniform) or a normal positive float"
+            c"temperature must be 0 (greedy), +inf (uniform) or a normal positive float up to 2^64"
         }
         LS_INVALID_MIN_P => c"min-p must lie in [0, 1]",
         LS_INVALID_TOP_P => c"top-p must lie in (0, 1]",

@@ -11,7 +11,8 @@ use crate::error::SampleError;
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SamplerConfig {
     /// Logits are divided by this. `0` is greedy (argmax), `+inf` a uniform draw
-    /// over the survivors. Must be `0`, `+inf` or `>= f32::MIN_POSITIVE`.
+    /// over the survivors. Must be `0`, `+inf` or in
+    /// `[f32::MIN_POSITIVE, SamplerConfig::MAX_TEMPERATURE]`.
     pub temperature: f32,
     /// Keep token `i` iff `p_i >= min_p * p_max`; in `[0, 1]`, `0` disables.
     pub min_p: f32,
@@ -58,10 +59,26 @@ impl SamplerConfig {
     }
 }
 
-/// `0`, `+inf`, or a normal positive value. Subnormal temperatures are refused
-/// because `1 / T` overflows and the scaled logits could not be formed exactly.
+impl SamplerConfig {
+    /// The largest finite temperature, 2^64. Scaled logits are formed as
+    /// `(l - l_max) / T` in `f32`, where `l - l_max` overflows to `-inf` once
+    /// two logits are more than `f32::MAX` apart; up to 2^64 (indeed up to
+    /// about 2^121) such a token's exact weight `exp((l - l_max) / T)` is below
+    /// `exp(-2^64)`, i.e. 0, so the overflow changes nothing, and min-p's
+    /// threshold `l_max + T ln m` stays finite. Beyond, a finite `T` would
+    /// be computed wrongly for such logits (found by fuzzing); for any logits
+    /// a model produces it is indistinguishable from `+inf`, which is allowed.
+    pub const MAX_TEMPERATURE: f32 = 18_446_744_073_709_551_616.0;
+}
+
+/// `0`, `+inf`, or a normal value up to [`SamplerConfig::MAX_TEMPERATURE`].
+/// Subnormal temperatures are refused because `1 / T` overflows and the scaled
+/// logits could not be formed exactly; larger finite ones, see there.
 pub(crate) fn validate_temperature(t: f32) -> Result<(), SampleError> {
-    if t == 0.0 || t >= f32::MIN_POSITIVE {
+    if t == 0.0
+        || t == f32::INFINITY
+        || (f32::MIN_POSITIVE..=SamplerConfig::MAX_TEMPERATURE).contains(&t)
+    {
         Ok(())
     } else {
         Err(SampleError::InvalidTemperature(t))

@@ -66,7 +66,7 @@ impl fmt::Display for SampleError {
             Self::NoCandidates => f.write_str("every logit is -inf: no token is possible"),
             Self::InvalidTemperature(t) => write!(
                 f,
-                "temperature {t} is invalid: use 0 (greedy), +inf, or a normal positive value"
+                "temperature {t} is invalid: use 0 (greedy), +inf, or a normal positive value up to 2^64"
             ),
             Self::InvalidMinP(m) => write!(f, "min-p {m} is outside [0, 1]"),
             Self::InvalidTopP(p) => write!(f, "top-p {p} is outside (0, 1]"),

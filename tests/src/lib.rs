@@ -26,7 +26,8 @@ pub type Distribution = Vec<(u32, f64)>;
 /// Config errors the core reports from `Sampler::new`.
 pub fn reference_config_error(cfg: &SamplerConfig) -> Option<SampleError> {
     let t = cfg.temperature;
-    if !(t == 0.0 || t >= f32::MIN_POSITIVE) {
+    // 0, +inf, or normal and at most 2^64 (`SamplerConfig::MAX_TEMPERATURE`).
+    if !(t == 0.0 || t == f32::INFINITY || (t >= f32::MIN_POSITIVE && t <= 2f32.powi(64))) {
         return Some(SampleError::InvalidTemperature(t));
     }
     if !(cfg.min_p >= 0.0 && cfg.min_p <= 1.0) {

@@ -94,8 +94,30 @@ fn config_errors() {
         Err(SampleError::InvalidTemperature(-0.5))
     );
     assert_eq!(buf, [1.0, 2.0]);
+    // Finite temperatures beyond 2^64 are refused (see MAX_TEMPERATURE).
+    for t in [2f32.powi(64).next_up(), 1e30, f32::MAX] {
+        assert_eq!(
+            Sampler::<4>::new(SamplerConfig {
+                temperature: t,
+                ..d
+            })
+            .map(|_| ()),
+            Err(SampleError::InvalidTemperature(t))
+        );
+        assert_eq!(
+            softmax_in_place(&mut buf, t),
+            Err(SampleError::InvalidTemperature(t))
+        );
+    }
     // Every valid extreme is accepted.
-    for t in [0.0, f32::MIN_POSITIVE, 1e-3, 1e3, f32::MAX, f32::INFINITY] {
+    for t in [
+        0.0,
+        f32::MIN_POSITIVE,
+        1e-3,
+        1e3,
+        SamplerConfig::MAX_TEMPERATURE,
+        f32::INFINITY,
+    ] {
         Sampler::<4>::new(SamplerConfig {
             temperature: t,
             ..d

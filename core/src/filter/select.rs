@@ -470,6 +470,45 @@ mod tests {
         let p = 1.0f32.next_down();
         assert_eq!(ceil_mul(p, 1 << 24), (1 << 24) - 1);
         assert_eq!(ceil_mul(p, (1 << 24) + 1), 1 << 24);
+        // Both branches (shift `s` at most 32, and beyond: p below 2^-9)
+        // against exact u128 arithmetic, over p across the binades and
+        // totals across the u64 range.
+        let ps = (0..=126)
+            .map(|e| f32::from_bits((e as u32) << 23 | 0x35_5555))
+            .chain([
+                f32::from_bits(1),
+                f32::from_bits(0x7f_ffff),
+                0.001,
+                0.1,
+                0.9,
+                0.95,
+            ]);
+        for p in ps.filter(|p| *p < 1.0) {
+            let bits = p.to_bits();
+            let (m, e) = match bits >> 23 {
+                0 => ((bits & 0x7f_ffff) as u128, 1),
+                b => ((bits & 0x7f_ffff | 0x80_0000) as u128, b),
+            };
+            let s = 150 - e; // p = m * 2^-s
+            for total in [
+                1u64,
+                3,
+                1 << 30,
+                (1 << 41) + 7,
+                0x1234_5678_9abc,
+                u64::MAX >> 2,
+            ] {
+                let product = m * total as u128;
+                let whole = product.checked_shr(s).unwrap_or(0) as u64;
+                let rest = if s >= 128 {
+                    product
+                } else {
+                    product & ((1u128 << s) - 1)
+                };
+                let exact = whole + (rest != 0) as u64;
+                assert_eq!(ceil_mul(p, total), exact, "p {p:e} total {total}");
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,73 @@
+//! Inputs the fuzz targets (`fuzz/`) found, as plain values.
+//!
+//! Found by the `softmax_in_place` target (first as `T = 2^126` over logits
+//! in `±3e38`): two finite logits more than `f32::MAX` apart. The core forms
+//! `(l - max) / T` in `f32`, where `-3e38 - 3e38` overflows to `-inf`, so at
+//! `T = f32::MAX` token 1 got weight 0 although its exact probability is
+//! 0.146; min-p's threshold `max + T ln m` overflowed the same way. Up to
+//! 2^64 the overflow changes nothing (such a token's exact weight is below
+//! `exp(-2^64)`), so finite temperatures above 2^64 are now refused
+//! (`SamplerConfig::MAX_TEMPERATURE`); these tests pin both sides.
+
+use logit_sampler::{Backend, SampleError, Sampler, SamplerConfig, Stage, softmax_in_place_with};
+use sampler_tests::{check_against_reference, core_distribution};
+
+#[test]
+fn finite_temperatures_beyond_2_64_are_refused() {
+    for temperature in [
+        f32::MAX,
+        2f32.powi(126),
+        SamplerConfig::MAX_TEMPERATURE.next_up(),
+    ] {
+        let config = SamplerConfig {
+            temperature,
+            ..SamplerConfig::default()
+        };
+        let err = Err(SampleError::InvalidTemperature(temperature));
+        assert_eq!(Sampler::<16>::new(config).map(|_| ()), err);
+        for &backend in Backend::available() {
+            let mut probs = [3e38f32, -3e38];
+            assert_eq!(softmax_in_place_with(backend, &mut probs, temperature), err);
+            assert_eq!(probs, [3e38, -3e38], "untouched on error");
+        }
+    }
+}
+
+/// At the largest temperature the overflowing difference is harmless: token
+/// 1's exact weight is `exp(-6e38 / 2^64) = 0`.
+#[test]
+fn logits_more_than_f32_max_apart_at_the_largest_temperature() {
+    let logits = [3e38f32, -3e38];
+    let temperature = SamplerConfig::MAX_TEMPERATURE;
+    let config = SamplerConfig {
+        temperature,
+        ..SamplerConfig::default()
+    };
+    for &backend in Backend::available() {
+        let mut probs = logits;
+        softmax_in_place_with(backend, &mut probs, temperature).unwrap();
+        assert_eq!(probs, [1.0, 0.0], "{backend:?}");
+        let dist = core_distribution::<16>(&logits, config, Stage::DEFAULT_ORDER, backend).unwrap();
+        check_against_reference(&logits, &config, Stage::DEFAULT_ORDER, &dist)
+            .unwrap_or_else(|e| panic!("{backend:?}: distribution {dist:?}: {e}"));
+        assert_eq!(dist, [1.0, 0.0], "{backend:?}");
+    }
+}
+
+/// min-p's threshold `max + T ln m` stays finite at the largest temperature:
+/// `3e38 + 2^64 ln 0.135` is just below `3e38`, so token 1 goes.
+#[test]
+fn min_p_threshold_at_the_largest_temperature() {
+    let logits = [3e38f32, -3.2e38];
+    let config = SamplerConfig {
+        temperature: SamplerConfig::MAX_TEMPERATURE,
+        min_p: 0.135,
+        ..SamplerConfig::default()
+    };
+    for &backend in Backend::available() {
+        let dist = core_distribution::<16>(&logits, config, Stage::DEFAULT_ORDER, backend).unwrap();
+        check_against_reference(&logits, &config, Stage::DEFAULT_ORDER, &dist)
+            .unwrap_or_else(|e| panic!("{backend:?}: distribution {dist:?}: {e}"));
+        assert_eq!(dist, [1.0, 0.0], "{backend:?}");
+    }
+}

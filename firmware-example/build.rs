@@ -1,5 +1,7 @@
-//! Puts `memory.x` on the linker's search path and bakes the bigram model
-//! built from `text/corpus.txt` into `$OUT_DIR/model.rs`.
+//! Picks the memory map of the target's board (`memory/`), puts it on the
+//! linker's search path as `memory.x`, names the board for the firmware's
+//! banner, and bakes the bigram model built from `text/corpus.txt` into
+//! `$OUT_DIR/model.rs`.
 
 use std::{env, fmt::Write as _, fs, path::PathBuf};
 
@@ -7,11 +9,30 @@ use std::{env, fmt::Write as _, fs, path::PathBuf};
 mod bigram;
 use bigram::build;
 
+/// Target, the MCU it stands for, and the QEMU board that runs it (also the
+/// name of its memory map in `memory/`; `.cargo/config.toml` has the runners).
+const BOARDS: [(&str, &str, &str); 4] = [
+    ("thumbv7em-none-eabihf", "Cortex-M4F", "mps2-an386"),
+    ("thumbv6m-none-eabi", "Cortex-M0", "microbit"),
+    ("thumbv8m.main-none-eabihf", "Cortex-M33", "mps2-an505"),
+    (
+        "riscv32imac-unknown-none-elf",
+        "RISC-V RV32IMAC",
+        "sifive_e",
+    ),
+];
+
 fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").unwrap());
-    fs::copy("memory.x", out.join("memory.x")).unwrap();
+    let target = env::var("TARGET").unwrap();
+    let Some(&(_, mcu, board)) = BOARDS.iter().find(|(t, _, _)| *t == target) else {
+        panic!("no board for target {target}: build with one of the targets in .cargo/config.toml");
+    };
+    fs::copy(format!("memory/{board}.x"), out.join("memory.x")).unwrap();
     println!("cargo:rustc-link-search={}", out.display());
-    println!("cargo:rerun-if-changed=memory.x");
+    println!("cargo:rustc-env=FIRMWARE_MCU={mcu}");
+    println!("cargo:rustc-env=FIRMWARE_BOARD={board}");
+    println!("cargo:rerun-if-changed=memory");
     println!("cargo:rerun-if-changed=text/corpus.txt");
     println!("cargo:rerun-if-changed=src/bigram.rs");
 

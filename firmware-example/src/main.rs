@@ -1,56 +1,66 @@
-//! Character-level text generation with `logit-sampler` on a Cortex-M4F.
+//! Character-level text generation with `logit-sampler` on a microcontroller.
 //!
 //! A bigram model baked in by `build.rs` gives the next character's logits;
 //! the sampler draws it (temperature, min-p, top-k, top-p, seeded `Pcg32`), and
 //! the text goes out through semihosting. Then an alias-table histogram, the
 //! sampler's stack use per call, and the image's section sizes. The exit status
-//! (semihosting) is 0 on success and 1 on any error, panic or fault.
+//! (semihosting) is 0 on success, 1 on an error or a fault, 101 on a panic.
+//!
+//! One source for every family; the target picks the board (`build.rs`: its
+//! memory map in `memory/`; `.cargo/config.toml`: its QEMU runner):
+//!
+//! | target | MCU | QEMU board |
+//! |---|---|---|
+//! | `thumbv7em-none-eabihf` (the default) | Cortex-M4F | `mps2-an386` |
+//! | `thumbv6m-none-eabi` | Cortex-M0, no FPU | `microbit` (nRF51, 16 KiB RAM) |
+//! | `thumbv8m.main-none-eabihf` | Cortex-M33 | `mps2-an505` |
+//! | `riscv32imac-unknown-none-elf` | RISC-V RV32IMAC | `sifive_e` (E31, 16 KiB RAM) |
 
 #![no_std]
 #![no_main]
 
-use cortex_m_rt::{ExceptionFrame, entry, exception};
-use cortex_m_semihosting::{debug, hprint, hprintln};
+use heapless::String;
 use logit_sampler::rand_core::SeedableRng;
 use logit_sampler::{AliasTable, Pcg32, SampleError, Sampler};
-use panic_semihosting as _;
+use semihosting::{print, println, process};
 
+mod mcu;
 mod textgen;
 
 mod model {
     include!(concat!(env!("OUT_DIR"), "/model.rs"));
 }
 
-#[entry]
+#[cfg_attr(target_arch = "arm", cortex_m_rt::entry)]
+#[cfg_attr(target_arch = "riscv32", riscv_rt::entry)]
 fn main() -> ! {
     let status = match run() {
-        Ok(()) => debug::EXIT_SUCCESS,
+        Ok(()) => 0,
         Err(e) => {
-            hprintln!("error: {}", e);
-            debug::EXIT_FAILURE
+            println!("error: {}", e);
+            1
         }
     };
-    debug::exit(status);
-    loop {
-        cortex_m::asm::wfi();
-    }
+    process::exit(status)
 }
 
 fn run() -> Result<(), SampleError> {
-    hprintln!(
-        "logit-sampler on a Cortex-M4F: {} symbols, bigram model, {}",
+    println!(
+        "logit-sampler on a {} (QEMU {}): {} symbols, bigram model, {}",
+        mcu::MCU,
+        mcu::BOARD,
         model::VOCAB.len(),
         textgen::CONFIG_TEXT
     );
-    let mut text = [0u8; textgen::LENGTH];
+    let mut text: String<{ textgen::LENGTH }> = String::new();
     textgen::generate(
         &model::VOCAB,
         |i| model::LOGITS.get(i).map(|r| &r[..]),
         &mut text,
     )?;
-    hprintln!("--- text ---");
-    hprintln!("{}", core::str::from_utf8(&text).unwrap_or("<non-utf8>"));
-    hprintln!("--- end ---");
+    println!("--- text ---");
+    println!("{}", text);
+    println!("--- end ---");
 
     alias_histogram()?;
 
@@ -59,15 +69,16 @@ fn run() -> Result<(), SampleError> {
     let mut streaming_path: Sampler<1> = Sampler::new(textgen::CONFIG)?;
     let scratch = stack_use(|| draw_once(&mut scratch_path, row));
     let streaming = stack_use(|| draw_once(&mut streaming_path, row));
-    hprintln!(
-        "stack per sample call: {} bytes (Sampler<64>: survivors in scratch)",
-        scratch
+    println!(
+        "stack per sample call: {} bytes (Sampler<{}>: survivors in scratch)",
+        scratch,
+        textgen::MAX_VOCAB
     );
-    hprintln!(
+    println!(
         "stack per sample call: {} bytes (Sampler<1>: streaming top-k/top-p)",
         streaming
     );
-    hprintln!(
+    println!(
         "image: .text {} bytes, .rodata {} bytes, .data {} bytes, .bss {} bytes",
         section(&raw const __stext, &raw const __etext),
         section(&raw const __etext, &raw const __sidata),
@@ -90,7 +101,7 @@ fn alias_histogram() -> Result<(), SampleError> {
         }
     }
     let total: f32 = model::UNIGRAM.iter().sum();
-    hprintln!(
+    println!(
         "alias table, {} draws from the character frequencies:",
         draws
     );
@@ -104,16 +115,16 @@ fn alias_histogram() -> Result<(), SampleError> {
         }
         shown[best] = true;
         let expected = model::UNIGRAM[best] / total;
-        hprint!(
+        print!(
             "  {:?} {:>4} (expected {:>4}) ",
             model::VOCAB[best] as char,
             counts[best],
             (expected * draws as f32) as u32
         );
         for _ in 0..counts[best] / 10 {
-            hprint!("#");
+            print!("#");
         }
-        hprintln!("");
+        println!();
     }
     Ok(())
 }
@@ -129,16 +140,17 @@ fn draw_once<const CAP: usize>(sampler: &mut Sampler<CAP>, row: &[f32]) {
     }
 }
 
-/// Bytes of stack `f` used: paint 16 KiB below the stack pointer, call `f`,
-/// find the deepest word it overwrote.
+/// Bytes of stack `f` used: paint the free stack below the stack pointer (at
+/// most 16 KiB of it), call `f`, find the deepest word it overwrote.
 fn stack_use(f: impl FnOnce()) -> usize {
     const PAINT: usize = 16 * 1024;
     const PATTERN: u32 = 0xA5A5_A5A5;
-    let sp = cortex_m::register::msp::read() as usize;
-    let (bottom, top) = (sp - PAINT, sp - 64);
+    let sp = mcu::stack_pointer();
+    let bottom = sp.saturating_sub(PAINT).max(mcu::stack_limit()) & !3;
+    let top = sp - 64;
     for addr in (bottom..top).step_by(4) {
-        // SAFETY: the words below the stack pointer are free stack (RAM is 64 KiB
-        // and the image's data and bss sit at its bottom, far below sp - 16 KiB).
+        // SAFETY: the words from the end of .bss up to just below the stack
+        // pointer are free stack: nothing else lives there (no heap).
         unsafe { (addr as *mut u32).write_volatile(PATTERN) };
     }
     f();
@@ -162,13 +174,4 @@ unsafe extern "C" {
 
 fn section(start: *const u8, end: *const u8) -> usize {
     (end as usize).saturating_sub(start as usize)
-}
-
-#[exception]
-unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
-    hprintln!("HardFault at pc {:#010x}", frame.pc());
-    debug::exit(debug::EXIT_FAILURE);
-    loop {
-        cortex_m::asm::wfi();
-    }
 }

@@ -21,25 +21,35 @@ pub const LENGTH: usize = 400;
 /// Largest alphabet the loop supports (the scratch capacity too).
 pub const MAX_VOCAB: usize = 64;
 
-/// Fills `out` with symbols, each drawn from the logits row of the previous one
-/// (`row(i)`), starting after a space.
+/// Writes `LENGTH` symbols to `out`, each drawn from the logits row of the
+/// previous one (`row(i)`), starting after a space. `out` is any fixed or
+/// growing text buffer (`heapless::String` on the MCU, `String` on the host);
+/// one too small for the text is an error, not a truncated text.
 pub fn generate<'a>(
     vocab: &[u8],
     row: impl Fn(usize) -> Option<&'a [f32]>,
-    out: &mut [u8],
+    out: &mut impl core::fmt::Write,
 ) -> Result<(), SampleError> {
     let mut sampler: Sampler<MAX_VOCAB> = Sampler::new(CONFIG)?;
     let mut rng = Pcg32::seed_from_u64(SEED);
     let mut buf = [0.0f32; MAX_VOCAB];
     let mut prev = vocab.iter().position(|&c| c == b' ').unwrap_or(0);
-    for slot in out {
+    for written in 0..LENGTH {
         let src = row(prev).ok_or(SampleError::Empty)?;
         let logits = buf
             .get_mut(..src.len())
-            .ok_or(SampleError::TooLong { len: src.len() })?;
+            .ok_or(SampleError::CapacityExceeded {
+                len: src.len(),
+                capacity: MAX_VOCAB,
+            })?;
         logits.copy_from_slice(src);
         prev = sampler.sample(logits, &mut rng)? as usize;
-        *slot = vocab.get(prev).copied().unwrap_or(b'?');
+        let symbol = vocab.get(prev).copied().unwrap_or(b'?');
+        out.write_char(char::from(symbol))
+            .map_err(|_| SampleError::CapacityExceeded {
+                len: LENGTH,
+                capacity: written,
+            })?;
     }
     Ok(())
 }

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The code size of logit-sampler's sampling pipeline on a Cortex-M4F
+# (thumbv7em-none-eabihf, opt-level "s", LTO, one codegen unit, panic-never:
+# no panic or formatting code), per feature, and the check against the budget.
+#
+# Each image in src/bin/ calls one feature's public entry points (src/lib.rs)
+# with inputs the optimiser cannot see (`baseline`, startup alone, calls
+# nothing). The bytes of each image's .text are
+# attributed by source through the debug info (every halfword of .text, its
+# innermost inlined frame outside core, via arm-none-eabi-addr2line;
+# attribute.awk): the core's own code by module, soft-float f64 routines (the
+# M4F's FPU is single precision), 64-bit integer routines, memcpy/memset, libm.
+# The pipeline's figure, checked against the budget, leaves out startup and the
+# image's own calls (its black-boxed inputs), which a firmware has anyway.
+#
+# Usage: ./check.sh                 print the tables; exit 1 if the whole
+#                                   pipeline's .text is over $BUDGET bytes (16 KiB)
+#        ./check.sh --report-only   print the tables, never fail on the budget
+#        ./check.sh --write         also write them to RESULTS.md (never fails on the budget)
+set -euo pipefail
+cd "$(dirname "$0")"
+../firmware-example/install-tools.sh
+budget=${BUDGET:-16384}
+mode=${1:-}
+cargo build --release --bins
+dir=${CARGO_TARGET_DIR:-target}/thumbv7em-none-eabihf/release
+
+text_size() { arm-none-eabi-size -A "$dir/$1" | awk '$1 == ".text" { print $2 }'; }
+rodata_size() { arm-none-eabi-size -A "$dir/$1" | awk '$1 == ".rodata" { print $2 }'; }
+# "bytes where" lines for image $1, summed by where.
+attribute() {
+  local elf=$dir/$1
+  arm-none-eabi-size -A "$elf" | awk '$1 == ".text" { for (a = $3; a < $3 + $2; a += 2) printf "0x%x\n", a }' |
+    arm-none-eabi-addr2line -e "$elf" -a -f -i -C | awk -f attribute.awk |
+    awk '{ b = $1; sub(/^[0-9]+ /, ""); s[$0] += b } END { for (k in s) print s[k], k }' | sort -rn
+}
+group() { # attribution lines -> "ours f64 int64 mem libm unattributed own"
+  awk '{ b = $1; w = substr($0, length($1) + 2)
+         if (w ~ /^logit_sampler|^rand_pcg|^what_if::pair/) g["ours"] += b
+         else if (w ~ /soft f64/) g["f64"] += b
+         else if (w ~ /64-bit integer/) g["int64"] += b
+         else if (w ~ /memcpy/) g["mem"] += b
+         else if (w ~ /^libm/) g["libm"] += b
+         else if (w ~ /^no line info/) g["none"] += b
+         else g["own"] += b }
+       END { print g["ours"] + 0, g["f64"] + 0, g["int64"] + 0, g["mem"] + 0, g["libm"] + 0,
+               g["none"] + 0, g["own"] + 0 }'
+}
+pipeline() { # image -> its pipeline bytes: .text less startup and the image's own calls
+  local groups
+  read -r -a groups <<<"$(attribute "$1" | group)"
+  echo $((groups[0] + groups[1] + groups[2] + groups[3] + groups[4] + groups[5]))
+}
+
+base=$(text_size baseline)
+row() { # image label -> a markdown row
+  local image=$1 label=$2 groups
+  read -r -a groups <<<"$(attribute "$image" | group)"
+  printf '| %s | **%d** | %d | %d | %d | %d | %d | %d | %d | %d |\n' "$label" \
+    "$((groups[0] + groups[1] + groups[2] + groups[3] + groups[4] + groups[5]))" \
+    "${groups[0]}" "${groups[1]}" "${groups[2]}" "${groups[3]}" "${groups[4]}" "${groups[5]}" \
+    "$(($(text_size "$image") - base))" "$(rodata_size "$image")"
+}
+
+all=$(pipeline all)
+gaussian_adds=$((all - $(pipeline sampler_alias)))
+alias_adds=$(($(pipeline sampler_alias) - $(pipeline sampler)))
+second_cap=$(($(pipeline sampler_two_caps) - $(pipeline sampler)))
+what_if_gaussian=$(pipeline what_if_gaussian)
+report=$(
+  echo "## Code size on a Cortex-M4F"
+  echo
+  echo "Written by \`size-budget/check.sh\` (\`thumbv7em-none-eabihf\`, opt-level \"s\", LTO, codegen-units 1, panic-never). Bytes of .text attributed by source through the debug info; the pipeline is everything but startup and the image's own calls (black-boxed inputs). Do not edit by hand."
+  echo
+  echo "| image | pipeline .text (bytes) | core's code | soft f64 | 64-bit int | memcpy, memset | libm | no line info | image .text less startup | .rodata |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  row sampler "sampler: \`Sampler<256>\` (new, with_order, with_backend, sample, distribution_in_place), softmax_in_place, argmax, sample_inverse_cdf"
+  row alias "alias table: \`AliasTable<256>\` (new, rebuild, sample, try_sample)"
+  row gaussian "Gaussian: gaussian, fill_gaussian"
+  row all "**whole pipeline**: all of the above"
+  row sampler_two_caps "sampler at two capacities (\`Sampler<256>\`, \`Sampler<1>\`)"
+  echo
+  echo "Added to the rest of the pipeline: the Gaussian $gaussian_adds bytes, the alias table $alias_adds bytes, a second \`CAP\` $second_cap bytes."
+  echo
+  echo "What a core change would cut, measured on a prototype (size-budget/src/what_if.rs, not the core's code): the whole pipeline with a Gaussian whose angle is reduced exactly from \`u2\`'s integer bits and whose sin and cos are f32 polynomials, instead of libm's \`sincosf\` (f64 inside, with a Payne-Hanek reduction for huge arguments): $what_if_gaussian bytes ($((all - what_if_gaussian)) fewer)."
+  echo
+  echo "| where the whole pipeline's bytes go | bytes |"
+  echo "|---|---:|"
+  attribute all | awk '{ b = $1; w = substr($0, length($1) + 2); printf "| %s | %d |\n", w, b }'
+  echo
+  echo "Budget: $all of $budget bytes of .text for the whole pipeline."
+)
+printf '%s\n' "$report"
+if [ "$mode" = "--write" ]; then
+  printf '%s\n' "$report" >RESULTS.md
+  echo "wrote size-budget/RESULTS.md"
+fi
+if [ "$all" -gt "$budget" ]; then
+  echo "over budget: the pipeline's .text is $all bytes, the budget $budget"
+  [ "$mode" = "--report-only" ] || [ "$mode" = "--write" ] || exit 1
+else
+  echo "within budget: the pipeline's .text is $all bytes, the budget $budget"
+fi

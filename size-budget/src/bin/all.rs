@@ -1,0 +1,16 @@
+//! Every public entry point: the whole pipeline.
+
+#![no_std]
+#![no_main]
+
+use panic_never as _;
+
+#[cortex_m_rt::entry]
+fn main() -> ! {
+    core::hint::black_box(
+        size_budget::sampler::<256>() & size_budget::alias::<256>() & size_budget::gaussians(),
+    );
+    loop {
+        core::hint::spin_loop();
+    }
+}

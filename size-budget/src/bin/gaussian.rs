@@ -1,0 +1,14 @@
+//! The Gaussian.
+
+#![no_std]
+#![no_main]
+
+use panic_never as _;
+
+#[cortex_m_rt::entry]
+fn main() -> ! {
+    core::hint::black_box(size_budget::gaussians());
+    loop {
+        core::hint::spin_loop();
+    }
+}

@@ -5,8 +5,9 @@
 #   2. runs every host test (f64 reference, proptest, chi-square, every x86 backend),
 #   3. checks run-time backend detection without std (and with AVX2/AVX-512 off at compile time),
 #   4. runs the core and the backend suite on aarch64 NEON under qemu-aarch64,
-#   5. builds the core for thumbv7em-none-eabihf (no_std proof),
-#   6. builds and boots the Cortex-M4F firmware under QEMU and runs the panic-never link,
+#   5. builds the core for four MCU targets (no_std proof),
+#   6. boots the firmware on four MCU families under QEMU (M4F, M0, M33, RISC-V) with the
+#      host's text, and runs the panic-never link on each,
 #   7. checks the C API (capi/check.sh: header, C tests, C firmware; installs cbindgen).
 # Usage: ./test.sh            (everything)
 set -euo pipefail
@@ -16,12 +17,14 @@ step() { printf '\n=== %s\n' "$*"; }
 
 step "setup: Rust toolchain and targets (rust-toolchain.toml)"
 rustup toolchain install 2>/dev/null || rustup show active-toolchain
-rustup target add thumbv7em-none-eabihf aarch64-unknown-linux-gnu
+rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi thumbv8m.main-none-eabihf \
+  riscv32imac-unknown-none-elf aarch64-unknown-linux-gnu
 
 need=()
 command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
 command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 command -v qemu-system-arm >/dev/null || need+=(qemu-system-arm)
+command -v qemu-system-riscv32 >/dev/null || need+=(qemu-system-misc)
 command -v arm-none-eabi-size >/dev/null || need+=(binutils-arm-none-eabi)
 if ((${#need[@]})); then
   step "setup: apt-get install ${need[*]}"
@@ -48,10 +51,12 @@ cargo test --target aarch64-unknown-linux-gnu -p sampler-tests \
   --test backends --test exp_accuracy --test worked_example --test bad_input --test exact_edges \
   --test trust_edges
 
-step "no_std: the core builds for thumbv7em-none-eabihf"
-cargo build -p logit-sampler --no-default-features --target thumbv7em-none-eabihf --release
+step "no_std: the core builds for every MCU target"
+for target in thumbv7em-none-eabihf thumbv6m-none-eabi thumbv8m.main-none-eabihf riscv32imac-unknown-none-elf; do
+  cargo build -p logit-sampler --no-default-features --target "$target" --release
+done
 
-step "firmware: Cortex-M4F under qemu-system-arm, and the panic-never link"
+step "firmware: Cortex-M4F, Cortex-M0, Cortex-M33, RISC-V under QEMU (host-identical text), panic-never on each"
 (cd firmware-example && ./check.sh)
 
 step "C API: header current, C tests (static, shared, C++, aarch64), panic-never link, C firmware under QEMU"

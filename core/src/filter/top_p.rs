@@ -20,9 +20,21 @@ use super::select::{self, Masses, Order, Rule, StreamMass};
 use super::{Survivors, gather};
 use crate::kernels::{Backend, Candidate, FIXED_ONE, Kernels, Weighting};
 
-/// Vocabulary size up to which the scalar backend gathers the whole set
-/// (measured on a Cortex-M4F by `cost-probe/`: a win at 64-1024, a loss at 4096).
+/// Vocabulary size up to which the scalar backend gathers the whole set (when
+/// it fits) and computes each mass once, instead of a pass that sums every
+/// mass and a second exp for the gathered ones. Measured by `cost-probe/`:
+/// with an FPU (Cortex-M4F) a win at 64-1024 and a loss at 4096, where the
+/// summing pass lets the prefilter gather only the head; on soft-float cores
+/// (Cortex-M0, RV32IMAC), where each exp is some 25 library calls, computing it
+/// once always wins (flat logits at 4096 on the M0: 28.9 M instructions, 1.98x
+/// llama2.c's, down to 15.0 M, 1.02x).
 const SMALL_VOCAB: usize = 1024;
+
+/// A core whose floats are library calls: there the whole-set gather always wins.
+const SOFT_FLOAT: bool = cfg!(any(
+    all(target_arch = "arm", not(target_abi = "eabihf")),
+    all(target_arch = "riscv32", not(target_feature = "f"))
+));
 
 /// Cuts `set` to its nucleus of mass `p` (in (0, 1)) under the weighting `w`.
 pub(crate) fn top_p(
@@ -38,7 +50,7 @@ pub(crate) fn top_p(
     // and compute each mass once. Otherwise one vector pass sums the buffer,
     // and only the tokens the bound below lets through are gathered (the
     // better trade when the nucleus is a small part of a large vocabulary).
-    let set = if k.backend() == Backend::Scalar && xs.len() <= SMALL_VOCAB {
+    let set = if k.backend() == Backend::Scalar && (SOFT_FLOAT || xs.len() <= SMALL_VOCAB) {
         gather(k, scratch, xs, set, scratch.len())
     } else {
         set

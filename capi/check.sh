@@ -183,6 +183,14 @@ qemu "$out/minimal.elf"
 arm-none-eabi-size "$out/minimal.elf"
 echo "liblogit_sampler.a in it: $(library_bytes "$out/minimal.elf.map" no_std.a) bytes of flash"
 
+step "the README's C example (the block after its capi/check.sh marker)"
+awk '/capi\/check.sh compiles this block/ { on = 1; next } on && /^```c$/ { body = 1; next }
+     body && /^```$/ { exit } body { print }' ../README.md > "$out/readme_example.c"
+[ -s "$out/readme_example.c" ] || { echo "no C example found in README.md"; exit 1; }
+cc "${cflags[@]}" "$out/readme_example.c" "$lib/liblogit_sampler.a" "${native[@]}" \
+  -o "$out/readme_example"
+"$out/readme_example"
+
 step "the engine-loop example (capi/examples/engine_loop.c)"
 cc "${cflags[@]}" examples/engine_loop.c "$lib/liblogit_sampler.a" "${native[@]}" \
   -o "$out/engine_loop"

@@ -206,3 +206,53 @@ impl<const CAP: usize> AliasTable<CAP> {
         }
     }
 }
+
+/// The construction's list threading: every column ends with an alias inside
+/// the table and a keep in [0, 1], and the probability each index gets back,
+/// `(keep_i + sum over columns aliasing to i of (1 - keep_j)) / n`, is its
+/// weight's share (up to f32 rounding). Small enough for Miri.
+#[cfg(test)]
+mod tests {
+    use super::AliasTable;
+
+    fn check(weights: &[f32]) {
+        let table: AliasTable<64> = AliasTable::new(weights).unwrap();
+        let n = weights.len();
+        let total: f64 = weights.iter().map(|w| *w as f64).sum();
+        let mut got = std::vec![0.0f64; n];
+        for i in 0..n {
+            let (keep, alias) = (table.keep[i], table.alias[i] as usize);
+            assert!(
+                (0.0..=1.0).contains(&keep),
+                "{weights:?}: keep[{i}] = {keep}"
+            );
+            got[i] += keep as f64;
+            if keep < 1.0 {
+                assert!(alias < n, "{weights:?}: alias[{i}] = {alias}");
+                got[alias] += 1.0 - keep as f64;
+            }
+        }
+        for i in 0..n {
+            let want = weights[i] as f64 / total;
+            assert!(
+                (got[i] / n as f64 - want).abs() < 1e-6,
+                "{weights:?}: index {i}"
+            );
+        }
+        // Entries beyond the length are zero (what `rebuild` keeps).
+        assert!(table.keep[n..].iter().all(|k| *k == 0.0));
+        assert!(table.alias[n..].iter().all(|a| *a == 0));
+    }
+
+    #[test]
+    fn lists_thread_every_column() {
+        check(&[1.0]);
+        check(&[1.0, 3.0]);
+        check(&[0.0, 1.0, 0.0, 3.0]);
+        check(&[1.0, 1.0, 2.0]);
+        check(&[5.0, 0.0, 0.0, 0.0, 0.0, 1.0]);
+        let ramp: std::vec::Vec<f32> = (0..50).map(|i| ((i * 37) % 11) as f32).collect();
+        check(&ramp);
+        check(&[1e-30, 1.0, 1e30]);
+    }
+}

@@ -74,7 +74,7 @@ impl Rule {
 /// 32-bit core): `p = m * 2^-s` with a 24-bit `m` and `s >= 24` (as `p < 1`),
 /// and `m * total = x * 2^32 + y` with `x = m * (total >> 32) < 2^54` and
 /// `y = m * (total & 0xffff_ffff) < 2^56`.
-fn ceil_mul(p: f32, total: u64) -> u64 {
+pub(crate) fn ceil_mul(p: f32, total: u64) -> u64 {
     let bits = p.to_bits();
     let biased = (bits >> 23) & 0xff;
     let fraction = (bits & 0x7f_ffff) as u64;

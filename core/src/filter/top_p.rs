@@ -174,3 +174,66 @@ pub(crate) fn prefilter(p: f32, w: Weighting, total: u64, n: usize) -> Option<f3
 fn abs(x: f32) -> f32 {
     f32::from_bits(x.to_bits() & 0x7fff_ffff)
 }
+
+/// The prefilter bounds against the nucleus by definition (sort, walk to
+/// `ceil(p * total)`): no nucleus token lies below either bound. Small
+/// enough for Miri.
+#[cfg(test)]
+mod tests {
+    use super::{mass_bound, prefilter, select::ceil_mul};
+    use crate::kernels::Weighting;
+
+    #[test]
+    fn no_nucleus_token_is_below_the_bounds() {
+        for n in [2usize, 7, 60, 300] {
+            for (salt, inv_t) in [(0u32, 1.0f32), (1, 1.0), (2, 0.5), (3, 2.5)] {
+                // A peaked head and a long tail, with ties; salt 0: one token
+                // above a flat tail, where the nucleus's last mass is close to
+                // the bounds (the tail's average).
+                let logits: std::vec::Vec<f32> = (0..n as u32)
+                    .map(|i| {
+                        if salt == 0 {
+                            return if i == 0 { 2.0 } else { 0.0 };
+                        }
+                        let h = (i ^ salt).wrapping_mul(0x9e37_79b9) >> 26;
+                        if i % 17 == 0 {
+                            4.0 - (h % 3) as f32
+                        } else {
+                            -(h as f32) * 0.25
+                        }
+                    })
+                    .collect();
+                let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let w = Weighting { max, inv_t };
+                let masses: std::vec::Vec<u64> =
+                    logits.iter().map(|&l| w.fixed(l) as u64).collect();
+                let total: u64 = masses.iter().sum();
+                let mut order: std::vec::Vec<usize> = (0..n).collect();
+                order.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]).then(a.cmp(&b)));
+                for p in [0.05f32, 0.1, 0.5, 0.9, 0.99, 0.999] {
+                    let need = ceil_mul(p, total).max(1);
+                    let mut acc = 0;
+                    let nucleus: std::vec::Vec<usize> = order
+                        .iter()
+                        .copied()
+                        .take_while(|&i| {
+                            let before = acc;
+                            acc += masses[i];
+                            before < need
+                        })
+                        .collect();
+                    if let Some(t) = prefilter(p, w, total, n) {
+                        for &i in &nucleus {
+                            assert!(logits[i] >= t, "n {n} p {p}: token {i} below {t}");
+                        }
+                    }
+                    if let Some(bound) = mass_bound(p, total, n) {
+                        for &i in &nucleus {
+                            assert!(masses[i] >= bound, "n {n} p {p}: mass of {i} below {bound}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

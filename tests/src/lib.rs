@@ -108,7 +108,11 @@ pub fn reference(
                     let temp = if tempered { t } else { 1.0 };
                     let shift = temp * (cfg.min_p as f64).ln();
                     let threshold = lmax + shift;
-                    let delta = 4.0 * (lmax.abs() + shift.abs()) * f64::from(f32::EPSILON) / 2.0;
+                    // The core forms `l_max + T ln m` in f32: a relative
+                    // rounding per operation, and in the subnormal range an
+                    // absolute one of half a step (2^-150) per operation.
+                    let delta = 4.0 * (lmax.abs() + shift.abs()) * f64::from(f32::EPSILON) / 2.0
+                        + 4.0 * 2f64.powi(-150);
                     set.retain(|&i| match slack {
                         Slack::Strict => l(i) == lmax || l(i) >= threshold + delta,
                         Slack::Exact => l(i) >= threshold,

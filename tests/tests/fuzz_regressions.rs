@@ -71,3 +71,35 @@ fn min_p_threshold_at_the_largest_temperature() {
         assert_eq!(dist, [1.0, 0.0], "{backend:?}");
     }
 }
+
+/// Found by the `sample` target: min-p with subnormal logits. At `T = 2.3e-38`
+/// and `m = 1 - 2^-24`, the exact threshold `2^-149 + T ln m` is a fraction of
+/// the smallest subnormal above 0, so `0.0` and `-0.0` (ratio to the max
+/// `0.99999993922 < m`, by 1.2e-9) are out; `T ln m` rounds to `-2^-149` in
+/// f32 and the core's threshold is 0, which keeps them. f32 cannot resolve
+/// that threshold: the reference's slack now includes the absolute rounding
+/// of subnormal arithmetic (2^-150 per operation), and this pins that the
+/// core's cut stays within it, on every backend and capacity.
+#[test]
+fn min_p_threshold_among_subnormal_logits() {
+    let logits = [-0.0f32, -1e-45, -3e-45, 0.0, 1e-45, 0.0, -0.25, -1.0, -21.5];
+    let config = SamplerConfig {
+        temperature: 2.3051067e-38,
+        min_p: 0.99999994,
+        top_k: 1_000_000,
+        top_p: 0.99610895,
+    };
+    let order = [Stage::TopK, Stage::Temperature, Stage::MinP, Stage::TopP];
+    for &backend in Backend::available() {
+        let small = core_distribution::<4>(&logits, config, order, backend).unwrap();
+        let none = core_distribution::<0>(&logits, config, order, backend).unwrap();
+        assert_eq!(small, none, "{backend:?}: CAP 4 vs CAP 0");
+        check_against_reference(&logits, &config, order, &small)
+            .unwrap_or_else(|e| panic!("{backend:?}: distribution {small:?}: {e}"));
+        // The max survives; the tokens far below cannot.
+        assert!(
+            small[4] > 0.0 && small[6] == 0.0 && small[8] == 0.0,
+            "{small:?}"
+        );
+    }
+}

@@ -112,6 +112,24 @@ const EXP_P: [f32; 6] = [
     0.5,
 ];
 
+/// The range reduction and polynomial shared by both exps: `s = k ln 2 + r`
+/// with `|r| <= ln2 / 2`; returns `(e, k)` with `exp(s) = e * 2^k` and `k`
+/// integral. `s` must be clamped to at least -104 (k stays in [-150, 0]).
+#[inline(always)]
+unsafe fn exp_reduced<V: Vector>(s: V) -> (V, V) {
+    // SAFETY: for the whole block: only `Vector` methods, whose ISA the caller guarantees.
+    unsafe {
+        let magic = V::splat(ROUND_MAGIC);
+        let k = s.mul(V::splat(LOG2_E)).add(magic).sub(magic);
+        let r = s.sub(k.mul(V::splat(LN2_HI))).sub(k.mul(V::splat(LN2_LO)));
+        let mut p = V::splat(EXP_P[0]);
+        for c in &EXP_P[1..] {
+            p = p.mul(r).add(V::splat(*c));
+        }
+        (p.mul(r.mul(r)).add(r).add(V::splat(1.0)), k)
+    }
+}
+
 /// `exp(s)` for `s <= 0` (larger `s` is outside the sampler's use and not
 /// accurate past `s > 88`). Exactly `1.0` at `s = 0`, gradual underflow down to
 /// `2^-149`, `0` below `-104` and for `-inf`. Maximum relative error: see the
@@ -120,17 +138,10 @@ const EXP_P: [f32; 6] = [
 pub(crate) unsafe fn exp_nonpositive<V: Vector>(s: V) -> V {
     // SAFETY: for the whole block: only `Vector` methods, whose ISA the caller guarantees.
     unsafe {
-        let s = s.max(V::splat(EXP_MIN_ARG));
-        let magic = V::splat(ROUND_MAGIC);
-        let k = s.mul(V::splat(LOG2_E)).add(magic).sub(magic);
-        let r = s.sub(k.mul(V::splat(LN2_HI))).sub(k.mul(V::splat(LN2_LO)));
-        let mut p = V::splat(EXP_P[0]);
-        for c in &EXP_P[1..] {
-            p = p.mul(r).add(V::splat(*c));
-        }
-        let e = p.mul(r.mul(r)).add(r).add(V::splat(1.0));
+        let (e, k) = exp_reduced(s.max(V::splat(EXP_MIN_ARG)));
         // k is in [-150, 0]: split it so both factors 2^k1, 2^k2 are normal and
         // the single rounding happens in the last multiply (correct subnormals).
+        let magic = V::splat(ROUND_MAGIC);
         let k1 = k.mul(V::splat(0.5)).add(magic).sub(magic);
         let k2 = k.sub(k1);
         e.mul(k1.exp2i()).mul(k2.exp2i())
@@ -154,15 +165,7 @@ pub(crate) const MASS_ZERO_BELOW: f32 = -22.0;
 pub(crate) unsafe fn exp_scaled_fixed<V: Vector>(s: V) -> V {
     // SAFETY: for the whole block: only `Vector` methods, whose ISA the caller guarantees.
     unsafe {
-        let s = s.max(V::splat(FIXED_MIN_ARG));
-        let magic = V::splat(ROUND_MAGIC);
-        let k = s.mul(V::splat(LOG2_E)).add(magic).sub(magic);
-        let r = s.sub(k.mul(V::splat(LN2_HI))).sub(k.mul(V::splat(LN2_LO)));
-        let mut p = V::splat(EXP_P[0]);
-        for c in &EXP_P[1..] {
-            p = p.mul(r).add(V::splat(*c));
-        }
-        let e = p.mul(r.mul(r)).add(r).add(V::splat(1.0));
+        let (e, k) = exp_reduced(s.max(V::splat(FIXED_MIN_ARG)));
         // k is in [-47, 0]: 2^(k + 30) is normal and exact.
         e.mul(k.add(V::splat(30.0)).exp2i())
     }

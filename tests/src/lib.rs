@@ -529,3 +529,21 @@ pub mod strategies {
         ]
     }
 }
+
+/// A generator whose every output is the given value: pins a draw's uniform
+/// exactly (boundaries, `u64::MAX`, every column of an alias table).
+pub struct Fixed(pub u64);
+
+impl logit_sampler::rand_core::TryRng for Fixed {
+    type Error = std::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(self.0 as u32)
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(self.0)
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        dst.fill(0);
+        Ok(())
+    }
+}

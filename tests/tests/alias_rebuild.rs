@@ -10,27 +10,9 @@
 //!   matches a table derived by hand for small dyadic weights (exact in f32),
 //!   including the columns left over when the pairing ends.
 
-use std::convert::Infallible;
-
-use logit_sampler::rand_core::{Rng, SeedableRng, TryRng};
+use logit_sampler::rand_core::{Rng, SeedableRng};
 use logit_sampler::{AliasTable, Pcg32, SampleError};
-
-/// A generator that returns fixed outputs.
-struct Fixed(u64);
-
-impl TryRng for Fixed {
-    type Error = Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        Ok(self.0 as u32)
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        Ok(self.0)
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        dst.fill(0);
-        Ok(())
-    }
-}
+use sampler_tests::Fixed;
 
 const N: usize = 512;
 const DRAWS: usize = 20_000;

@@ -9,27 +9,8 @@
 //!   boundary it takes the next token, `r = 0` the first, `r = u64::MAX` the last;
 //! - tokens below 2^-31 of the max get mass 0 and are never drawn.
 
-use std::convert::Infallible;
-
-use logit_sampler::rand_core::TryRng;
 use logit_sampler::{Backend, Sampler, SamplerConfig};
-
-/// A generator that returns fixed outputs.
-struct Fixed(u64);
-
-impl TryRng for Fixed {
-    type Error = Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
-        Ok(self.0 as u32)
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        Ok(self.0)
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        dst.fill(0);
-        Ok(())
-    }
-}
+use sampler_tests::Fixed;
 
 fn top_p(p: f32) -> SamplerConfig {
     SamplerConfig {

@@ -1,13 +1,21 @@
 //! Sampler parameters, the stage order, and their validation.
 //!
-//! Validation happens once, in [`SamplerConfig::validate`] (called by
-//! `Sampler::new`), so that sampling itself only has to reject bad logits.
+//! Validation happens once, in [`SamplerConfig::validate`] and the order
+//! check (both called by `Sampler::new` and `with_order`), so that sampling
+//! itself only has to reject bad logits and constraints.
 
 use crate::error::SampleError;
 
 /// Parameters of the sampling pipeline.
 ///
 /// Each filter sees the survivors of the stages before it, renormalised.
+/// Build one with `..SamplerConfig::default()` so that new fields keep their
+/// "off" values:
+///
+/// ```
+/// # use logit_sampler::SamplerConfig;
+/// let config = SamplerConfig { temperature: 0.8, top_k: 40, ..SamplerConfig::default() };
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SamplerConfig {
     /// Logits are divided by this. `0` is greedy (argmax), `+inf` a uniform draw
@@ -21,32 +29,68 @@ pub struct SamplerConfig {
     /// Keep the smallest most-likely set whose mass reaches `top_p` (the crossing
     /// token is kept); in `(0, 1]`, `1` disables.
     pub top_p: f32,
+    /// For a token seen in the penalty window: `l * r` if `l <= 0`, else
+    /// `l / r`. Finite and `> 0`; `1` is off.
+    pub repeat_penalty: f32,
+    /// Subtracted `count` times from a token seen `count` times in the window.
+    /// Finite; `0` is off.
+    pub frequency_penalty: f32,
+    /// Subtracted once from every token seen in the window. Finite; `0` is off.
+    pub presence_penalty: f32,
+    /// The penalty window: the last `penalty_last_n` accepted tokens. At most
+    /// the sampler's `HISTORY`; `0` turns the penalties off.
+    pub penalty_last_n: usize,
+    /// DRY ("don't repeat yourself"): a token that would extend a repetition of
+    /// length `L >= dry_allowed_length` loses
+    /// `dry_multiplier * dry_base^(L - dry_allowed_length)`. Finite, `>= 0`;
+    /// `0` is off.
+    pub dry_multiplier: f32,
+    /// DRY's growth per extra repeated token. Finite and `>= 1`.
+    pub dry_base: f32,
+    /// The longest repetition DRY lets pass unpenalised.
+    pub dry_allowed_length: usize,
+    /// DRY's window: the last `dry_penalty_last_n` accepted tokens. At most
+    /// the sampler's `HISTORY`; `0` turns DRY off.
+    pub dry_penalty_last_n: usize,
 }
 
 impl Default for SamplerConfig {
-    /// Temperature 1 and every filter off: a draw from the model's distribution.
+    /// [`SamplerConfig::DEFAULT`].
     fn default() -> Self {
-        Self {
-            temperature: 1.0,
-            min_p: 0.0,
-            top_k: 0,
-            top_p: 1.0,
-        }
+        Self::DEFAULT
     }
 }
 
 impl SamplerConfig {
+    /// Temperature 1 and every other stage off: a draw from the model's
+    /// distribution. (DRY's base and allowed length hold llama.cpp's
+    /// defaults, 1.75 and 2, for when a multiplier turns it on.) The same as
+    /// `default()`, usable in a `const`.
+    pub const DEFAULT: SamplerConfig = SamplerConfig {
+        temperature: 1.0,
+        min_p: 0.0,
+        top_k: 0,
+        top_p: 1.0,
+        repeat_penalty: 1.0,
+        frequency_penalty: 0.0,
+        presence_penalty: 0.0,
+        penalty_last_n: 0,
+        dry_multiplier: 0.0,
+        dry_base: 1.75,
+        dry_allowed_length: 2,
+        dry_penalty_last_n: 0,
+    };
+
     /// Greedy decoding: always the highest logit (ties to the lowest id).
     pub const fn greedy() -> Self {
         Self {
             temperature: 0.0,
-            min_p: 0.0,
-            top_k: 0,
-            top_p: 1.0,
+            ..Self::DEFAULT
         }
     }
 
-    /// Checks every parameter's range.
+    /// Checks every parameter's range (the windows against a history size
+    /// are checked by `Sampler::new`).
     pub fn validate(&self) -> Result<(), SampleError> {
         validate_temperature(self.temperature)?;
         if !(0.0..=1.0).contains(&self.min_p) {
@@ -55,11 +99,53 @@ impl SamplerConfig {
         if !(self.top_p > 0.0 && self.top_p <= 1.0) {
             return Err(SampleError::InvalidTopP(self.top_p));
         }
+        let r = self.repeat_penalty;
+        if !(r.is_finite() && r > 0.0) {
+            return Err(SampleError::InvalidRepeatPenalty(r));
+        }
+        if !self.frequency_penalty.is_finite() {
+            return Err(SampleError::InvalidFrequencyPenalty(self.frequency_penalty));
+        }
+        if !self.presence_penalty.is_finite() {
+            return Err(SampleError::InvalidPresencePenalty(self.presence_penalty));
+        }
+        let m = self.dry_multiplier;
+        if !(m.is_finite() && m >= 0.0) {
+            return Err(SampleError::InvalidDryMultiplier(m));
+        }
+        let b = self.dry_base;
+        if !(b.is_finite() && b >= 1.0) {
+            return Err(SampleError::InvalidDryBase(b));
+        }
         Ok(())
     }
-}
 
-impl SamplerConfig {
+    /// Whether the penalties stage changes anything.
+    pub(crate) fn penalties_on(&self) -> bool {
+        self.penalty_last_n > 0
+            && (self.repeat_penalty != 1.0
+                || self.frequency_penalty != 0.0
+                || self.presence_penalty != 0.0)
+    }
+
+    /// Whether DRY changes anything.
+    pub(crate) fn dry_on(&self) -> bool {
+        self.dry_penalty_last_n > 0 && self.dry_multiplier > 0.0
+    }
+
+    /// Whether `stage` changes anything under this configuration (a stage
+    /// that does must be in the order).
+    pub(crate) fn is_on(&self, stage: Stage) -> bool {
+        match stage {
+            Stage::Penalties => self.penalties_on(),
+            Stage::Dry => self.dry_on(),
+            Stage::Temperature => self.temperature != 1.0,
+            Stage::MinP => self.min_p > 0.0,
+            Stage::TopK => self.top_k > 0,
+            Stage::TopP => self.top_p < 1.0,
+        }
+    }
+
     /// The largest finite temperature, 2^64. Scaled logits are formed as
     /// `(l - l_max) / T` in `f32`, where `l - l_max` overflows to `-inf` once
     /// two logits are more than `f32::MAX` apart; up to 2^64 (indeed up to
@@ -88,6 +174,10 @@ pub(crate) fn validate_temperature(t: f32) -> Result<(), SampleError> {
 /// One step of the pipeline. The draw always comes last.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
+    /// Repetition, frequency and presence penalties over the penalty window.
+    Penalties,
+    /// DRY, the repeated-sequence penalty.
+    Dry,
     /// Divide logits by the temperature. Filters placed before it see `T = 1`.
     Temperature,
     /// The min-p filter.
@@ -99,29 +189,76 @@ pub enum Stage {
 }
 
 impl Stage {
-    /// Temperature, min-p, top-k, top-p: the order of DESIGN.md and of most peers.
-    pub const DEFAULT_ORDER: [Stage; 4] =
-        [Stage::Temperature, Stage::MinP, Stage::TopK, Stage::TopP];
+    /// Number of stages.
+    pub const COUNT: usize = 6;
+
+    /// Penalties, DRY, temperature, min-p, top-k, top-p: llama.cpp's
+    /// context stages first, then the order of DESIGN.md and most peers.
+    pub const DEFAULT_ORDER: [Stage; Stage::COUNT] = [
+        Stage::Penalties,
+        Stage::Dry,
+        Stage::Temperature,
+        Stage::MinP,
+        Stage::TopK,
+        Stage::TopP,
+    ];
 
     fn index(self) -> usize {
         match self {
-            Stage::Temperature => 0,
-            Stage::MinP => 1,
-            Stage::TopK => 2,
-            Stage::TopP => 3,
+            Stage::Penalties => 0,
+            Stage::Dry => 1,
+            Stage::Temperature => 2,
+            Stage::MinP => 3,
+            Stage::TopK => 4,
+            Stage::TopP => 5,
         }
     }
 
-    /// Accepts `order` iff it names every stage exactly once.
-    pub(crate) fn validate_order(order: &[Stage; 4]) -> Result<(), SampleError> {
+    /// Whether the stage rewrites logits from the token history (it must come
+    /// before every other kind of stage).
+    pub(crate) fn is_context(self) -> bool {
+        matches!(self, Stage::Penalties | Stage::Dry)
+    }
+}
+
+/// A validated stage order, stored without a heap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Order {
+    stages: [Stage; Stage::COUNT],
+    len: usize,
+}
+
+impl Order {
+    /// Accepts `order` iff it names each stage at most once, every stage that
+    /// `config` turns on is in it, and the context stages (penalties, DRY)
+    /// come before all others.
+    pub(crate) fn new(order: &[Stage], config: &SamplerConfig) -> Result<Order, SampleError> {
+        let mut stages = Stage::DEFAULT_ORDER;
         let mut seen = 0u8;
-        for stage in order {
-            seen |= 1 << stage.index();
+        let mut after_context = false;
+        for (i, &stage) in order.iter().enumerate() {
+            let bit = 1u8 << stage.index();
+            if seen & bit != 0 || (stage.is_context() && after_context) {
+                return Err(SampleError::InvalidStageOrder);
+            }
+            seen |= bit;
+            after_context |= !stage.is_context();
+            if let Some(slot) = stages.get_mut(i) {
+                *slot = stage;
+            }
         }
-        if seen == 0b1111 {
-            Ok(())
-        } else {
-            Err(SampleError::InvalidStageOrder)
+        for stage in Stage::DEFAULT_ORDER {
+            if seen & (1 << stage.index()) == 0 && config.is_on(stage) {
+                return Err(SampleError::StageNotInOrder(stage));
+            }
         }
+        Ok(Order {
+            stages,
+            len: order.len(),
+        })
+    }
+
+    pub(crate) fn as_slice(&self) -> &[Stage] {
+        self.stages.get(..self.len).unwrap_or_default()
     }
 }

@@ -5,6 +5,7 @@
 
 use core::fmt;
 
+use crate::config::Stage;
 use crate::kernels::Backend;
 
 /// Why a call could not produce a token (or a distribution).
@@ -35,8 +36,59 @@ pub enum SampleError {
     InvalidMinP(f32),
     /// top-p must lie in `(0, 1]`.
     InvalidTopP(f32),
-    /// The stage order is not a permutation of the four stages.
+    /// The stage order names a stage twice, or puts a context stage
+    /// (penalties, DRY) after another kind of stage.
     InvalidStageOrder,
+    /// The configuration turns this stage on but the order leaves it out.
+    StageNotInOrder(Stage),
+    /// `repeat_penalty` must be finite and `> 0`.
+    InvalidRepeatPenalty(f32),
+    /// `frequency_penalty` must be finite.
+    InvalidFrequencyPenalty(f32),
+    /// `presence_penalty` must be finite.
+    InvalidPresencePenalty(f32),
+    /// `dry_multiplier` must be finite and `>= 0`.
+    InvalidDryMultiplier(f32),
+    /// `dry_base` must be finite and `>= 1`.
+    InvalidDryBase(f32),
+    /// A penalty or DRY window is longer than the sampler's history.
+    WindowExceedsHistory {
+        /// The window asked for (`penalty_last_n` or `dry_penalty_last_n`).
+        window: usize,
+        /// The sampler's `HISTORY`.
+        history: usize,
+    },
+    /// A DRY sequence breaker is empty or longer than
+    /// `Sampler::MAX_DRY_BREAKER_LEN` tokens.
+    InvalidDryBreaker {
+        /// Index of the breaker.
+        index: usize,
+        /// Its length.
+        len: usize,
+    },
+    /// A logit bias or the allowed-token mask names a token the logits do not have.
+    TokenOutOfRange {
+        /// The token id.
+        token: u32,
+        /// The number of logits.
+        vocab: usize,
+    },
+    /// A logit bias is NaN or `+inf` (`-inf` bans the token; finite values add).
+    InvalidLogitBias {
+        /// Index of the entry in the bias slice.
+        index: usize,
+        /// Its bias.
+        bias: f32,
+    },
+    /// The allowed-token mask has fewer than `(vocab + 31) / 32` words.
+    MaskTooShort {
+        /// Words passed.
+        words: usize,
+        /// Words needed for the vocabulary.
+        needed: usize,
+    },
+    /// The mask and the bans leave no token with a logit above `-inf`.
+    NoTokenAllowed,
     /// A probability or weight is negative, NaN or infinite; `index` is the first one.
     InvalidWeight {
         /// Index of the first bad weight.
@@ -70,8 +122,43 @@ impl fmt::Display for SampleError {
             ),
             Self::InvalidMinP(m) => write!(f, "min-p {m} is outside [0, 1]"),
             Self::InvalidTopP(p) => write!(f, "top-p {p} is outside (0, 1]"),
-            Self::InvalidStageOrder => {
-                f.write_str("the stage order must name each of the four stages exactly once")
+            Self::InvalidStageOrder => f.write_str(
+                "the stage order must name each stage at most once, penalties and DRY first",
+            ),
+            Self::StageNotInOrder(s) => {
+                write!(f, "stage {s:?} is configured but missing from the order")
+            }
+            Self::InvalidRepeatPenalty(r) => {
+                write!(f, "repeat penalty {r} is invalid: use a finite value > 0")
+            }
+            Self::InvalidFrequencyPenalty(v) => write!(f, "frequency penalty {v} is not finite"),
+            Self::InvalidPresencePenalty(v) => write!(f, "presence penalty {v} is not finite"),
+            Self::InvalidDryMultiplier(m) => {
+                write!(f, "DRY multiplier {m} is invalid: use a finite value >= 0")
+            }
+            Self::InvalidDryBase(b) => {
+                write!(f, "DRY base {b} is invalid: use a finite value >= 1")
+            }
+            Self::WindowExceedsHistory { window, history } => write!(
+                f,
+                "a window of {window} tokens exceeds the sampler's history of {history}"
+            ),
+            Self::InvalidDryBreaker { index, len } => {
+                write!(f, "DRY breaker {index} has {len} tokens: use 1 to 20")
+            }
+            Self::TokenOutOfRange { token, vocab } => {
+                write!(f, "token {token} is outside the vocabulary of {vocab}")
+            }
+            Self::InvalidLogitBias { index, bias } => write!(
+                f,
+                "logit bias {index} is {bias}: use a finite value, or -inf to ban"
+            ),
+            Self::MaskTooShort { words, needed } => write!(
+                f,
+                "the allowed-token mask has {words} words, the vocabulary needs {needed}"
+            ),
+            Self::NoTokenAllowed => {
+                f.write_str("the mask and the bans leave no token with a finite logit")
             }
             Self::InvalidWeight { index } => {
                 write!(f, "weight {index} is negative, NaN or infinite")

@@ -85,6 +85,7 @@
 extern crate std;
 
 mod config;
+mod context;
 mod draw;
 mod error;
 mod filter;
@@ -97,10 +98,14 @@ mod sampler;
 mod softmax;
 
 pub use config::{SamplerConfig, Stage};
+pub use context::constraints::{Constraints, MAX_FINITE_BIAS};
+pub use context::dry::{MAX_DRY_BREAKER_LEN, MAX_DRY_BREAKER_TOKENS, MAX_DRY_BREAKERS};
+pub use context::logprob::{Sampled, TokenLogprob};
 pub use draw::alias::AliasTable;
 pub use draw::gaussian::{fill_gaussian, gaussian};
 pub use draw::inverse_cdf::{sample_inverse_cdf, sample_inverse_cdf_with};
 pub use error::SampleError;
+pub use heapless;
 pub use kernels::Backend;
 pub use rand_core;
 pub use rand_pcg::Pcg32;

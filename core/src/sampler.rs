@@ -1,8 +1,12 @@
-//! `Sampler<CAP>`: runs the stages in order over a borrowed logits buffer.
+//! `Sampler<CAP, HISTORY>`: runs the stages in order over a borrowed logits buffer.
 //!
 //! Passes over the logits in the common case (default order, survivors fit):
-//! 1. the max/NaN scan (validation; nothing is written before it succeeds);
-//! 2. the gather of every logit at or above the running threshold (min-p's, or
+//! 1. the max/NaN scan (validation; nothing is written before it succeeds,
+//!    and constraints are checked read-only too);
+//! 2. the context stages (bias, mask, penalties, DRY: point rewrites, plus
+//!    the mask's one pass), and a second max scan only if they lowered a
+//!    token holding the max;
+//! 3. the gather of every logit at or above the running threshold (min-p's, or
 //!    all finite ones) into the scratch, in ascending id.
 //!
 //! After that everything happens in the scratch: min-p, top-k and top-p cut it
@@ -18,39 +22,74 @@
 //! identical on every path: the capacity trades memory for speed, never
 //! correctness.
 
+use heapless::HistoryBuf;
 use rand_core::Rng;
 
-use crate::config::{SamplerConfig, Stage};
-use crate::draw::inverse_cdf::{draw_from_candidates, draw_from_fixed};
+use crate::config::{Order, SamplerConfig, Stage};
+use crate::context::MaxTracker;
+use crate::context::constraints::{Constraints, MAX_FINITE_BIAS};
+use crate::context::dry::{self, Breakers};
+use crate::context::logprob::{self, Model, Sampled, TokenLogprob};
+use crate::context::penalties;
+use crate::context::window::{Tally, Window};
+use crate::draw::inverse_cdf::{draw_from_candidates, draw_from_fixed, target};
 use crate::error::SampleError;
 use crate::filter::{Survivors, gather, min_p, top_k, top_p};
+use crate::kernels::generic::CHUNK;
 use crate::kernels::{Backend, Candidate, Kernels, Weighting};
 use crate::logits;
 
-/// A sampler with room for `CAP` candidates (8 bytes each) in its scratch.
+/// A sampler with room for `CAP` candidates (8 bytes each) in its scratch and
+/// the last `HISTORY` accepted tokens (4 bytes each, at least 1).
 ///
 /// `sample` is exact for every `CAP`, including 0: survivors that do not fit
 /// are handled by streaming passes over the logits buffer. Stack use of a call
 /// is bounded and independent of the vocabulary: measured on a Cortex-M4F,
 /// 792 B when the survivors fit and 3.9 KiB on the streaming path (a 2 KiB
 /// radix histogram of `u64` masses and a 1 KiB strip of them); 0.7-4.1 KiB on
-/// the Cortex-M0, M33 and RV32IMAC.
+/// the Cortex-M0, M33 and RV32IMAC. The context stages add up to
+/// `20 * HISTORY` bytes (sorted copies of the window), `sample_with` another
+/// `12 * HISTORY + 512`.
 #[derive(Clone, Debug)]
-pub struct Sampler<const CAP: usize> {
+pub struct Sampler<const CAP: usize, const HISTORY: usize = 64> {
     config: SamplerConfig,
-    order: [Stage; 4],
+    order: Order,
     kernels: Kernels,
+    history: HistoryBuf<u32, HISTORY>,
+    breakers: Breakers,
     scratch: [Candidate; CAP],
 }
 
-impl<const CAP: usize> Sampler<CAP> {
-    /// Validates `config` and picks the fastest backend ([`Backend::detect`]).
+/// What `sample_with` keeps of the logits it rewrites, to report the model's
+/// log-probability of the drawn token.
+struct Originals<const H: usize> {
+    /// Before the `j`-th finite bias entry.
+    bias: [f32; MAX_FINITE_BIAS],
+    /// The history tokens the context stages may touch, and their logits
+    /// before those stages.
+    touched: Tally<H>,
+    values: [f32; H],
+}
+
+impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
+    /// Validates `config` (including its windows against `HISTORY`) and
+    /// picks the fastest backend ([`Backend::detect`]).
     pub fn new(config: SamplerConfig) -> Result<Self, SampleError> {
         config.validate()?;
+        for window in [config.penalty_last_n, config.dry_penalty_last_n] {
+            if window > HISTORY {
+                return Err(SampleError::WindowExceedsHistory {
+                    window,
+                    history: HISTORY,
+                });
+            }
+        }
         Ok(Self {
             config,
-            order: Stage::DEFAULT_ORDER,
+            order: Order::new(&Stage::DEFAULT_ORDER, &config)?,
             kernels: Backend::detect().kernels()?,
+            history: HistoryBuf::new(),
+            breakers: Breakers::NONE,
             scratch: [Candidate::default(); CAP],
         })
     }
@@ -62,12 +101,23 @@ impl<const CAP: usize> Sampler<CAP> {
         Ok(self)
     }
 
-    /// Applies the stages in `order` (each named once; the draw always comes
-    /// last). Filters placed before [`Stage::Temperature`] see temperature 1,
-    /// as in llama.cpp's sampler chains.
-    pub fn with_order(mut self, order: [Stage; 4]) -> Result<Self, SampleError> {
-        Stage::validate_order(&order)?;
-        self.order = order;
+    /// Applies the stages in `order`: each at most once, every stage the
+    /// configuration turns on present ([`SampleError::StageNotInOrder`]
+    /// otherwise: nothing is skipped silently), penalties and DRY before
+    /// every other stage. The draw always comes last. Filters placed before
+    /// [`Stage::Temperature`] see temperature 1, as in llama.cpp's chains.
+    pub fn with_order(mut self, order: &[Stage]) -> Result<Self, SampleError> {
+        self.order = Order::new(order, &self.config)?;
+        Ok(self)
+    }
+
+    /// DRY's sequence breakers, as token-id sequences (head first): a
+    /// repetition never extends across one, and a one-token breaker is never
+    /// penalised. At most [`dry::MAX_DRY_BREAKERS`] breakers of 1 to
+    /// [`dry::MAX_DRY_BREAKER_LEN`] tokens, [`dry::MAX_DRY_BREAKER_TOKENS`]
+    /// in all. Replaces any earlier breakers.
+    pub fn with_dry_breakers(mut self, breakers: &[&[u32]]) -> Result<Self, SampleError> {
+        self.breakers = Breakers::new(breakers)?;
         Ok(self)
     }
 
@@ -77,8 +127,8 @@ impl<const CAP: usize> Sampler<CAP> {
     }
 
     /// The stage order.
-    pub fn order(&self) -> [Stage; 4] {
-        self.order
+    pub fn order(&self) -> &[Stage] {
+        self.order.as_slice()
     }
 
     /// The backend in use.
@@ -86,8 +136,28 @@ impl<const CAP: usize> Sampler<CAP> {
         self.kernels.backend()
     }
 
+    /// The last `HISTORY` accepted tokens (`oldest_ordered()` walks them
+    /// oldest first).
+    pub fn history(&self) -> &HistoryBuf<u32, HISTORY> {
+        &self.history
+    }
+
+    /// Records a token chosen elsewhere (a prompt token, a forced token):
+    /// it counts for the penalties and DRY from the next call on. `sample`
+    /// and `sample_with` record the token they return themselves.
+    pub fn accept(&mut self, token: u32) {
+        self.history.write(token);
+    }
+
+    /// Clears the history (a new conversation). The configuration, order,
+    /// backend and breakers stay.
+    pub fn reset(&mut self) {
+        self.history.clear();
+    }
+
     /// Draws one token id from `logits`, which is used in place as scratch:
     /// on success its contents are unspecified, on error it is untouched.
+    /// Records the token in the history.
     ///
     /// Consumes exactly one `rng.next_u64()` per successful call (greedy
     /// included), none on error, so a seeded generator reproduces a run.
@@ -96,48 +166,92 @@ impl<const CAP: usize> Sampler<CAP> {
         logits: &mut [f32],
         rng: &mut R,
     ) -> Result<u32, SampleError> {
-        let k = self.kernels;
-        let max = logits::scan(k, logits)?;
+        let none = Constraints::default();
+        let (_, max_allowed) = self.validate(logits, &none)?;
         let r = rng.next_u64();
-        if self.config.temperature == 0.0 {
-            return Ok(logits::first_max(k, logits, max));
-        }
-        Ok(match self.filter(logits, max) {
-            (Survivors::Scratch(len), w, ready) => {
-                debug_assert!(
-                    len <= CAP && len <= logits.len(),
-                    "survivors beyond the capacity"
-                );
-                debug_assert!(len > 0, "a draw from an empty set");
-                let cands = self.scratch.get_mut(..len).unwrap_or_default();
-                if logits.len() <= 16 * len {
-                    // Many survivors for the vocabulary: scattering their masses
-                    // over the buffer and walking it (vectorised) beats an
-                    // id-order selection.
-                    let total = scatter_masses(cands, logits, ready, w);
-                    draw_from_fixed(k, logits, total, r)
-                } else {
-                    let masses = logits.get_mut(..len).unwrap_or_default();
-                    draw_from_candidates(cands, masses, ready, w, r)
-                }
-            }
-            (Survivors::AtLeast(t), w, _) => {
-                let total = k.exp_fixed(logits, t, w);
-                draw_from_fixed(k, logits, total, r)
-            }
+        let max = self.rewrite(logits, &none, max_allowed, None);
+        let token = if self.config.temperature == 0.0 {
+            logits::first_max(self.kernels, logits, max)
+        } else {
+            self.draw(logits, max, r)
+        };
+        self.history.write(token);
+        Ok(token)
+    }
+
+    /// [`sample`](Self::sample) under per-request `constraints` (applied
+    /// before every other stage), reporting log-probabilities: the drawn
+    /// token's under the model and under the distribution drawn from, and in
+    /// `top` (may be empty) the `top.len()` most likely tokens of the model
+    /// distribution, descending, ties to the lowest id (slots past the
+    /// vocabulary get `u32::MAX` and `-inf`).
+    ///
+    /// The same token as `sample` for the same input, state and seed when
+    /// the constraints are empty. Costs one extra exp pass over the logits
+    /// (the model's normaliser) and, for a non-empty `top`, one selection
+    /// pass. Errors leave the buffer, `top`, the history and the generator
+    /// untouched.
+    pub fn sample_with<R: Rng + ?Sized>(
+        &mut self,
+        logits: &mut [f32],
+        rng: &mut R,
+        constraints: &Constraints,
+        top: &mut [TokenLogprob],
+    ) -> Result<Sampled, SampleError> {
+        let k = self.kernels;
+        let (max0, max_allowed) = self.validate(logits, constraints)?;
+        let model = Model::new(k, logits, max0);
+        logprob::fill_top(k, logits, model, top);
+        let r = rng.next_u64();
+        let mut originals = Originals {
+            bias: [0.0; MAX_FINITE_BIAS],
+            touched: Tally::new([].iter()),
+            values: [0.0; HISTORY],
+        };
+        let max = self.rewrite(logits, constraints, max_allowed, Some(&mut originals));
+        let (token, drawn, sampling_logprob) = if self.config.temperature == 0.0 {
+            (logits::first_max(k, logits, max), max, 0.0)
+        } else {
+            let (token, logit, mass, total) = self.draw_keeping(logits, max, r);
+            let ln = |x: u64| libm::logf(x as f32);
+            (token, logit, ln(mass) - ln(total))
+        };
+        let original = constraints
+            .original(token, &originals.bias)
+            .or_else(|| {
+                let i = originals.touched.position(token)?;
+                originals.values.get(i).copied()
+            })
+            .unwrap_or(drawn);
+        self.history.write(token);
+        Ok(Sampled {
+            token,
+            logprob: model.logprob(original),
+            sampling_logprob,
         })
     }
 
     /// Replaces `logits` by the distribution `sample` draws from: the survivors'
     /// renormalised probabilities, 0 for every other token. On error the buffer
-    /// is untouched. Consumes no randomness.
+    /// is untouched. Consumes no randomness and records nothing.
     ///
     /// Each value is the survivor's fixed-point mass over the total (see the
     /// crate docs, "Exactness"), rounded to `f32`: the draw itself uses the
     /// exact integers.
     pub fn distribution_in_place(&mut self, logits: &mut [f32]) -> Result<(), SampleError> {
+        self.distribution_in_place_with(logits, &Constraints::default())
+    }
+
+    /// [`distribution_in_place`](Self::distribution_in_place) under
+    /// `constraints`: the distribution `sample_with` draws from.
+    pub fn distribution_in_place_with(
+        &mut self,
+        logits: &mut [f32],
+        constraints: &Constraints,
+    ) -> Result<(), SampleError> {
         let k = self.kernels;
-        let max = logits::scan(k, logits)?;
+        let (_, max_allowed) = self.validate(logits, constraints)?;
+        let max = self.rewrite(logits, constraints, max_allowed, None);
         if self.config.temperature == 0.0 {
             let winner = logits::first_max(k, logits, max);
             logits::one_hot(logits, winner);
@@ -166,6 +280,145 @@ impl<const CAP: usize> Sampler<CAP> {
             }
         }
         Ok(())
+    }
+
+    /// Every check of a call, read-only: the logits (length, NaN, not all
+    /// `-inf`) and the constraints. Returns the largest logit and the
+    /// largest allowed one.
+    fn validate(&self, xs: &[f32], c: &Constraints) -> Result<(f32, f32), SampleError> {
+        let max = logits::scan(self.kernels, xs)?;
+        let max_allowed = c.check(self.kernels, xs, max)?;
+        Ok((max, max_allowed))
+    }
+
+    /// Writes the constraints and the context stages into `xs` (validated);
+    /// returns the largest logit afterwards. With `originals`, records what
+    /// `sample_with` needs to report the model's logprob.
+    fn rewrite(
+        &self,
+        xs: &mut [f32],
+        c: &Constraints,
+        max_allowed: f32,
+        originals: Option<&mut Originals<HISTORY>>,
+    ) -> f32 {
+        let cfg = &self.config;
+        let mut scratch_bias = [0.0; MAX_FINITE_BIAS];
+        let (bias, touched) = match originals {
+            Some(o) => (&mut o.bias, Some((&mut o.touched, &mut o.values))),
+            None => (&mut scratch_bias, None),
+        };
+        let mut tracker = if c.logit_bias.is_empty() && c.allowed.is_none() {
+            MaxTracker::new(max_allowed)
+        } else {
+            c.apply(xs, max_allowed, bias)
+        };
+        let (older, newer) = self.history.as_slices();
+        let pen = cfg
+            .penalties_on()
+            .then_some(cfg.penalty_last_n)
+            .unwrap_or(0);
+        let dry = cfg.dry_on().then_some(cfg.dry_penalty_last_n).unwrap_or(0);
+        if let Some((tally, values)) = touched
+            && pen.max(dry) > 0
+        {
+            *tally = Tally::new(Window::last(older, newer, pen.max(dry)).iter());
+            for ((t, _), v) in tally.iter().zip(values.iter_mut()) {
+                *v = xs.get(t as usize).copied().unwrap_or(0.0);
+            }
+        }
+        for &stage in self.order.as_slice() {
+            match stage {
+                Stage::Penalties if pen > 0 => {
+                    let tally: Tally<HISTORY> = Tally::new(Window::last(older, newer, pen).iter());
+                    penalties::apply(cfg, &tally, xs, &mut tracker);
+                }
+                Stage::Dry if dry > 0 => {
+                    let w = Window::last(older, newer, dry);
+                    dry::apply::<HISTORY>(cfg, &self.breakers, &w, xs, &mut tracker);
+                }
+                _ => {}
+            }
+        }
+        match tracker.known() {
+            Some(max) => max,
+            None => self.kernels.max_nan(xs).max,
+        }
+    }
+
+    /// The draw of `sample`: filters, then the token for the call's 64-bit
+    /// uniform `r`.
+    fn draw(&mut self, logits: &mut [f32], max: f32, r: u64) -> u32 {
+        let k = self.kernels;
+        match self.filter(logits, max) {
+            (Survivors::Scratch(len), w, ready) => {
+                debug_assert!(
+                    len <= CAP && len <= logits.len(),
+                    "survivors beyond the capacity"
+                );
+                debug_assert!(len > 0, "a draw from an empty set");
+                let cands = self.scratch.get_mut(..len).unwrap_or_default();
+                if logits.len() <= 16 * len {
+                    // Many survivors for the vocabulary: scattering their masses
+                    // over the buffer and walking it (vectorised) beats an
+                    // id-order selection.
+                    let total = scatter_masses(cands, logits, ready, w);
+                    draw_from_fixed(k, logits, total, r)
+                } else {
+                    let masses = logits.get_mut(..len).unwrap_or_default();
+                    draw_from_candidates(cands, masses, ready, w, r).0
+                }
+            }
+            (Survivors::AtLeast(t), w, _) => {
+                let total = k.exp_fixed(logits, t, w);
+                draw_from_fixed(k, logits, total, r)
+            }
+        }
+    }
+
+    /// The same draw (the same token), keeping the drawn token's logit
+    /// readable: returns the token, its logit, its mass and the total mass.
+    fn draw_keeping(&mut self, logits: &mut [f32], max: f32, r: u64) -> (u32, f32, u64, u64) {
+        let k = self.kernels;
+        match self.filter(logits, max) {
+            (Survivors::Scratch(len), w, ready) => {
+                let cands = self.scratch.get_mut(..len).unwrap_or_default();
+                let masses = logits.get_mut(..len).unwrap_or_default();
+                let (token, total) = draw_from_candidates(cands, masses, ready, w, r);
+                let logit = cands
+                    .iter()
+                    .find(|c| c.id == token)
+                    .map_or(max, |c| c.logit);
+                (token, logit, w.fixed(logit) as u64, total)
+            }
+            (Survivors::AtLeast(t), w, _) => {
+                // Read-only: the total, then chunk totals up to the crossing
+                // chunk, then its elements (the same integer prefix as
+                // `draw_from_fixed`).
+                let total = k.exp_fixed_sum(logits, t, w);
+                let goal = target(r, total);
+                let mut cum = 0u64;
+                let mut base = 0usize;
+                for chunk in logits.chunks(CHUNK) {
+                    let s = k.exp_fixed_sum(chunk, t, w);
+                    if cum + s > goal {
+                        for (i, &x) in chunk.iter().enumerate() {
+                            if x >= t {
+                                let q = w.fixed(x) as u64;
+                                cum += q;
+                                if cum > goal {
+                                    return ((base + i) as u32, x, q, total);
+                                }
+                            }
+                        }
+                        debug_assert!(false, "the chunk's total crosses the target");
+                    }
+                    cum += s;
+                    base += chunk.len();
+                }
+                debug_assert!(false, "the target lies below the total");
+                (0, max, 1, total.max(1))
+            }
+        }
     }
 
     /// Runs the filter stages; returns the survivors (in the scratch if they
@@ -199,7 +452,7 @@ impl<const CAP: usize> Sampler<CAP> {
         let mut after_temperature = false;
         // The weighting of the masses beside the scratch candidates, while valid.
         let mut beside = None;
-        for stage in self.order {
+        for &stage in self.order.as_slice() {
             let (w, t) = if after_temperature {
                 (tempered, cfg.temperature)
             } else {
@@ -226,7 +479,8 @@ impl<const CAP: usize> Sampler<CAP> {
                     beside = matches!(cut, Survivors::Scratch(_)).then_some(w);
                     cut
                 }
-                Stage::TopK | Stage::TopP => set,
+                // Context stages ran before (`rewrite`); off filters keep all.
+                Stage::Penalties | Stage::Dry | Stage::TopK | Stage::TopP => set,
             };
         }
         // Gather for the draw only a set much smaller than the vocabulary: a

@@ -150,6 +150,7 @@ pub const FILTERS: [(&str, SamplerConfig); 8] = [
             min_p: 0.05,
             top_k: 0,
             top_p: 1.0,
+            ..SamplerConfig::DEFAULT
         },
     ),
     (
@@ -159,6 +160,7 @@ pub const FILTERS: [(&str, SamplerConfig); 8] = [
             min_p: 0.0,
             top_k: 40,
             top_p: 1.0,
+            ..SamplerConfig::DEFAULT
         },
     ),
     (
@@ -168,6 +170,7 @@ pub const FILTERS: [(&str, SamplerConfig); 8] = [
             min_p: 0.0,
             top_k: 1000,
             top_p: 1.0,
+            ..SamplerConfig::DEFAULT
         },
     ),
     (
@@ -177,6 +180,7 @@ pub const FILTERS: [(&str, SamplerConfig); 8] = [
             min_p: 0.0,
             top_k: 0,
             top_p: 0.9,
+            ..SamplerConfig::DEFAULT
         },
     ),
     (
@@ -186,6 +190,7 @@ pub const FILTERS: [(&str, SamplerConfig); 8] = [
             min_p: 0.0,
             top_k: 0,
             top_p: 0.99,
+            ..SamplerConfig::DEFAULT
         },
     ),
     (
@@ -195,6 +200,7 @@ pub const FILTERS: [(&str, SamplerConfig); 8] = [
             min_p: 0.0,
             top_k: 40,
             top_p: 0.9,
+            ..SamplerConfig::DEFAULT
         },
     ),
     (
@@ -204,6 +210,7 @@ pub const FILTERS: [(&str, SamplerConfig); 8] = [
             min_p: 0.0,
             top_k: 40,
             top_p: 0.99,
+            ..SamplerConfig::DEFAULT
         },
     ),
     ("default chain", DEFAULT_CHAIN),
@@ -215,6 +222,7 @@ pub const DEFAULT_CHAIN: SamplerConfig = SamplerConfig {
     min_p: 0.05,
     top_k: 40,
     top_p: 0.95,
+    ..SamplerConfig::DEFAULT
 };
 
 /// The peers' form of a configuration.

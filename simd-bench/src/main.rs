@@ -139,6 +139,7 @@ fn demonstration() {
             min_p: 0.1,
             top_k: 3,
             top_p: 0.7,
+            ..SamplerConfig::default()
         },
         draws,
     );

@@ -7,7 +7,9 @@
 //! prefixes only grow when earlier sets grow, the core's survivors must satisfy
 //! `strict ⊆ core ⊆ loose`; when strict and loose agree the set is pinned exactly.
 
-use logit_sampler::{SampleError, SamplerConfig, Stage};
+use std::collections::HashMap;
+
+use logit_sampler::{Constraints, SampleError, SamplerConfig, Stage};
 
 /// Which way borderline decisions go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,7 +38,215 @@ pub fn reference_config_error(cfg: &SamplerConfig) -> Option<SampleError> {
     if !(cfg.top_p > 0.0 && cfg.top_p <= 1.0) {
         return Some(SampleError::InvalidTopP(cfg.top_p));
     }
+    let r = cfg.repeat_penalty;
+    if !(r > 0.0 && r < f32::INFINITY) {
+        return Some(SampleError::InvalidRepeatPenalty(r));
+    }
+    if !cfg.frequency_penalty.is_finite() {
+        return Some(SampleError::InvalidFrequencyPenalty(cfg.frequency_penalty));
+    }
+    if !cfg.presence_penalty.is_finite() {
+        return Some(SampleError::InvalidPresencePenalty(cfg.presence_penalty));
+    }
+    if !(cfg.dry_multiplier >= 0.0 && cfg.dry_multiplier < f32::INFINITY) {
+        return Some(SampleError::InvalidDryMultiplier(cfg.dry_multiplier));
+    }
+    if !(cfg.dry_base >= 1.0 && cfg.dry_base < f32::INFINITY) {
+        return Some(SampleError::InvalidDryBase(cfg.dry_base));
+    }
     None
+}
+
+/// What a call sees besides the logits and the configuration: the sampler's
+/// history and DRY breakers, and the call's constraints.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Context<'a> {
+    /// Accepted tokens, oldest first (only the last `HISTORY` are kept by a sampler).
+    pub history: &'a [u32],
+    /// DRY sequence breakers.
+    pub breakers: &'a [&'a [u32]],
+    /// The call's bias and mask.
+    pub constraints: Constraints<'a>,
+}
+
+/// Constraint errors the core reports from `sample_with`, after the logits'.
+pub fn reference_constraints_error(logits: &[f32], c: &Constraints) -> Option<SampleError> {
+    let n = logits.len();
+    for (index, &(token, bias)) in c.logit_bias.iter().enumerate() {
+        if token as usize >= n {
+            return Some(SampleError::TokenOutOfRange { token, vocab: n });
+        }
+        if bias.is_nan() || bias == f32::INFINITY {
+            return Some(SampleError::InvalidLogitBias { index, bias });
+        }
+    }
+    let finite = c.logit_bias.iter().filter(|b| b.1.is_finite()).count();
+    if finite > logit_sampler::MAX_FINITE_BIAS {
+        return Some(SampleError::CapacityExceeded {
+            len: finite,
+            capacity: logit_sampler::MAX_FINITE_BIAS,
+        });
+    }
+    if let Some(mask) = c.allowed
+        && mask.len() < n.div_ceil(32)
+    {
+        return Some(SampleError::MaskTooShort {
+            words: mask.len(),
+            needed: n.div_ceil(32),
+        });
+    }
+    let open = (0..n).any(|i| {
+        let allowed = c.allowed.is_none_or(|m| m[i / 32] >> (i % 32) & 1 == 1);
+        let banned = c
+            .logit_bias
+            .iter()
+            .any(|&(t, b)| t as usize == i && b == f32::NEG_INFINITY);
+        allowed && !banned && logits[i] > f32::NEG_INFINITY
+    });
+    (!open).then_some(SampleError::NoTokenAllowed)
+}
+
+/// `x` clamped to the finite range (the core's saturation of finite logits).
+fn saturate(x: f32) -> f32 {
+    x.clamp(-f32::MAX, f32::MAX)
+}
+
+/// The logits after the constraints and the context stages, by the
+/// definitions (a hash map of counts; DRY's longest repeats by brute force,
+/// O(n^2)), with the same `f32` formulas as llama.cpp and the core.
+pub fn reference_rewrite(
+    logits: &[f32],
+    cfg: &SamplerConfig,
+    order: &[Stage],
+    ctx: &Context,
+) -> Vec<f32> {
+    let mut out = logits.to_vec();
+    let c = &ctx.constraints;
+    if let Some(mask) = c.allowed {
+        for (i, x) in out.iter_mut().enumerate() {
+            if mask[i / 32] >> (i % 32) & 1 == 0 {
+                *x = f32::NEG_INFINITY;
+            }
+        }
+    }
+    for &(t, b) in c.logit_bias {
+        let x = &mut out[t as usize];
+        *x = if b == f32::NEG_INFINITY {
+            b
+        } else if x.is_finite() {
+            saturate(*x + b)
+        } else {
+            *x
+        };
+    }
+    let window = |n: usize| &ctx.history[ctx.history.len().saturating_sub(n)..];
+    let penalties_on = cfg.penalty_last_n > 0
+        && (cfg.repeat_penalty != 1.0
+            || cfg.frequency_penalty != 0.0
+            || cfg.presence_penalty != 0.0);
+    let dry_on = cfg.dry_penalty_last_n > 0 && cfg.dry_multiplier > 0.0;
+    for stage in order {
+        match stage {
+            Stage::Penalties if penalties_on => {
+                let mut counts: HashMap<u32, u32> = HashMap::new();
+                for &t in window(cfg.penalty_last_n) {
+                    *counts.entry(t).or_default() += 1;
+                }
+                for (&t, &count) in &counts {
+                    let Some(x) = out.get_mut(t as usize) else {
+                        continue;
+                    };
+                    if !x.is_finite() {
+                        continue;
+                    }
+                    let r = cfg.repeat_penalty;
+                    let scaled = saturate(if *x <= 0.0 { *x * r } else { *x / r });
+                    let amount =
+                        saturate(count as f32 * cfg.frequency_penalty + cfg.presence_penalty);
+                    *x = saturate(scaled - amount);
+                }
+            }
+            Stage::Dry if dry_on => {
+                for (t, len) in dry_repeats(
+                    window(cfg.dry_penalty_last_n),
+                    ctx.breakers,
+                    cfg.dry_allowed_length,
+                ) {
+                    let Some(x) = out.get_mut(t as usize) else {
+                        continue;
+                    };
+                    if !x.is_finite() {
+                        continue;
+                    }
+                    let mut e = len - cfg.dry_allowed_length;
+                    if cfg.dry_base > 1.000_001 {
+                        let cap = (88.722_839_1f32 / libm::logf(cfg.dry_base)) as usize;
+                        if cap > 0 {
+                            e = e.min(cap);
+                        }
+                    }
+                    let penalty = cfg.dry_multiplier * libm::powf(cfg.dry_base, e as f32);
+                    *x = saturate(*x - penalty);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// DRY's penalised tokens and their longest repeat, by the definition: the
+/// repetition may not reach back past the most recent breaker;
+/// for each earlier position, the longest common suffix with the whole
+/// window; the token that followed gets the largest length `>= allowed`.
+/// One-token breakers are left out.
+pub fn dry_repeats(window: &[u32], breakers: &[&[u32]], allowed: usize) -> Vec<(u32, usize)> {
+    let n = window.len();
+    if n <= allowed {
+        return vec![];
+    }
+    // The most recent breaker head (from the newest token back) whose whole
+    // breaker fits in the window and matches, its longest breaker if several:
+    // no repetition may reach back past that breaker's last token.
+    let mut limit = n;
+    for i in 0..n {
+        let head = n - 1 - i;
+        let longest = breakers
+            .iter()
+            .filter(|b| head + b.len() <= n && window[head..head + b.len()] == ***b)
+            .map(|b| b.len() - 1)
+            .max();
+        if let Some(tail) = longest {
+            limit = i - tail;
+            break;
+        }
+    }
+    let mut best: HashMap<u32, usize> = HashMap::new();
+    for j in 0..n - 1 {
+        let mut len = 0;
+        while len <= j && window[j - len] == window[n - 1 - len] {
+            len += 1;
+        }
+        let len = len.min(limit);
+        if len >= allowed {
+            let e = best.entry(window[j + 1]).or_default();
+            *e = (*e).max(len);
+        }
+    }
+    if limit < allowed {
+        return vec![];
+    }
+    let single: Vec<u32> = breakers
+        .iter()
+        .filter(|b| b.len() == 1)
+        .map(|b| b[0])
+        .collect();
+    let mut out: Vec<(u32, usize)> = best
+        .into_iter()
+        .filter(|(t, _)| !single.contains(t))
+        .collect();
+    out.sort();
+    out
 }
 
 /// Logits errors the core reports from `sample`.
@@ -53,16 +263,66 @@ pub fn reference_logits_error(logits: &[f32]) -> Option<SampleError> {
     None
 }
 
-/// The reference pipeline: the final distribution over the survivors.
+/// Order errors the core reports from `with_order`.
+pub fn reference_order_error(order: &[Stage], cfg: &SamplerConfig) -> Option<SampleError> {
+    let context = |s: &Stage| matches!(s, Stage::Penalties | Stage::Dry);
+    for (i, s) in order.iter().enumerate() {
+        let twice = order[..i].contains(s);
+        let late = context(s) && order[..i].iter().any(|p| !context(p));
+        if twice || late {
+            return Some(SampleError::InvalidStageOrder);
+        }
+    }
+    let on = |s: Stage| match s {
+        Stage::Penalties => {
+            cfg.penalty_last_n > 0
+                && (cfg.repeat_penalty != 1.0
+                    || cfg.frequency_penalty != 0.0
+                    || cfg.presence_penalty != 0.0)
+        }
+        Stage::Dry => cfg.dry_penalty_last_n > 0 && cfg.dry_multiplier > 0.0,
+        Stage::Temperature => cfg.temperature != 1.0,
+        Stage::MinP => cfg.min_p > 0.0,
+        Stage::TopK => cfg.top_k > 0,
+        Stage::TopP => cfg.top_p < 1.0,
+    };
+    Stage::DEFAULT_ORDER
+        .into_iter()
+        .find(|&s| on(s) && !order.contains(&s))
+        .map(SampleError::StageNotInOrder)
+}
+
+/// The reference pipeline without context: the final distribution over the survivors.
 pub fn reference(
     logits: &[f32],
     cfg: &SamplerConfig,
-    order: [Stage; 4],
+    order: &[Stage],
     slack: Slack,
 ) -> Result<Distribution, SampleError> {
-    if let Some(e) = reference_config_error(cfg).or_else(|| reference_logits_error(logits)) {
+    reference_with(logits, cfg, order, &Context::default(), slack)
+}
+
+/// The first error a call reports: configuration, logits, then constraints.
+pub fn reference_error(logits: &[f32], cfg: &SamplerConfig, ctx: &Context) -> Option<SampleError> {
+    reference_config_error(cfg)
+        .or_else(|| reference_logits_error(logits))
+        .or_else(|| reference_constraints_error(logits, &ctx.constraints))
+}
+
+/// The reference pipeline: constraints and context stages, then the filters;
+/// the final distribution over the survivors.
+pub fn reference_with(
+    logits: &[f32],
+    cfg: &SamplerConfig,
+    order: &[Stage],
+    ctx: &Context,
+    slack: Slack,
+) -> Result<Distribution, SampleError> {
+    if let Some(e) = reference_error(logits, cfg, ctx) {
         return Err(e);
     }
+    let rewritten = reference_rewrite(logits, cfg, order, ctx);
+    let logits = &rewritten[..];
     let l = |i: u32| logits[i as usize] as f64;
     let t = cfg.temperature as f64;
     let lmax = logits
@@ -328,8 +588,8 @@ pub fn chi_square(counts: &[u64], probs: &[f64]) -> (f64, usize) {
     (stat, bins.len().saturating_sub(1).max(1))
 }
 
-/// Every order of the four stages.
-pub fn all_orders() -> Vec<[Stage; 4]> {
+/// Every order of the four filter stages, after penalties and DRY.
+pub fn all_orders() -> Vec<Vec<Stage>> {
     let stages = [Stage::Temperature, Stage::MinP, Stage::TopK, Stage::TopP];
     let mut out = Vec::new();
     for a in 0..4 {
@@ -340,7 +600,9 @@ pub fn all_orders() -> Vec<[Stage; 4]> {
                     let mut seen = [false; 4];
                     idx.iter().for_each(|&i| seen[i] = true);
                     if seen.iter().all(|s| *s) {
-                        out.push(idx.map(|i| stages[i]));
+                        let mut order = vec![Stage::Penalties, Stage::Dry];
+                        order.extend(idx.map(|i| stages[i]));
+                        out.push(order);
                     }
                 }
             }
@@ -353,14 +615,41 @@ pub fn all_orders() -> Vec<[Stage; 4]> {
 pub fn core_distribution<const CAP: usize>(
     logits: &[f32],
     cfg: SamplerConfig,
-    order: [Stage; 4],
+    order: &[Stage],
     backend: logit_sampler::Backend,
 ) -> Result<Vec<f32>, SampleError> {
+    core_distribution_with::<CAP>(logits, cfg, order, &Context::default(), backend)
+}
+
+/// A sampler with capacity `CAP` (history 64) set up for `ctx`: its
+/// history accepted, its breakers set.
+pub fn core_sampler<const CAP: usize>(
+    cfg: SamplerConfig,
+    order: &[Stage],
+    ctx: &Context,
+    backend: logit_sampler::Backend,
+) -> Result<logit_sampler::Sampler<CAP>, SampleError> {
     let mut sampler: logit_sampler::Sampler<CAP> = logit_sampler::Sampler::new(cfg)?
         .with_order(order)?
-        .with_backend(backend)?;
+        .with_backend(backend)?
+        .with_dry_breakers(ctx.breakers)?;
+    for &t in ctx.history {
+        sampler.accept(t);
+    }
+    Ok(sampler)
+}
+
+/// `distribution_in_place_with` on a sampler from [`core_sampler`].
+pub fn core_distribution_with<const CAP: usize>(
+    logits: &[f32],
+    cfg: SamplerConfig,
+    order: &[Stage],
+    ctx: &Context,
+    backend: logit_sampler::Backend,
+) -> Result<Vec<f32>, SampleError> {
+    let mut sampler = core_sampler::<CAP>(cfg, order, ctx, backend)?;
     let mut buf = logits.to_vec();
-    sampler.distribution_in_place(&mut buf)?;
+    sampler.distribution_in_place_with(&mut buf, &ctx.constraints)?;
     Ok(buf)
 }
 
@@ -370,11 +659,27 @@ pub fn core_distribution<const CAP: usize>(
 pub fn check_against_reference(
     logits: &[f32],
     cfg: &SamplerConfig,
-    order: [Stage; 4],
+    order: &[Stage],
     core: &[f32],
 ) -> Result<bool, String> {
-    let strict = reference(logits, cfg, order, Slack::Strict).map_err(|e| format!("{e}"))?;
-    let loose = reference(logits, cfg, order, Slack::Loose).map_err(|e| format!("{e}"))?;
+    check_against_reference_with(logits, cfg, order, &Context::default(), core)
+}
+
+/// [`check_against_reference`] with a context: the bounds apply to the
+/// rewritten logits.
+pub fn check_against_reference_with(
+    logits: &[f32],
+    cfg: &SamplerConfig,
+    order: &[Stage],
+    ctx: &Context,
+    core: &[f32],
+) -> Result<bool, String> {
+    let strict =
+        reference_with(logits, cfg, order, ctx, Slack::Strict).map_err(|e| format!("{e}"))?;
+    let loose =
+        reference_with(logits, cfg, order, ctx, Slack::Loose).map_err(|e| format!("{e}"))?;
+    let rewritten = reference_rewrite(logits, cfg, order, ctx);
+    let logits = &rewritten[..];
     let core_set: Vec<u32> = (0..core.len() as u32)
         .filter(|&i| core[i as usize] > 0.0)
         .collect();
@@ -495,7 +800,40 @@ pub mod strategies {
                 min_p,
                 top_k,
                 top_p,
+                ..SamplerConfig::default()
             })
+    }
+
+    /// A valid configuration with the context stages on as often as off
+    /// (windows up to 64, the default `HISTORY`).
+    pub fn context_config() -> impl Strategy<Value = SamplerConfig> {
+        (
+            config(),
+            prop_oneof![1 => Just(1.0f32), 2 => 0.5f32..3.0, 1 => Just(50.0)],
+            prop_oneof![1 => Just(0.0f32), 1 => -1.0f32..2.0],
+            prop_oneof![1 => Just(0.0f32), 1 => -1.0f32..2.0],
+            0usize..=64,
+            prop_oneof![1 => Just(0.0f32), 2 => 0.0f32..3.0],
+            prop_oneof![1 => Just(1.0f32), 2 => 1.0f32..3.0, 1 => Just(1e6)],
+            0usize..5,
+            0usize..=64,
+        )
+            .prop_map(|(c, r, f, p, n, m, b, a, dn)| SamplerConfig {
+                repeat_penalty: r,
+                frequency_penalty: f,
+                presence_penalty: p,
+                penalty_last_n: n,
+                dry_multiplier: m,
+                dry_base: b,
+                dry_allowed_length: a,
+                dry_penalty_last_n: dn,
+                ..c
+            })
+    }
+
+    /// A history over a small alphabet (so that it repeats), up to 80 tokens.
+    pub fn history(vocab: u32) -> impl Strategy<Value = Vec<u32>> {
+        prop::collection::vec(0..vocab.max(1) + 2, 0..80)
     }
 
     /// Any configuration, out-of-range values included.
@@ -521,11 +859,17 @@ pub mod strategies {
             })
     }
 
-    /// The default order half of the time, any permutation otherwise.
-    pub fn order() -> impl Strategy<Value = [Stage; 4]> {
+    /// The default order half of the time, any permutation of the filters
+    /// (after penalties and DRY, in either order) otherwise.
+    pub fn order() -> impl Strategy<Value = Vec<Stage>> {
         prop_oneof![
-            Just(Stage::DEFAULT_ORDER),
-            prop::sample::select(all_orders())
+            Just(Stage::DEFAULT_ORDER.to_vec()),
+            (prop::sample::select(all_orders()), any::<bool>()).prop_map(|(mut o, swap)| {
+                if swap {
+                    o.swap(0, 1);
+                }
+                o
+            })
         ]
     }
 }

@@ -248,6 +248,7 @@ fn same_seed_same_token_on_every_backend() {
             min_p: 0.05,
             top_k: 40,
             top_p: 0.95,
+            ..SamplerConfig::default()
         },
         SamplerConfig::default(),
         SamplerConfig {
@@ -255,12 +256,14 @@ fn same_seed_same_token_on_every_backend() {
             min_p: 0.0,
             top_k: 0,
             top_p: 0.99,
+            ..SamplerConfig::default()
         },
         SamplerConfig {
             temperature: 0.7,
             min_p: 0.0,
             top_k: 1000,
             top_p: 0.9,
+            ..SamplerConfig::default()
         },
     ];
     let inputs: Vec<Vec<f32>> = (0..8)

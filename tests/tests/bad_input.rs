@@ -85,7 +85,10 @@ fn config_errors() {
     );
     let order = [Stage::TopK, Stage::TopK, Stage::MinP, Stage::Temperature];
     assert_eq!(
-        Sampler::<4>::new(d).unwrap().with_order(order).unwrap_err(),
+        Sampler::<4>::new(d)
+            .unwrap()
+            .with_order(&order)
+            .unwrap_err(),
         SampleError::InvalidStageOrder
     );
     let mut buf = [1.0f32, 2.0];

@@ -47,8 +47,9 @@ fn logits_more_than_f32_max_apart_at_the_largest_temperature() {
         let mut probs = logits;
         softmax_in_place_with(backend, &mut probs, temperature).unwrap();
         assert_eq!(probs, [1.0, 0.0], "{backend:?}");
-        let dist = core_distribution::<16>(&logits, config, Stage::DEFAULT_ORDER, backend).unwrap();
-        check_against_reference(&logits, &config, Stage::DEFAULT_ORDER, &dist)
+        let dist =
+            core_distribution::<16>(&logits, config, &Stage::DEFAULT_ORDER, backend).unwrap();
+        check_against_reference(&logits, &config, &Stage::DEFAULT_ORDER, &dist)
             .unwrap_or_else(|e| panic!("{backend:?}: distribution {dist:?}: {e}"));
         assert_eq!(dist, [1.0, 0.0], "{backend:?}");
     }
@@ -65,8 +66,9 @@ fn min_p_threshold_at_the_largest_temperature() {
         ..SamplerConfig::default()
     };
     for &backend in Backend::available() {
-        let dist = core_distribution::<16>(&logits, config, Stage::DEFAULT_ORDER, backend).unwrap();
-        check_against_reference(&logits, &config, Stage::DEFAULT_ORDER, &dist)
+        let dist =
+            core_distribution::<16>(&logits, config, &Stage::DEFAULT_ORDER, backend).unwrap();
+        check_against_reference(&logits, &config, &Stage::DEFAULT_ORDER, &dist)
             .unwrap_or_else(|e| panic!("{backend:?}: distribution {dist:?}: {e}"));
         assert_eq!(dist, [1.0, 0.0], "{backend:?}");
     }
@@ -88,13 +90,14 @@ fn min_p_threshold_among_subnormal_logits() {
         min_p: 0.99999994,
         top_k: 1_000_000,
         top_p: 0.99610895,
+        ..SamplerConfig::default()
     };
     let order = [Stage::TopK, Stage::Temperature, Stage::MinP, Stage::TopP];
     for &backend in Backend::available() {
-        let small = core_distribution::<4>(&logits, config, order, backend).unwrap();
-        let none = core_distribution::<0>(&logits, config, order, backend).unwrap();
+        let small = core_distribution::<4>(&logits, config, &order, backend).unwrap();
+        let none = core_distribution::<0>(&logits, config, &order, backend).unwrap();
         assert_eq!(small, none, "{backend:?}: CAP 4 vs CAP 0");
-        check_against_reference(&logits, &config, order, &small)
+        check_against_reference(&logits, &config, &order, &small)
             .unwrap_or_else(|e| panic!("{backend:?}: distribution {small:?}: {e}"));
         // The max survives; the tokens far below cannot.
         assert!(

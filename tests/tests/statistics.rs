@@ -24,8 +24,8 @@ fn assert_fits(counts: &[u64], probs: &[f64], what: &str) {
 }
 
 fn pipeline_fits<const CAP: usize>(logits: &[f32], cfg: SamplerConfig, seed: u64, what: &str) {
-    let dist = reference(logits, &cfg, Stage::DEFAULT_ORDER, Slack::Exact).unwrap();
-    let strict = reference(logits, &cfg, Stage::DEFAULT_ORDER, Slack::Strict).unwrap();
+    let dist = reference(logits, &cfg, &Stage::DEFAULT_ORDER, Slack::Exact).unwrap();
+    let strict = reference(logits, &cfg, &Stage::DEFAULT_ORDER, Slack::Strict).unwrap();
     assert_eq!(
         dist.len(),
         strict.len(),
@@ -58,6 +58,7 @@ fn pipeline_default_chain() {
         min_p: 0.02,
         top_k: 40,
         top_p: 0.95,
+        ..SamplerConfig::default()
     };
     pipeline_fits::<256>(&logits, cfg, 1, "default chain, scratch");
     pipeline_fits::<4>(&logits, cfg, 2, "default chain, streaming");
@@ -194,7 +195,7 @@ fn chi_square_detects_a_small_bias() {
     let dist = reference(
         &logits,
         &SamplerConfig::default(),
-        Stage::DEFAULT_ORDER,
+        &Stage::DEFAULT_ORDER,
         Slack::Exact,
     )
     .unwrap();

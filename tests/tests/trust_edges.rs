@@ -74,6 +74,7 @@ fn errors_with_infinite_logits_write_nothing() {
         min_p: 0.1,
         top_k: 2,
         top_p: 0.9,
+        ..SamplerConfig::default()
     };
     for &b in Backend::available() {
         for logits in inputs {
@@ -167,13 +168,13 @@ fn top_p_prefilter_path_cuts_where_every_path_does() {
             ..SamplerConfig::default()
         };
         for &b in Backend::available() {
-            let small = core_distribution::<16>(&logits, cfg, Stage::DEFAULT_ORDER, b).unwrap();
-            let none = core_distribution::<0>(&logits, cfg, Stage::DEFAULT_ORDER, b).unwrap();
-            let all = core_distribution::<32768>(&logits, cfg, Stage::DEFAULT_ORDER, b).unwrap();
+            let small = core_distribution::<16>(&logits, cfg, &Stage::DEFAULT_ORDER, b).unwrap();
+            let none = core_distribution::<0>(&logits, cfg, &Stage::DEFAULT_ORDER, b).unwrap();
+            let all = core_distribution::<32768>(&logits, cfg, &Stage::DEFAULT_ORDER, b).unwrap();
             let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&small), bits(&none), "p {p} {b:?}: CAP 16 vs CAP 0");
             assert_eq!(bits(&small), bits(&all), "p {p} {b:?}: CAP 16 vs CAP 32768");
-            check_against_reference(&logits, &cfg, Stage::DEFAULT_ORDER, &small)
+            check_against_reference(&logits, &cfg, &Stage::DEFAULT_ORDER, &small)
                 .unwrap_or_else(|e| panic!("p {p} {b:?}: {e}"));
         }
     }

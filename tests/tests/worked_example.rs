@@ -14,7 +14,7 @@ const LOGITS: [f32; 5] = [3.5, 3.1, 2.9, 2.0, -0.5];
 
 fn survivors(cfg: SamplerConfig) -> Vec<(u32, f32)> {
     let d =
-        core_distribution::<256>(&LOGITS, cfg, Stage::DEFAULT_ORDER, Backend::detect()).unwrap();
+        core_distribution::<256>(&LOGITS, cfg, &Stage::DEFAULT_ORDER, Backend::detect()).unwrap();
     (0..5)
         .filter(|&i| d[i] > 0.0)
         .map(|i| (i as u32, d[i]))
@@ -68,6 +68,7 @@ fn top_p_keeps_the_crossing_token_but_not_the_next() {
         min_p: 0.1,
         top_k: 3,
         top_p: 1.0,
+        ..SamplerConfig::default()
     };
     let moon_share = 1.0 / (1.0 + (-0.5f64).exp() + (-0.75f64).exp());
     let just_below = SamplerConfig {
@@ -89,6 +90,7 @@ fn sampling_only_returns_moon_or_stars() {
         min_p: 0.1,
         top_k: 3,
         top_p: 0.7,
+        ..SamplerConfig::default()
     };
     let mut sampler: Sampler<256> = Sampler::new(cfg).unwrap();
     let mut rng = Pcg32::seed_from_u64(42);

@@ -112,7 +112,7 @@ pub(crate) fn draw_from_candidates(
     ready: bool,
     w: Weighting,
     r: u64,
-) -> u32 {
+) -> (u32, u64) {
     debug_assert!(masses.len() >= cands.len(), "a mass beside every candidate");
     debug_assert!(!cands.is_empty(), "a draw from an empty set");
     let total = if ready {
@@ -128,11 +128,11 @@ pub(crate) fn draw_from_candidates(
         for (c, m) in cands.iter().zip(masses.iter()) {
             cum += m.to_bits() as u64;
             if cum > target {
-                return c.id;
+                return (c.id, total);
             }
         }
         debug_assert!(false, "the target lies below the total");
-        return 0;
+        return (0, total);
     }
     let len = select::prefix_in_scratch(
         cands,
@@ -141,13 +141,14 @@ pub(crate) fn draw_from_candidates(
         Rule::Reach(target + 1),
     );
     // The prefix holds the lowest ids reaching the target: its highest id crosses it.
-    cands
+    let token = cands
         .get(..len)
         .unwrap_or_default()
         .iter()
         .map(|c| c.id)
         .max()
-        .unwrap_or(0)
+        .unwrap_or(0);
+    (token, total)
 }
 
 /// Sequential walk inside the crossing chunk: the first positive weight that

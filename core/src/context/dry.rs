@@ -1,0 +1,337 @@
+//! DRY ("don't repeat yourself"), llama.cpp's port of koboldcpp's algorithm (by pi6am).
+//!
+//! Over the last `dry_penalty_last_n` accepted tokens (the window, `N` of them):
+//!
+//! 1. Sequence breakers cap the repetition length: the most recent complete
+//!    occurrence of a breaker (a head token followed by its tail) leaves
+//!    `rep_limit` tokens after it; no repetition may be longer. If fewer than
+//!    `dry_allowed_length`, nothing is penalised.
+//! 2. For every earlier position `j`, the length of the longest common suffix
+//!    of `window[..=j]` and the whole window (capped at `rep_limit`): a
+//!    Z-algorithm run backwards, linear in `N`.
+//! 3. Where that length `L >= dry_allowed_length`, the token that followed
+//!    position `j` would extend the repetition: it gets the largest such `L`.
+//! 4. Each such token, unless it is a one-token breaker, loses
+//!    `dry_multiplier * dry_base^(L - dry_allowed_length)`, the exponent capped
+//!    at `floor(88.7228391 / ln(base))` (for `base > 1.000001`), as llama.cpp.
+//!
+//! Differences from llama.cpp: a finite logit saturates at `-f32::MAX`
+//! rather than reaching `-inf`, and `+inf`/`-inf` logits are left alone (no
+//! `inf - inf`). Step 3's "largest L per token" uses a sorted array on the
+//! stack instead of a hash map: O(N log N), no heap.
+
+use super::window::{Window, heapsort};
+use super::{MaxTracker, saturate};
+use crate::config::SamplerConfig;
+use crate::error::SampleError;
+
+/// Most sequence breakers a sampler holds.
+pub const MAX_DRY_BREAKERS: usize = 16;
+/// Most tokens in one breaker.
+pub const MAX_DRY_BREAKER_LEN: usize = 20;
+/// Most tokens in all breakers together.
+pub const MAX_DRY_BREAKER_TOKENS: usize = 64;
+
+/// DRY's sequence breakers, stored flat: breaker `i` is
+/// `tokens[starts[i]..starts[i + 1]]` (its head, then its tail).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Breakers {
+    tokens: [u32; MAX_DRY_BREAKER_TOKENS],
+    ends: [u8; MAX_DRY_BREAKERS],
+    count: usize,
+}
+
+impl Breakers {
+    pub(crate) const NONE: Breakers = Breakers {
+        tokens: [0; MAX_DRY_BREAKER_TOKENS],
+        ends: [0; MAX_DRY_BREAKERS],
+        count: 0,
+    };
+
+    /// Validates and copies `breakers`.
+    pub(crate) fn new(breakers: &[&[u32]]) -> Result<Self, SampleError> {
+        if breakers.len() > MAX_DRY_BREAKERS {
+            return Err(SampleError::CapacityExceeded {
+                len: breakers.len(),
+                capacity: MAX_DRY_BREAKERS,
+            });
+        }
+        let total: usize = breakers.iter().map(|b| b.len()).sum();
+        if total > MAX_DRY_BREAKER_TOKENS {
+            return Err(SampleError::CapacityExceeded {
+                len: total,
+                capacity: MAX_DRY_BREAKER_TOKENS,
+            });
+        }
+        let mut out = Self::NONE;
+        let mut end = 0usize;
+        for (index, b) in breakers.iter().enumerate() {
+            if b.is_empty() || b.len() > MAX_DRY_BREAKER_LEN {
+                return Err(SampleError::InvalidDryBreaker {
+                    index,
+                    len: b.len(),
+                });
+            }
+            for &t in b.iter() {
+                if let Some(slot) = out.tokens.get_mut(end) {
+                    *slot = t;
+                }
+                end += 1;
+            }
+            if let Some(e) = out.ends.get_mut(index) {
+                *e = end as u8;
+            }
+        }
+        out.count = breakers.len();
+        Ok(out)
+    }
+
+    /// Each breaker as a slice (head first).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &[u32]> {
+        let ends = self.ends.get(..self.count).unwrap_or_default();
+        ends.iter().enumerate().map(|(i, &e)| {
+            let start = match i.checked_sub(1) {
+                Some(p) => self.ends.get(p).copied().unwrap_or(0),
+                None => 0,
+            };
+            self.tokens
+                .get(start as usize..e as usize)
+                .unwrap_or_default()
+        })
+    }
+
+    fn is_single_token_breaker(&self, token: u32) -> bool {
+        self.iter().any(|b| b == [token])
+    }
+
+    /// Step 1: the longest repetition the most recent breaker allows
+    /// (`w.len()` if no breaker occurs).
+    fn rep_limit(&self, w: &Window) -> usize {
+        let n = w.len();
+        // Distance i from the newest token: rat(i) = w.get(n - 1 - i).
+        let rat = |i: usize| w.get(n - 1 - i);
+        for i in 0..n {
+            let head = rat(i);
+            let mut longest = None;
+            for b in self.iter() {
+                let tail = b.get(1..).unwrap_or_default();
+                if b.first() != Some(&head) || tail.len() > i {
+                    continue;
+                }
+                if longest.is_some_and(|l| tail.len() <= l) {
+                    continue;
+                }
+                if tail.iter().enumerate().all(|(k, &t)| rat(i - k - 1) == t) {
+                    longest = Some(tail.len());
+                }
+            }
+            if let Some(l) = longest {
+                return i - l;
+            }
+        }
+        n
+    }
+}
+
+/// Applies DRY for window `w` to `xs`.
+pub(crate) fn apply<const H: usize>(
+    cfg: &SamplerConfig,
+    breakers: &Breakers,
+    w: &Window,
+    xs: &mut [f32],
+    tracker: &mut MaxTracker,
+) {
+    let n = w.len().min(H);
+    let allowed = cfg.dry_allowed_length;
+    if n <= allowed {
+        return;
+    }
+    let limit = breakers.rep_limit(w);
+    if limit < allowed {
+        return;
+    }
+    let counts = repeat_counts::<H>(w, n, limit);
+    // Step 3: (token << 32 | length) for every qualifying position, sorted,
+    // so each token's largest length ends its run.
+    let mut found = [0u64; H];
+    let mut m = 0;
+    for i in 0..n - 1 {
+        let len = counts.get(i).copied().unwrap_or(0) as usize;
+        if len >= allowed
+            && let Some(slot) = found.get_mut(m)
+        {
+            *slot = (w.get(i + 1) as u64) << 32 | len as u64;
+            m += 1;
+        }
+    }
+    let found = found.get_mut(..m).unwrap_or_default();
+    heapsort(found);
+    let max_exponent = if cfg.dry_base > 1.000_001 {
+        (88.722_839_1f32 / libm::logf(cfg.dry_base)) as usize
+    } else {
+        0
+    };
+    for (i, &key) in found.iter().enumerate() {
+        let token = (key >> 32) as u32;
+        let last_of_run = found
+            .get(i + 1)
+            .is_none_or(|&next| (next >> 32) as u32 != token);
+        if !last_of_run || breakers.is_single_token_breaker(token) {
+            continue;
+        }
+        let Some(x) = xs.get_mut(token as usize) else {
+            continue;
+        };
+        let mut exponent = (key & 0xffff_ffff) as usize - allowed;
+        if max_exponent > 0 && exponent > max_exponent {
+            exponent = max_exponent;
+        }
+        let new = penalised(cfg, *x, exponent);
+        tracker.rewrite(*x, new);
+        *x = new;
+    }
+}
+
+/// `l - multiplier * base^exponent`; infinite logits unchanged, finite ones saturating.
+pub(crate) fn penalised(cfg: &SamplerConfig, l: f32, exponent: usize) -> f32 {
+    if !l.is_finite() {
+        return l;
+    }
+    let penalty = cfg.dry_multiplier * libm::powf(cfg.dry_base, exponent as f32);
+    saturate(l - penalty)
+}
+
+/// Step 2: `counts[j]` = the longest common suffix of `w[..=j]` and `w`,
+/// capped at `limit`, for `j < n - 1` (`counts[n - 1]` = 0), by the
+/// Z-algorithm over the reversed window (llama.cpp's loop).
+fn repeat_counts<const H: usize>(w: &Window, n: usize, limit: usize) -> [u32; H] {
+    let mut counts = [0u32; H];
+    let rat = |i: usize| w.get(n - 1 - i);
+    let last = n - 1;
+    let count = |c: &[u32; H], j: usize| c.get(j).copied().unwrap_or(0) as usize;
+    let set = |c: &mut [u32; H], j: usize, v: usize| {
+        if let Some(slot) = c.get_mut(j) {
+            *slot = v as u32;
+        }
+    };
+    let (mut lt, mut rt) = (0usize, 0usize);
+    for k in 1..n {
+        if k > rt {
+            let mut len = 0;
+            while len + k < n && rat(len) == rat(len + k) {
+                len += 1;
+            }
+            set(&mut counts, last - k, len.min(limit));
+            if len > 0 {
+                lt = k;
+                rt = k + len - 1;
+            }
+        } else {
+            let p = k - lt;
+            let right = rt - k + 1;
+            if count(&counts, last - p) < right {
+                let v = count(&counts, last - p).min(limit);
+                set(&mut counts, last - k, v);
+            } else {
+                let mut i = rt + 1;
+                while i < n && rat(i) == rat(i - k) {
+                    i += 1;
+                }
+                set(&mut counts, last - k, (i - k).min(limit));
+                lt = k;
+                rt = i - 1;
+            }
+        }
+    }
+    counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec::Vec;
+
+    fn counts(tokens: &[u32], limit: usize) -> Vec<u32> {
+        let w = Window::last(tokens, &[], tokens.len());
+        repeat_counts::<32>(&w, tokens.len(), limit)[..tokens.len()].to_vec()
+    }
+
+    /// The definition, by brute force.
+    fn brute(tokens: &[u32], limit: usize) -> Vec<u32> {
+        let n = tokens.len();
+        (0..n)
+            .map(|j| {
+                if j == n - 1 {
+                    return 0;
+                }
+                let mut l = 0;
+                while l <= j && tokens[j - l] == tokens[n - 1 - l] {
+                    l += 1;
+                }
+                l.min(limit) as u32
+            })
+            .collect()
+    }
+
+    #[test]
+    fn repeat_counts_match_the_source_example_and_brute_force() {
+        // llama.cpp's comment: a b c c b c y a b c -> 0 0 3 1 0 2 0 0 0 0.
+        assert_eq!(
+            counts(&[0, 1, 2, 2, 1, 2, 9, 0, 1, 2], 99),
+            [0, 0, 3, 1, 0, 2, 0, 0, 0, 0]
+        );
+        let mut state = 7u32;
+        for n in 1..30 {
+            for alphabet in [1u32, 2, 3] {
+                let tokens: Vec<u32> = (0..n)
+                    .map(|_| {
+                        state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                        (state >> 16) % alphabet
+                    })
+                    .collect();
+                for limit in [0, 2, 5, 99] {
+                    assert_eq!(
+                        counts(&tokens, limit),
+                        brute(&tokens, limit),
+                        "{tokens:?} {limit}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn breakers_validate_and_limit() {
+        assert!(Breakers::new(&[&[]]).is_err());
+        assert!(Breakers::new(&[&[1; 21]]).is_err());
+        assert!(Breakers::new(&[&[1; 20], &[2; 20], &[3; 20], &[4; 5]]).is_err());
+        assert!(Breakers::new(&[&[1u32][..]; 17]).is_err());
+        let b = Breakers::new(&[&[7], &[3, 4]]).unwrap();
+        assert_eq!(b.iter().collect::<Vec<_>>(), [&[7][..], &[3, 4][..]]);
+        assert!(b.is_single_token_breaker(7) && !b.is_single_token_breaker(3));
+        // 0 1 3 4 0 1: the breaker "3 4" ends 2 tokens before the end.
+        let h = [0, 1, 3, 4, 0, 1];
+        assert_eq!(b.rep_limit(&Window::last(&h, &[], 6)), 2);
+        // "3" alone is no breaker here, "7" is but does not occur.
+        assert_eq!(
+            Breakers::new(&[&[7]])
+                .unwrap()
+                .rep_limit(&Window::last(&h, &[], 6)),
+            6
+        );
+        // A breaker at the very end leaves no room.
+        assert_eq!(
+            Breakers::new(&[&[1]])
+                .unwrap()
+                .rep_limit(&Window::last(&h, &[], 6)),
+            0
+        );
+        // A tail that would reach past the newest token does not count.
+        assert_eq!(
+            Breakers::new(&[&[1, 5]])
+                .unwrap()
+                .rep_limit(&Window::last(&h, &[], 6)),
+            6
+        );
+    }
+}

@@ -313,11 +313,16 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
             c.apply(xs, max_allowed, bias)
         };
         let (older, newer) = self.history.as_slices();
-        let pen = cfg
-            .penalties_on()
-            .then_some(cfg.penalty_last_n)
-            .unwrap_or(0);
-        let dry = cfg.dry_on().then_some(cfg.dry_penalty_last_n).unwrap_or(0);
+        let pen = if cfg.penalties_on() {
+            cfg.penalty_last_n
+        } else {
+            0
+        };
+        let dry = if cfg.dry_on() {
+            cfg.dry_penalty_last_n
+        } else {
+            0
+        };
         if let Some((tally, values)) = touched
             && pen.max(dry) > 0
         {

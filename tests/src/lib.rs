@@ -180,7 +180,7 @@ pub fn reference_rewrite(
                     }
                     let mut e = len - cfg.dry_allowed_length;
                     if cfg.dry_base > 1.000_001 {
-                        let cap = (88.722_839_1f32 / libm::logf(cfg.dry_base)) as usize;
+                        let cap = (88.722_84f32 / libm::logf(cfg.dry_base)) as usize;
                         if cap > 0 {
                             e = e.min(cap);
                         }

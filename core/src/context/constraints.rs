@@ -72,7 +72,7 @@ fn for_each_run(mask: &[u32], n: usize, mut f: impl FnMut(Run)) {
             w += 1;
         }
     }
-    if n % 32 != 0 {
+    if !n.is_multiple_of(32) {
         f(Run::Mixed {
             start: full * 32,
             bits: mask.get(full).copied().unwrap_or(0),

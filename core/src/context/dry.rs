@@ -167,7 +167,7 @@ pub(crate) fn apply<const H: usize>(
     let found = found.get_mut(..m).unwrap_or_default();
     heapsort(found);
     let max_exponent = if cfg.dry_base > 1.000_001 {
-        (88.722_839_1f32 / libm::logf(cfg.dry_base)) as usize
+        (88.722_84f32 / libm::logf(cfg.dry_base)) as usize
     } else {
         0
     };

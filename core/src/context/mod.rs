@@ -55,11 +55,5 @@ impl MaxTracker {
 /// penalties and a finite bias (an overflow would otherwise make a token
 /// certain, or impossible, and a later `inf - inf` a NaN).
 pub(crate) fn saturate(x: f32) -> f32 {
-    if x > f32::MAX {
-        f32::MAX
-    } else if x < -f32::MAX {
-        -f32::MAX
-    } else {
-        x
-    }
+    x.clamp(-f32::MAX, f32::MAX)
 }

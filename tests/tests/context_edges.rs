@@ -1,0 +1,580 @@
+//! The context stages' edges, pinned with small exact examples: every new
+//! error (and that it leaves buffer, `top`, history and generator as they
+//! were), the order rules, the maximum after rewrites that lower or raise
+//! it, saturation, the mask's bits past the vocabulary, and the logprobs.
+
+use logit_sampler::rand_core::{Rng, SeedableRng};
+use logit_sampler::{
+    Backend, Constraints, MAX_FINITE_BIAS, Pcg32, SampleError, Sampler, SamplerConfig, Stage,
+    TokenLogprob,
+};
+use sampler_tests::{Context, Fixed, Slack, core_distribution_with, reference_with};
+
+const D: SamplerConfig = SamplerConfig::DEFAULT;
+
+fn new(cfg: SamplerConfig) -> Result<Sampler<16>, SampleError> {
+    Sampler::new(cfg)
+}
+
+#[test]
+fn every_new_config_error_names_its_value() {
+    let cases = [
+        (
+            SamplerConfig {
+                repeat_penalty: 0.0,
+                ..D
+            },
+            SampleError::InvalidRepeatPenalty(0.0),
+        ),
+        (
+            SamplerConfig {
+                repeat_penalty: -1.0,
+                ..D
+            },
+            SampleError::InvalidRepeatPenalty(-1.0),
+        ),
+        (
+            SamplerConfig {
+                repeat_penalty: f32::INFINITY,
+                ..D
+            },
+            SampleError::InvalidRepeatPenalty(f32::INFINITY),
+        ),
+        (
+            SamplerConfig {
+                frequency_penalty: f32::NEG_INFINITY,
+                ..D
+            },
+            SampleError::InvalidFrequencyPenalty(f32::NEG_INFINITY),
+        ),
+        (
+            SamplerConfig {
+                presence_penalty: f32::INFINITY,
+                ..D
+            },
+            SampleError::InvalidPresencePenalty(f32::INFINITY),
+        ),
+        (
+            SamplerConfig {
+                dry_multiplier: -0.5,
+                ..D
+            },
+            SampleError::InvalidDryMultiplier(-0.5),
+        ),
+        (
+            SamplerConfig {
+                dry_base: 0.99,
+                ..D
+            },
+            SampleError::InvalidDryBase(0.99),
+        ),
+        (
+            SamplerConfig {
+                dry_base: f32::INFINITY,
+                ..D
+            },
+            SampleError::InvalidDryBase(f32::INFINITY),
+        ),
+    ];
+    for (cfg, want) in cases {
+        assert_eq!(new(cfg).map(|_| ()), Err(want));
+    }
+    for nan in [
+        SamplerConfig {
+            repeat_penalty: f32::NAN,
+            ..D
+        },
+        SamplerConfig {
+            frequency_penalty: f32::NAN,
+            ..D
+        },
+        SamplerConfig {
+            presence_penalty: f32::NAN,
+            ..D
+        },
+        SamplerConfig {
+            dry_multiplier: f32::NAN,
+            ..D
+        },
+        SamplerConfig {
+            dry_base: f32::NAN,
+            ..D
+        },
+    ] {
+        assert!(new(nan).is_err(), "{nan:?}");
+    }
+    // Windows: up to HISTORY, not one more.
+    let ok = SamplerConfig {
+        penalty_last_n: 64,
+        dry_penalty_last_n: 64,
+        ..D
+    };
+    assert!(Sampler::<4, 64>::new(ok).is_ok());
+    for cfg in [
+        SamplerConfig {
+            penalty_last_n: 65,
+            ..D
+        },
+        SamplerConfig {
+            dry_penalty_last_n: 65,
+            ..D
+        },
+    ] {
+        assert_eq!(
+            Sampler::<4, 64>::new(cfg).map(|_| ()),
+            Err(SampleError::WindowExceedsHistory {
+                window: 65,
+                history: 64
+            })
+        );
+    }
+}
+
+#[test]
+fn orders_name_configured_stages_once_context_first() {
+    let pen = SamplerConfig {
+        repeat_penalty: 1.1,
+        penalty_last_n: 8,
+        ..D
+    };
+    let filters = [Stage::Temperature, Stage::MinP, Stage::TopK, Stage::TopP];
+    assert_eq!(
+        new(pen).unwrap().with_order(&filters).map(|_| ()),
+        Err(SampleError::StageNotInOrder(Stage::Penalties))
+    );
+    // Off stages may be left out; the empty order is fine for the default config.
+    assert!(new(D).unwrap().with_order(&[]).is_ok());
+    assert!(new(pen).unwrap().with_order(&[Stage::Penalties]).is_ok());
+    let hot = SamplerConfig {
+        temperature: 0.8,
+        ..D
+    };
+    assert_eq!(
+        new(hot).unwrap().with_order(&[Stage::TopK]).map(|_| ()),
+        Err(SampleError::StageNotInOrder(Stage::Temperature))
+    );
+    for bad in [
+        &[Stage::TopK, Stage::Penalties][..],
+        &[Stage::Dry, Stage::Temperature, Stage::Dry],
+        &[Stage::Penalties, Stage::Penalties],
+    ] {
+        assert_eq!(
+            new(pen).unwrap().with_order(bad).map(|_| ()),
+            Err(SampleError::InvalidStageOrder),
+            "{bad:?}"
+        );
+    }
+    let s = new(pen)
+        .unwrap()
+        .with_order(&[Stage::Dry, Stage::Penalties])
+        .unwrap();
+    assert_eq!(s.order(), [Stage::Dry, Stage::Penalties]);
+}
+
+#[test]
+fn breakers_have_fixed_capacity() {
+    let long = [1u32; 21];
+    let ok20 = [1u32; 20];
+    assert_eq!(
+        new(D).unwrap().with_dry_breakers(&[&[5], &[]]).map(|_| ()),
+        Err(SampleError::InvalidDryBreaker { index: 1, len: 0 })
+    );
+    assert_eq!(
+        new(D).unwrap().with_dry_breakers(&[&long]).map(|_| ()),
+        Err(SampleError::InvalidDryBreaker { index: 0, len: 21 })
+    );
+    assert!(
+        new(D)
+            .unwrap()
+            .with_dry_breakers(&[&ok20, &ok20, &ok20, &[1, 2, 3, 4]])
+            .is_ok()
+    );
+    assert_eq!(
+        new(D)
+            .unwrap()
+            .with_dry_breakers(&[&ok20, &ok20, &ok20, &[1, 2, 3, 4, 5]])
+            .map(|_| ()),
+        Err(SampleError::CapacityExceeded {
+            len: 65,
+            capacity: 64
+        })
+    );
+    let one: &[u32] = &[1];
+    assert_eq!(
+        new(D).unwrap().with_dry_breakers(&[one; 17]).map(|_| ()),
+        Err(SampleError::CapacityExceeded {
+            len: 17,
+            capacity: 16
+        })
+    );
+}
+
+/// `sample_with`'s error for `logits` under `c`, after checking that it
+/// wrote nothing, drew nothing and recorded nothing.
+fn error_of(logits: &[f32], c: &Constraints) -> SampleError {
+    let mut s = new(D).unwrap();
+    s.accept(3);
+    let mut buf = logits.to_vec();
+    let mut rng = Pcg32::seed_from_u64(1);
+    let sentinel = TokenLogprob {
+        token: 9,
+        logprob: 1.0,
+    };
+    let mut top = [sentinel; 3];
+    let e = s.sample_with(&mut buf, &mut rng, c, &mut top).unwrap_err();
+    assert_eq!(
+        buf.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+        logits.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+        "buffer written before {e:?}"
+    );
+    assert_eq!(top, [sentinel; 3], "top written before {e:?}");
+    assert_eq!(
+        s.history().oldest_ordered().copied().collect::<Vec<_>>(),
+        [3]
+    );
+    assert_eq!(
+        rng.next_u64(),
+        Pcg32::seed_from_u64(1).next_u64(),
+        "randomness consumed"
+    );
+    // The distribution reports the same error, also without writing.
+    let mut buf = logits.to_vec();
+    let again = new(D)
+        .unwrap()
+        .distribution_in_place_with(&mut buf, c)
+        .unwrap_err();
+    assert_eq!(format!("{again:?}"), format!("{e:?}"));
+    assert_eq!(
+        buf.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+        logits.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+    );
+    e
+}
+
+#[test]
+fn every_constraint_error_leaves_everything_untouched() {
+    let logits = [1.0f32, f32::INFINITY, 2.0, -1.0];
+    let bias = |b: &'static [(u32, f32)]| Constraints {
+        logit_bias: b,
+        allowed: None,
+    };
+    assert_eq!(
+        error_of(&logits, &bias(&[(0, 1.0), (4, 1.0)])),
+        SampleError::TokenOutOfRange { token: 4, vocab: 4 }
+    );
+    // (NaN != NaN: compare the variant's shape for that one.)
+    assert!(matches!(
+        error_of(&logits, &bias(&[(0, 1.0), (2, f32::NAN)])),
+        SampleError::InvalidLogitBias { index: 1, bias } if bias.is_nan()
+    ));
+    assert_eq!(
+        error_of(&logits, &bias(&[(2, f32::INFINITY)])),
+        SampleError::InvalidLogitBias {
+            index: 0,
+            bias: f32::INFINITY
+        }
+    );
+    let many: Vec<(u32, f32)> = (0..=MAX_FINITE_BIAS as u32).map(|i| (i % 4, 0.5)).collect();
+    let c = Constraints {
+        logit_bias: &many,
+        allowed: None,
+    };
+    assert_eq!(
+        error_of(&logits, &c),
+        SampleError::CapacityExceeded {
+            len: MAX_FINITE_BIAS + 1,
+            capacity: MAX_FINITE_BIAS
+        }
+    );
+    // Bans do not count against the capacity.
+    let mut bans = many.clone();
+    bans.iter_mut().for_each(|b| b.1 = f32::NEG_INFINITY);
+    bans.push((0, 1.0));
+    let c = Constraints {
+        logit_bias: &bans,
+        allowed: None,
+    };
+    assert_eq!(error_of(&logits, &c), SampleError::NoTokenAllowed);
+    // A 33-token vocabulary needs two mask words.
+    let wide = [0.5f32; 33];
+    let c = Constraints {
+        logit_bias: &[],
+        allowed: Some(&[u32::MAX]),
+    };
+    assert_eq!(
+        error_of(&wide, &c),
+        SampleError::MaskTooShort {
+            words: 1,
+            needed: 2
+        }
+    );
+    // Nothing allowed; allowed only where the logit is -inf; the only allowed token banned.
+    for (mask, b) in [
+        (0b0000u32, &[][..]),
+        (0b1000, &[]),
+        (0b0101, &[(0u32, f32::NEG_INFINITY), (2, f32::NEG_INFINITY)]),
+    ] {
+        let logits = [1.0f32, 2.0, 3.0, f32::NEG_INFINITY];
+        let c = Constraints {
+            logit_bias: b,
+            allowed: Some(&[mask]),
+        };
+        assert_eq!(
+            error_of(&logits, &c),
+            SampleError::NoTokenAllowed,
+            "{mask:b}"
+        );
+    }
+    // Banning the max holder leaves the others: no error.
+    let mut s = new(SamplerConfig::greedy()).unwrap();
+    let c = Constraints {
+        logit_bias: &[(2, f32::NEG_INFINITY)],
+        allowed: None,
+    };
+    let got = s
+        .sample_with(&mut [1.0, 2.0, 3.0], &mut Fixed(0), &c, &mut [])
+        .unwrap();
+    assert_eq!(got.token, 1);
+    // Logit errors come first.
+    let c = bias(&[(9, f32::NAN)]);
+    assert_eq!(
+        error_of(&[1.0, f32::NAN], &c),
+        SampleError::NanLogit { index: 1 }
+    );
+    assert_eq!(error_of(&[], &c), SampleError::Empty);
+}
+
+/// The core's distribution under `ctx`, checked against the exact reference
+/// (and equal to it on the set and within 1e-6 on every probability).
+fn dist(logits: &[f32], cfg: SamplerConfig, ctx: &Context) -> Vec<f32> {
+    let exact = reference_with(logits, &cfg, &Stage::DEFAULT_ORDER, ctx, Slack::Exact).unwrap();
+    let mut first = None;
+    for &b in Backend::available() {
+        for got in [
+            core_distribution_with::<0>(logits, cfg, &Stage::DEFAULT_ORDER, ctx, b).unwrap(),
+            core_distribution_with::<16>(logits, cfg, &Stage::DEFAULT_ORDER, ctx, b).unwrap(),
+        ] {
+            let mut want = vec![0.0f64; logits.len()];
+            for &(i, p) in &exact {
+                want[i as usize] = p;
+            }
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert!(
+                    (*g as f64 - w).abs() < 1e-6,
+                    "token {i}: {g} vs {w} ({b:?})"
+                );
+            }
+            if first.is_none() {
+                first = Some(got);
+            }
+        }
+    }
+    first.unwrap()
+}
+
+fn softmax(xs: &[f64]) -> Vec<f64> {
+    let m = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let z: f64 = xs.iter().map(|x| (x - m).exp()).sum();
+    xs.iter().map(|x| (x - m).exp() / z).collect()
+}
+
+#[test]
+fn rewrites_that_lower_or_raise_the_max() {
+    let pen = SamplerConfig {
+        repeat_penalty: 2.0,
+        penalty_last_n: 4,
+        ..D
+    };
+    let ctx = |h: &'static [u32]| Context {
+        history: h,
+        ..Context::default()
+    };
+    // The max holder is penalised: 5 -> 2.5, the max becomes 4.
+    let got = dist(&[5.0, 4.0, 0.0], pen, &ctx(&[0]));
+    let want = softmax(&[2.5, 4.0, 0.0]);
+    assert!((got[1] as f64 - want[1]).abs() < 1e-6 && got[1] > got[0]);
+    // A tie at the max: one holder penalised, the other keeps it.
+    dist(&[5.0, 5.0, 0.0], pen, &ctx(&[0]));
+    // A negative logit is multiplied, a positive one divided; 0 stays.
+    dist(&[-2.0, 2.0, 0.0, 1.0], pen, &ctx(&[0, 1, 2]));
+    // A history token outside the vocabulary is ignored.
+    dist(&[1.0, 2.0], pen, &ctx(&[99, 1]));
+    // A bias raising a token above the max, and one banning the max.
+    let c = |b: &'static [(u32, f32)]| Context {
+        constraints: Constraints {
+            logit_bias: b,
+            allowed: None,
+        },
+        ..Context::default()
+    };
+    let got = dist(&[1.0, 2.0, 3.0], D, &c(&[(0, 5.0)]));
+    assert!(got[0] > 0.9);
+    let got = dist(
+        &[3.0, 1.0, f32::NEG_INFINITY],
+        D,
+        &c(&[(0, f32::NEG_INFINITY)]),
+    );
+    assert_eq!(got, [0.0, 1.0, 0.0]);
+    // Certain tokens: a finite bias keeps +inf certain; banning it frees the finite ones.
+    let got = dist(&[f32::INFINITY, 1.0, 2.0], D, &c(&[(0, -5.0)]));
+    assert_eq!(got, [1.0, 0.0, 0.0]);
+    let got = dist(&[f32::INFINITY, 1.0, 2.0], D, &c(&[(0, f32::NEG_INFINITY)]));
+    let want = softmax(&[1.0, 2.0]);
+    assert!((got[2] as f64 - want[1]).abs() < 1e-6);
+}
+
+#[test]
+fn penalties_and_bias_saturate_instead_of_overflowing() {
+    let ctx = Context {
+        history: &[0],
+        ..Context::default()
+    };
+    // -3e38 * 10 would be -inf: it saturates at -f32::MAX (weight 0, still finite).
+    let pen = SamplerConfig {
+        repeat_penalty: 10.0,
+        penalty_last_n: 1,
+        ..D
+    };
+    assert_eq!(dist(&[-3e38, 0.0], pen, &ctx), [0.0, 1.0]);
+    // A huge negative frequency penalty lifts a token to f32::MAX, not +inf.
+    let lift = SamplerConfig {
+        frequency_penalty: -3e38,
+        presence_penalty: -3e38,
+        penalty_last_n: 1,
+        ..D
+    };
+    assert_eq!(dist(&[3e38, f32::MAX], lift, &ctx), [0.5, 0.5]);
+    // A finite bias saturates too.
+    let c = Context {
+        constraints: Constraints {
+            logit_bias: &[(0, 3e38)],
+            allowed: None,
+        },
+        ..Context::default()
+    };
+    assert_eq!(dist(&[3e38, f32::MAX], D, &c), [0.5, 0.5]);
+    // DRY's penalty past f32::MAX (2^200) saturates the logit at -f32::MAX.
+    let dry = SamplerConfig {
+        dry_multiplier: 1.0,
+        dry_base: 2.0,
+        dry_allowed_length: 0,
+        dry_penalty_last_n: 64,
+        ..D
+    };
+    let h: Vec<u32> = [0u32, 1].repeat(30);
+    let ctx = Context {
+        history: &h,
+        ..Context::default()
+    };
+    let got = dist(&[0.0, 0.0, -1.0], dry, &ctx);
+    assert!(got[0] == 0.0 && got[2] > 0.0, "{got:?}");
+}
+
+#[test]
+fn mask_bits_past_the_vocabulary_are_ignored() {
+    // 33 tokens: word 1 has one meaningful bit; the others set must not matter.
+    let logits: Vec<f32> = (0..33).map(|i| i as f32 / 10.0).collect();
+    let ctx = |m: &'static [u32]| Context {
+        constraints: Constraints {
+            logit_bias: &[],
+            allowed: Some(m),
+        },
+        ..Context::default()
+    };
+    let a = dist(&logits, D, &ctx(&[0b1, 0b1]));
+    let b = dist(&logits, D, &ctx(&[0b1, u32::MAX]));
+    assert_eq!(a, b);
+    assert!(a[0] > 0.0 && a[32] > 0.0 && a[1..32].iter().all(|p| *p == 0.0));
+}
+
+#[test]
+fn logprobs_report_the_model_and_the_draw() {
+    let logits = [0.0f32, 1.0, 1.0, -2.0];
+    let z: f64 = logits.iter().map(|&l| (l as f64).exp()).sum();
+    let model = |i: usize| (logits[i] as f64 - z.ln()) as f32;
+    let close = |a: f32, b: f32| (a - b).abs() < 1e-6;
+    // Greedy: the first max, drawn with certainty.
+    let mut s: Sampler<8> = Sampler::new(SamplerConfig::greedy()).unwrap();
+    let mut top = [TokenLogprob::default(); 6];
+    let got = s
+        .sample_with(
+            &mut logits.clone(),
+            &mut Fixed(0),
+            &Constraints::default(),
+            &mut top,
+        )
+        .unwrap();
+    assert_eq!((got.token, got.sampling_logprob), (1, 0.0));
+    assert!(close(got.logprob, model(1)));
+    // Top: descending, ties to the lowest id, slots past the vocabulary marked.
+    let ids: Vec<u32> = top.iter().map(|t| t.token).collect();
+    assert_eq!(ids, [1, 2, 0, 3, u32::MAX, u32::MAX]);
+    assert!(close(top[2].logprob, model(0)) && top[5].logprob == f32::NEG_INFINITY);
+    // Uniform (T = +inf) over four: ln 1/4.
+    let mut s: Sampler<8> = Sampler::new(SamplerConfig {
+        temperature: f32::INFINITY,
+        ..D
+    })
+    .unwrap();
+    let got = s
+        .sample_with(
+            &mut logits.clone(),
+            &mut Fixed(0),
+            &Constraints::default(),
+            &mut [],
+        )
+        .unwrap();
+    assert!(close(got.sampling_logprob, -(4f32.ln())), "{got:?}");
+    // A token forced by the mask, biased and penalised: the model's logprob
+    // is still that of the logits as passed.
+    let cfg = SamplerConfig {
+        repeat_penalty: 3.0,
+        presence_penalty: 1.0,
+        penalty_last_n: 4,
+        ..D
+    };
+    let mut s: Sampler<8> = Sampler::new(cfg).unwrap();
+    s.accept(3);
+    let c = Constraints {
+        logit_bias: &[(3, 2.5), (0, -1.0)],
+        allowed: Some(&[0b1000]),
+    };
+    let got = s
+        .sample_with(&mut logits.clone(), &mut Fixed(u64::MAX), &c, &mut [])
+        .unwrap();
+    assert_eq!(got.token, 3);
+    assert!(close(got.logprob, model(3)), "{got:?} vs {}", model(3));
+    assert_eq!(got.sampling_logprob, 0.0);
+    assert_eq!(
+        s.history().oldest_ordered().copied().collect::<Vec<_>>(),
+        [3, 3]
+    );
+}
+
+#[test]
+fn history_records_draws_keeps_the_last_history_and_resets() {
+    let cfg = SamplerConfig {
+        frequency_penalty: 1.0,
+        penalty_last_n: 4,
+        ..D
+    };
+    let mut s: Sampler<8, 4> = Sampler::new(cfg).unwrap();
+    for t in 0..6 {
+        s.accept(t);
+    }
+    assert_eq!(
+        s.history().oldest_ordered().copied().collect::<Vec<_>>(),
+        [2, 3, 4, 5]
+    );
+    let token = s.sample(&mut [0.0, 0.0, 0.0], &mut Fixed(0)).unwrap();
+    assert_eq!(s.history().recent(), Some(&token));
+    // Tokens 0 and 1 fell out of the window: only token 2 of the three is penalised.
+    let mut buf = [0.0f32; 3];
+    s.reset();
+    assert!(s.history().is_empty());
+    for t in [2, 3, 4, 5] {
+        s.accept(t);
+    }
+    s.distribution_in_place(&mut buf).unwrap();
+    assert!(buf[0] == buf[1] && buf[2] < buf[0], "{buf:?}");
+}

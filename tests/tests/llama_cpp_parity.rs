@@ -1,0 +1,234 @@
+//! llama.cpp's published sampler tests (tests/test-sampling.cpp), reproduced:
+//! the same inputs (logit = `logf(p)`), the same history and parameters, the
+//! same expected probabilities, the same tolerance (1e-5 absolute). llama.cpp
+//! applies the stage under test, then `dist` (a softmax over what is left);
+//! `distribution_in_place_with` is exactly that distribution. Its expected
+//! values are listed in the order the stage leaves the candidates (top-k
+//! sorts them); here they are given per token id.
+//!
+//! Cases left out, deliberate differences (see the README): top-p 0 (here
+//! `InvalidTopP`: top-p is in (0, 1]) and min-p 1.05 (`InvalidMinP`).
+
+use logit_sampler::{Backend, Constraints, SamplerConfig, Stage};
+use sampler_tests::{Context, core_distribution_with};
+
+/// The distribution after the configured stages, for `probs` as logits.
+fn run(probs: &[f32], cfg: SamplerConfig, history: &[u32], breakers: &[&[u32]]) -> Vec<f32> {
+    let logits: Vec<f32> = probs.iter().map(|p| p.ln()).collect();
+    let ctx = Context {
+        history,
+        breakers,
+        constraints: Constraints::default(),
+    };
+    let mut first: Option<Vec<f32>> = None;
+    for &b in Backend::available() {
+        let got =
+            core_distribution_with::<64>(&logits, cfg, &Stage::DEFAULT_ORDER, &ctx, b).unwrap();
+        let small =
+            core_distribution_with::<0>(&logits, cfg, &Stage::DEFAULT_ORDER, &ctx, b).unwrap();
+        assert_eq!(got, small, "capacity changed the result on {b:?}");
+        if let Some(f) = &first {
+            assert_eq!(f, &got, "{b:?} differs from scalar");
+        }
+        first = Some(got);
+    }
+    first.unwrap()
+}
+
+fn assert_close(got: &[f32], want: &[f32], what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            (g - w).abs() < 1e-5,
+            "{what}: token {i}: got {g}, llama.cpp {w}"
+        );
+    }
+}
+
+fn penalties(probs: &[f32], history: &[u32], want: &[f32], repeat: f32, freq: f32, presence: f32) {
+    let cfg = SamplerConfig {
+        repeat_penalty: repeat,
+        frequency_penalty: freq,
+        presence_penalty: presence,
+        penalty_last_n: history.len(),
+        ..SamplerConfig::default()
+    };
+    let what = format!("penalties {history:?} r {repeat} f {freq} p {presence}");
+    assert_close(&run(probs, cfg, history, &[]), want, &what);
+}
+
+#[test]
+fn test_penalties() {
+    let flat = [0.2f32; 5];
+    penalties(&flat, &[0], &[0.0, 0.25, 0.25, 0.25, 0.25], 50.0, 0.0, 0.0);
+    penalties(
+        &flat,
+        &[0, 1, 2],
+        &[0.0, 0.0, 0.0, 0.5, 0.5],
+        50.0,
+        0.0,
+        0.0,
+    );
+    penalties(
+        &flat,
+        &[0, 1, 2, 0, 0],
+        &[0.0, 0.0, 0.0, 0.5, 0.5],
+        50.0,
+        0.0,
+        0.0,
+    );
+    penalties(
+        &flat,
+        &[0],
+        &[0.000011, 0.249997, 0.249997, 0.249997, 0.249997],
+        1.0,
+        5.0,
+        5.0,
+    );
+    penalties(
+        &flat,
+        &[0, 1, 2],
+        &[0.000023, 0.000023, 0.000023, 0.499966, 0.499966],
+        1.0,
+        5.0,
+        5.0,
+    );
+    penalties(
+        &flat,
+        &[0, 1, 2, 0, 0],
+        &[0.000000, 0.000023, 0.000023, 0.499977, 0.499977],
+        1.0,
+        5.0,
+        5.0,
+    );
+}
+
+#[allow(clippy::too_many_arguments)]
+fn dry(
+    probs: &[f32],
+    history: &[u32],
+    want: &[f32],
+    multiplier: f32,
+    base: f32,
+    allowed: usize,
+    last_n: usize,
+    breakers: &[&[u32]],
+) {
+    let cfg = SamplerConfig {
+        dry_multiplier: multiplier,
+        dry_base: base,
+        dry_allowed_length: allowed,
+        dry_penalty_last_n: last_n,
+        ..SamplerConfig::default()
+    };
+    let what = format!("DRY {history:?} m {multiplier} b {base} a {allowed} n {last_n}");
+    assert_close(&run(probs, cfg, history, breakers), want, &what);
+}
+
+#[test]
+fn test_dry() {
+    let four = [0.25f32; 4];
+    let five = [0.2f32; 5];
+    dry(
+        &four,
+        &[0, 1],
+        &[0.25, 0.25, 0.25, 0.25],
+        1.0,
+        1.1,
+        2,
+        4,
+        &[],
+    );
+    dry(
+        &four,
+        &[0, 1, 2, 0, 1],
+        &[0.296923, 0.296923, 0.109232, 0.296923],
+        1.0,
+        1.1,
+        2,
+        5,
+        &[],
+    );
+    dry(
+        &five,
+        &[0, 1, 3, 4, 0, 1],
+        &[0.2; 5],
+        1.0,
+        1.1,
+        2,
+        6,
+        &[&[3]],
+    );
+    dry(
+        &five,
+        &[0, 1, 2, 0, 1],
+        &[0.241818, 0.241818, 0.032727, 0.241818, 0.241818],
+        2.0,
+        1.1,
+        2,
+        5,
+        &[],
+    );
+    dry(
+        &five,
+        &[0, 1, 2, 3, 4, 0, 1],
+        &[0.2; 5],
+        1.0,
+        1.1,
+        4,
+        7,
+        &[],
+    );
+}
+
+fn filters(cfg: SamplerConfig, want: &[f32]) {
+    let probs = [0.1f32, 0.2, 0.3, 0.4];
+    assert_close(&run(&probs, cfg, &[], &[]), want, &format!("{cfg:?}"));
+}
+
+#[test]
+fn test_temperature_top_k_top_p_min_p() {
+    let d = SamplerConfig::default();
+    filters(
+        SamplerConfig {
+            temperature: 1.0,
+            ..d
+        },
+        &[0.1, 0.2, 0.3, 0.4],
+    );
+    filters(
+        SamplerConfig {
+            temperature: 0.0,
+            ..d
+        },
+        &[0.0, 0.0, 0.0, 1.0],
+    );
+    filters(SamplerConfig { top_k: 1, ..d }, &[0.0, 0.0, 0.0, 1.0]);
+    filters(
+        SamplerConfig { top_k: 3, ..d },
+        &[0.0, 0.22222, 0.33333, 0.44444],
+    );
+    filters(SamplerConfig { top_k: 4, ..d }, &[0.1, 0.2, 0.3, 0.4]);
+    filters(SamplerConfig { top_k: 0, ..d }, &[0.1, 0.2, 0.3, 0.4]);
+    filters(
+        SamplerConfig { top_p: 0.7, ..d },
+        &[0.0, 0.0, 0.428571, 0.571429],
+    );
+    filters(
+        SamplerConfig { top_p: 0.8, ..d },
+        &[0.0, 0.22222, 0.33333, 0.44444],
+    );
+    filters(SamplerConfig { top_p: 1.0, ..d }, &[0.1, 0.2, 0.3, 0.4]);
+    for (m, want) in [
+        (0.0f32, [0.1f32, 0.2, 0.3, 0.4]),
+        (0.24, [0.1, 0.2, 0.3, 0.4]),
+        (0.26, [0.0, 0.2 / 0.9, 0.3 / 0.9, 0.4 / 0.9]),
+        (0.49, [0.0, 0.2 / 0.9, 0.3 / 0.9, 0.4 / 0.9]),
+        (0.51, [0.0, 0.0, 0.3 / 0.7, 0.4 / 0.7]),
+        (0.74, [0.0, 0.0, 0.3 / 0.7, 0.4 / 0.7]),
+        (0.76, [0.0, 0.0, 0.0, 1.0]),
+        (1.0, [0.0, 0.0, 0.0, 1.0]),
+    ] {
+        filters(SamplerConfig { min_p: m, ..d }, &want);
+    }
+}

@@ -60,15 +60,52 @@ pub struct Sampler<const CAP: usize, const HISTORY: usize = 64> {
     scratch: [Candidate; CAP],
 }
 
-/// What `sample_with` keeps of the logits it rewrites, to report the model's
-/// log-probability of the drawn token.
-struct Originals<const H: usize> {
-    /// Before the `j`-th finite bias entry.
-    bias: [f32; MAX_FINITE_BIAS],
-    /// The history tokens the context stages may touch, and their logits
-    /// before those stages.
-    touched: Tally<H>,
+/// The logits of the history tokens the context stages may rewrite, as
+/// they were before: `sample` restores them if the scan that follows the
+/// rewrites fails, `sample_with` reports the model's logprob of a rewritten
+/// token from them.
+struct Touched<const H: usize> {
+    tally: Tally<H>,
     values: [f32; H],
+}
+
+impl<const H: usize> Touched<H> {
+    const NONE: Self = Self {
+        tally: Tally::EMPTY,
+        values: [0.0; H],
+    };
+
+    /// The distinct tokens of `window` and their logits in `xs`.
+    fn capture(window: Window, xs: &[f32]) -> Self {
+        let tally = Tally::new(window.iter());
+        let mut values = [0.0; H];
+        for ((t, _), v) in tally.iter().zip(values.iter_mut()) {
+            *v = xs.get(t as usize).copied().unwrap_or(0.0);
+        }
+        Self { tally, values }
+    }
+
+    fn pairs(&self) -> impl Iterator<Item = (u32, f32)> + '_ {
+        self.tally
+            .iter()
+            .map(|(t, _)| t)
+            .zip(self.values.iter().copied())
+    }
+
+    /// Writes the captured logits back.
+    fn restore(&self, xs: &mut [f32]) {
+        for (t, v) in self.pairs() {
+            if let Some(x) = xs.get_mut(t as usize) {
+                *x = v;
+            }
+        }
+    }
+
+    /// The captured logit of `token`, if captured.
+    fn original(&self, token: u32) -> Option<f32> {
+        let i = self.tally.position(token)?;
+        self.values.get(i).copied()
+    }
 }
 
 impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
@@ -166,10 +203,8 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         logits: &mut [f32],
         rng: &mut R,
     ) -> Result<u32, SampleError> {
-        let none = Constraints::default();
-        let (_, max_allowed) = self.validate(logits, &none)?;
+        let max = self.scan_rewritten(logits)?;
         let r = rng.next_u64();
-        let max = self.rewrite(logits, &none, max_allowed, None);
         let token = if self.config.temperature == 0.0 {
             logits::first_max(self.kernels, logits, max)
         } else {
@@ -203,12 +238,9 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         let model = Model::new(k, logits, max0);
         logprob::fill_top(k, logits, model, top);
         let r = rng.next_u64();
-        let mut originals = Originals {
-            bias: [0.0; MAX_FINITE_BIAS],
-            touched: Tally::new([].iter()),
-            values: [0.0; HISTORY],
-        };
-        let max = self.rewrite(logits, constraints, max_allowed, Some(&mut originals));
+        let mut bias = [0.0; MAX_FINITE_BIAS];
+        let mut touched = Touched::NONE;
+        let max = self.rewrite(logits, constraints, max_allowed, &mut bias, &mut touched);
         let (token, drawn, sampling_logprob) = if self.config.temperature == 0.0 {
             (logits::first_max(k, logits, max), max, 0.0)
         } else {
@@ -217,11 +249,8 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
             (token, logit, ln(mass) - ln(total))
         };
         let original = constraints
-            .original(token, &originals.bias)
-            .or_else(|| {
-                let i = originals.touched.position(token)?;
-                originals.values.get(i).copied()
-            })
+            .original(token, &bias)
+            .or_else(|| touched.original(token))
             .unwrap_or(drawn);
         self.history.write(token);
         Ok(Sampled {
@@ -250,8 +279,13 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         constraints: &Constraints,
     ) -> Result<(), SampleError> {
         let k = self.kernels;
-        let (_, max_allowed) = self.validate(logits, constraints)?;
-        let max = self.rewrite(logits, constraints, max_allowed, None);
+        let max = if *constraints == Constraints::default() {
+            self.scan_rewritten(logits)?
+        } else {
+            let (_, max_allowed) = self.validate(logits, constraints)?;
+            let (mut bias, mut touched) = ([0.0; MAX_FINITE_BIAS], Touched::NONE);
+            self.rewrite(logits, constraints, max_allowed, &mut bias, &mut touched)
+        };
         if self.config.temperature == 0.0 {
             let winner = logits::first_max(k, logits, max);
             logits::one_hot(logits, winner);
@@ -291,28 +325,9 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         Ok((max, max_allowed))
     }
 
-    /// Writes the constraints and the context stages into `xs` (validated);
-    /// returns the largest logit afterwards. With `originals`, records what
-    /// `sample_with` needs to report the model's logprob.
-    fn rewrite(
-        &self,
-        xs: &mut [f32],
-        c: &Constraints,
-        max_allowed: f32,
-        originals: Option<&mut Originals<HISTORY>>,
-    ) -> f32 {
+    /// The windows of the penalties and of DRY, 0 for a stage that is off.
+    fn windows(&self) -> (usize, usize) {
         let cfg = &self.config;
-        let mut scratch_bias = [0.0; MAX_FINITE_BIAS];
-        let (bias, touched) = match originals {
-            Some(o) => (&mut o.bias, Some((&mut o.touched, &mut o.values))),
-            None => (&mut scratch_bias, None),
-        };
-        let mut tracker = if c.logit_bias.is_empty() && c.allowed.is_none() {
-            MaxTracker::new(max_allowed)
-        } else {
-            c.apply(xs, max_allowed, bias)
-        };
-        let (older, newer) = self.history.as_slices();
         let pen = if cfg.penalties_on() {
             cfg.penalty_last_n
         } else {
@@ -323,27 +338,71 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         } else {
             0
         };
-        if let Some((tally, values)) = touched
-            && pen.max(dry) > 0
-        {
-            *tally = Tally::new(Window::last(older, newer, pen.max(dry)).iter());
-            for ((t, _), v) in tally.iter().zip(values.iter_mut()) {
-                *v = xs.get(t as usize).copied().unwrap_or(0.0);
-            }
-        }
+        (pen, dry)
+    }
+
+    /// The last `n` accepted tokens.
+    fn window(&self, n: usize) -> Window<'_> {
+        let (older, newer) = self.history.as_slices();
+        Window::last(older, newer, n)
+    }
+
+    /// Runs the penalties and DRY, in the configured order, over `xs`.
+    fn apply_context(&self, xs: &mut [f32], tracker: &mut MaxTracker) {
+        let (pen, dry) = self.windows();
         for &stage in self.order.as_slice() {
             match stage {
                 Stage::Penalties if pen > 0 => {
-                    let tally: Tally<HISTORY> = Tally::new(Window::last(older, newer, pen).iter());
-                    penalties::apply(cfg, &tally, xs, &mut tracker);
+                    let tally: Tally<HISTORY> = Tally::new(self.window(pen).iter());
+                    penalties::apply(&self.config, &tally, xs, tracker);
                 }
                 Stage::Dry if dry > 0 => {
-                    let w = Window::last(older, newer, dry);
-                    dry::apply::<HISTORY>(cfg, &self.breakers, &w, xs, &mut tracker);
+                    let w = self.window(dry);
+                    dry::apply::<HISTORY>(&self.config, &self.breakers, &w, xs, tracker);
                 }
                 _ => {}
             }
         }
+    }
+
+    /// Without constraints: the context stages' rewrites, then the max/NaN
+    /// scan over the result, so the max needs no second pass. The rewrites
+    /// touch at most `HISTORY` tokens; their old logits are kept and written
+    /// back if the scan fails, so an error still leaves the buffer as it was.
+    fn scan_rewritten(&self, xs: &mut [f32]) -> Result<f32, SampleError> {
+        let k = self.kernels;
+        let (pen, dry) = self.windows();
+        if pen.max(dry) == 0 {
+            return logits::scan(k, xs);
+        }
+        let touched: Touched<HISTORY> = Touched::capture(self.window(pen.max(dry)), xs);
+        if touched.pairs().any(|(_, v)| v.is_nan()) {
+            // The scan reports the first NaN (nothing was written).
+            return logits::scan(k, xs);
+        }
+        self.apply_context(xs, &mut MaxTracker::new(f32::NEG_INFINITY));
+        logits::scan(k, xs).inspect_err(|_| touched.restore(xs))
+    }
+
+    /// With constraints (checked by `validate`): writes them and the context
+    /// stages into `xs`; returns the largest logit afterwards, scanning again
+    /// only if a rewrite lowered a token holding the max. `bias` and
+    /// `touched` receive what `sample_with` needs to report the model's
+    /// logprob of a rewritten token.
+    fn rewrite(
+        &self,
+        xs: &mut [f32],
+        c: &Constraints,
+        max_allowed: f32,
+        bias: &mut [f32; MAX_FINITE_BIAS],
+        touched: &mut Touched<HISTORY>,
+    ) -> f32 {
+        let mut tracker = c.apply(xs, max_allowed, bias);
+        let (pen, dry) = self.windows();
+        if pen.max(dry) > 0 {
+            *touched = Touched::capture(self.window(pen.max(dry)), xs);
+        }
+        self.apply_context(xs, &mut tracker);
         match tracker.known() {
             Some(max) => max,
             None => self.kernels.max_nan(xs).max,

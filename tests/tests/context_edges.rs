@@ -578,3 +578,47 @@ fn history_records_draws_keeps_the_last_history_and_resets() {
     s.distribution_in_place(&mut buf).unwrap();
     assert!(buf[0] == buf[1] && buf[2] < buf[0], "{buf:?}");
 }
+
+#[test]
+fn sample_restores_rewritten_logits_when_the_scan_fails() {
+    // Without constraints `sample` rewrites the history's logits first and
+    // scans after: a NaN elsewhere must still leave the buffer as it was.
+    let cfg = SamplerConfig {
+        repeat_penalty: 2.0,
+        frequency_penalty: 0.5,
+        penalty_last_n: 8,
+        dry_multiplier: 1.0,
+        dry_allowed_length: 1,
+        dry_penalty_last_n: 8,
+        ..D
+    };
+    for (logits, want) in [
+        (
+            vec![1.0f32, 2.0, 3.0, f32::NAN],
+            SampleError::NanLogit { index: 3 },
+        ),
+        (
+            vec![f32::NAN, 2.0, 3.0, 1.0],
+            SampleError::NanLogit { index: 0 },
+        ),
+        (
+            vec![1.0, f32::NAN, 3.0, f32::NAN],
+            SampleError::NanLogit { index: 1 },
+        ),
+        (vec![f32::NEG_INFINITY; 4], SampleError::NoCandidates),
+    ] {
+        let mut s: Sampler<4> = Sampler::new(cfg).unwrap();
+        for t in [1, 2, 1, 2, 1] {
+            s.accept(t);
+        }
+        let mut buf = logits.clone();
+        let mut rng = Pcg32::seed_from_u64(5);
+        assert_eq!(s.sample(&mut buf, &mut rng), Err(want));
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&buf), bits(&logits), "{want:?}");
+        assert_eq!(s.distribution_in_place(&mut buf), Err(want));
+        assert_eq!(bits(&buf), bits(&logits), "{want:?}");
+        assert_eq!(s.history().len(), 5);
+        assert_eq!(rng.next_u64(), Pcg32::seed_from_u64(5).next_u64());
+    }
+}

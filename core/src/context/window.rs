@@ -57,6 +57,13 @@ pub(crate) struct Tally<const H: usize> {
 }
 
 impl<const H: usize> Tally<H> {
+    /// No tokens.
+    pub(crate) const EMPTY: Self = Self {
+        ids: [0; H],
+        counts: [0; H],
+        len: 0,
+    };
+
     /// The distinct tokens of `window` (its first `H` if longer) with their counts.
     pub(crate) fn new<'a>(window: impl Iterator<Item = &'a u32>) -> Self {
         let mut ids = [0u32; H];

@@ -1,7 +1,9 @@
 //! # logit-sampler
 //!
-//! Turns a vector of LLM logits into one token id: temperature, min-p, top-k,
-//! top-p and the draw, in place, with no heap, no panic path and SIMD kernels
+//! Turns a vector of LLM logits into one token id: repetition, frequency and
+//! presence penalties and DRY over the token history, a logit bias and an
+//! allowed-token mask, temperature, min-p, top-k, top-p, the draw and
+//! log-probabilities, in place, with no heap, no panic path and SIMD kernels
 //! (SSE2, AVX2+FMA, AVX-512F, NEON) that return the same bits as the scalar path.
 //!
 //! ```
@@ -10,7 +12,10 @@
 //!
 //! # fn main() -> Result<(), SampleError> {
 //! let mut logits = [3.5f32, 3.1, 2.9, 2.0, -0.5]; // moon, stars, sky, station, launchpad
-//! let config = SamplerConfig { temperature: 0.8, min_p: 0.1, top_k: 3, top_p: 0.7 };
+//! let config = SamplerConfig {
+//!     temperature: 0.8, min_p: 0.1, top_k: 3, top_p: 0.7,
+//!     ..SamplerConfig::default()
+//! };
 //! let mut sampler: Sampler<256> = Sampler::new(config)?;
 //! let mut rng = Pcg32::seed_from_u64(42);
 //! let token = sampler.sample(&mut logits, &mut rng)?;
@@ -20,8 +25,14 @@
 //!
 //! ## Semantics
 //!
-//! - Default order: temperature, min-p, top-k, top-p, draw ([`Sampler::with_order`]
-//!   picks another). Each filter sees the previous survivors, renormalised.
+//! - Default order: penalties, DRY, temperature, min-p, top-k, top-p, draw
+//!   ([`Sampler::with_order`] picks another). Each filter sees the previous
+//!   survivors, renormalised. [`Sampler::sample_with`] applies a call's
+//!   [`Constraints`] (logit bias, allowed-token mask) before every stage and
+//!   reports log-probabilities ([`Sampled`], [`TokenLogprob`]).
+//! - Penalties and DRY follow llama.cpp's formulas over the last accepted
+//!   tokens (kept in the sampler: [`Sampler::accept`], [`Sampler::reset`]);
+//!   a finite logit saturates at `±f32::MAX` rather than overflowing.
 //! - Temperature `0` is greedy (ties to the lowest id), `+inf` uniform over the
 //!   survivors; negative, NaN and subnormal temperatures are errors.
 //! - min-p keeps `p_i >= m * p_max` (computed in logit space, no exp).

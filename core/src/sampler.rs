@@ -403,10 +403,15 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
             *touched = Touched::capture(self.window(pen.max(dry)), xs);
         }
         self.apply_context(xs, &mut tracker);
-        match tracker.known() {
+        let max = match tracker.known() {
             Some(max) => max,
             None => self.kernels.max_nan(xs).max,
-        }
+        };
+        debug_assert!(
+            max == self.kernels.max_nan(xs).max,
+            "the tracked maximum is the buffer's"
+        );
+        max
     }
 
     /// The draw of `sample`: filters, then the token for the call's 64-bit

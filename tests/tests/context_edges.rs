@@ -622,3 +622,15 @@ fn sample_restores_rewritten_logits_when_the_scan_fails() {
         assert_eq!(rng.next_u64(), Pcg32::seed_from_u64(5).next_u64());
     }
 }
+
+#[test]
+fn sampler_size_is_scratch_plus_history_plus_a_constant() {
+    use core::mem::size_of;
+    let constant = size_of::<Sampler<0, 128>>() - 4 * 128;
+    assert_eq!(size_of::<Sampler<256, 128>>(), 8 * 256 + 4 * 128 + constant);
+    assert_eq!(size_of::<Sampler<1024, 64>>(), 8 * 1024 + 4 * 64 + constant);
+    // The constant: configuration, order, backend, the ring's cursor and
+    // the DRY breakers (64 token ids).
+    assert!(constant <= 400, "{constant} bytes");
+    println!("Sampler<CAP, HISTORY> = 8 CAP + 4 HISTORY + {constant} bytes");
+}

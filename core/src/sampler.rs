@@ -320,9 +320,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
     /// `-inf`) and the constraints. Returns the largest logit and the
     /// largest allowed one.
     fn validate(&self, xs: &[f32], c: &Constraints) -> Result<(f32, f32), SampleError> {
-        let max = logits::scan(self.kernels, xs)?;
-        let max_allowed = c.check(self.kernels, xs, max)?;
-        Ok((max, max_allowed))
+        c.scan_and_check(self.kernels, xs)
     }
 
     /// The windows of the penalties and of DRY, 0 for a stage that is off.

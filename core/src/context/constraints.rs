@@ -92,10 +92,29 @@ fn allowed(mask: Option<&[u32]>, token: usize) -> bool {
 }
 
 impl Constraints<'_> {
-    /// Checks the constraints against `xs` (already scanned: no NaN, `max`
-    /// its largest logit) without writing; returns the largest allowed logit.
-    pub(crate) fn check(&self, k: Kernels, xs: &[f32], max: f32) -> Result<f32, SampleError> {
+    /// Every check of a call, without writing: the logits (empty, too long,
+    /// NaN, all `-inf`: `logits::scan`'s errors, first), then the
+    /// constraints. Returns the largest logit and the largest allowed one.
+    /// With a mask of the right length, one pass does both maxima.
+    pub(crate) fn scan_and_check(&self, k: Kernels, xs: &[f32]) -> Result<(f32, f32), SampleError> {
         let n = xs.len();
+        let mask = self.allowed.filter(|m| m.len() >= n.div_ceil(32));
+        let (max, max_allowed) = match mask {
+            Some(mask) if n > 0 && u32::try_from(n).is_ok() => {
+                let scan = masked_scan(k, xs, mask);
+                if let Some(index) = scan.nan {
+                    return Err(SampleError::NanLogit { index });
+                }
+                if scan.max == f32::NEG_INFINITY {
+                    return Err(SampleError::NoCandidates);
+                }
+                (scan.max, scan.max_allowed)
+            }
+            _ => {
+                let max = crate::logits::scan(k, xs)?;
+                (max, max)
+            }
+        };
         let mut finite = 0;
         for (index, &(token, bias)) in self.logit_bias.iter().enumerate() {
             if token as usize >= n {
@@ -112,19 +131,14 @@ impl Constraints<'_> {
                 capacity: MAX_FINITE_BIAS,
             });
         }
-        let max_allowed = match self.allowed {
-            None => max,
-            Some(mask) => {
-                let needed = n.div_ceil(32);
-                if mask.len() < needed {
-                    return Err(SampleError::MaskTooShort {
-                        words: mask.len(),
-                        needed,
-                    });
-                }
-                allowed_max(k, xs, mask)
-            }
-        };
+        if let Some(m) = self.allowed
+            && mask.is_none()
+        {
+            return Err(SampleError::MaskTooShort {
+                words: m.len(),
+                needed: n.div_ceil(32),
+            });
+        }
         if max_allowed == f32::NEG_INFINITY {
             return Err(SampleError::NoTokenAllowed);
         }
@@ -151,7 +165,7 @@ impl Constraints<'_> {
                 return Err(SampleError::NoTokenAllowed);
             }
         }
-        Ok(max_allowed)
+        Ok((max, max_allowed))
     }
 
     /// Writes the constraints into `xs` (after [`Self::check`] passed and
@@ -218,26 +232,58 @@ impl Constraints<'_> {
     }
 }
 
-/// The largest logit among the tokens `mask` allows (`-inf` if none).
-fn allowed_max(k: Kernels, xs: &[f32], mask: &[u32]) -> f32 {
-    let mut max = f32::NEG_INFINITY;
-    for_each_run(mask, xs.len(), |run| match run {
-        Run::Allowed(range) => {
-            let m = k.max_nan(xs.get(range).unwrap_or_default()).max;
-            max = crate::filter::larger(max, m);
+/// The max/NaN scan under a mask, in one read pass: the largest logit, the
+/// largest allowed one (`-inf` if none) and the first NaN.
+struct MaskedScan {
+    max: f32,
+    max_allowed: f32,
+    nan: Option<usize>,
+}
+
+/// Runs of whole words go through the SIMD max/NaN kernel (the run's
+/// maximum counts as allowed or not as a whole); mixed words element by element.
+fn masked_scan(k: Kernels, xs: &[f32], mask: &[u32]) -> MaskedScan {
+    let larger = crate::filter::larger;
+    let mut out = MaskedScan {
+        max: f32::NEG_INFINITY,
+        max_allowed: f32::NEG_INFINITY,
+        nan: None,
+    };
+    for_each_run(mask, xs.len(), |run| {
+        if out.nan.is_some() {
+            return;
         }
-        Run::Banned(_) => {}
-        Run::Mixed { start, bits, len } => {
-            for j in 0..len {
-                if bits >> j & 1 == 1
-                    && let Some(&x) = xs.get(start + j)
-                {
-                    max = crate::filter::larger(max, x);
+        let allowed = matches!(run, Run::Allowed(_));
+        match run {
+            Run::Allowed(range) | Run::Banned(range) => {
+                let start = range.start;
+                let scan = k.max_nan(xs.get(range).unwrap_or_default());
+                match scan.nan {
+                    Some(i) => out.nan = Some(start + i),
+                    None => {
+                        out.max = larger(out.max, scan.max);
+                        if allowed {
+                            out.max_allowed = larger(out.max_allowed, scan.max);
+                        }
+                    }
+                }
+            }
+            Run::Mixed { start, bits, len } => {
+                for j in 0..len {
+                    let x = xs.get(start + j).copied().unwrap_or(0.0);
+                    if x.is_nan() {
+                        out.nan = Some(start + j);
+                        return;
+                    }
+                    out.max = larger(out.max, x);
+                    if bits >> j & 1 == 1 {
+                        out.max_allowed = larger(out.max_allowed, x);
+                    }
                 }
             }
         }
     });
-    max
+    out
 }
 
 #[cfg(test)]
@@ -276,18 +322,25 @@ mod tests {
     }
 
     #[test]
-    fn allowed_max_reads_only_allowed_tokens() {
-        let xs: Vec<f32> = (0..100).map(|i| i as f32).collect();
+    fn masked_scan_finds_both_maxima_and_the_first_nan() {
+        let mut xs: Vec<f32> = (0..100).map(|i| i as f32).collect();
         let mut mask = [0u32; 4];
         for t in [3usize, 40, 70] {
             mask[t / 32] |= 1 << (t % 32);
         }
-        assert_eq!(allowed_max(Kernels::SCALAR, &xs, &mask), 70.0);
+        let scan = |xs: &[f32], m: &[u32]| {
+            let s = masked_scan(Kernels::SCALAR, xs, m);
+            (s.max, s.max_allowed, s.nan)
+        };
+        assert_eq!(scan(&xs, &mask), (99.0, 70.0, None));
         mask[3] = !0; // tokens 96..99 (bits past 99 ignored)
-        assert_eq!(allowed_max(Kernels::SCALAR, &xs, &mask), 99.0);
-        assert_eq!(
-            allowed_max(Kernels::SCALAR, &xs, &[0; 4]),
-            f32::NEG_INFINITY
-        );
+        assert_eq!(scan(&xs, &mask), (99.0, 99.0, None));
+        assert_eq!(scan(&xs, &[0; 4]), (99.0, f32::NEG_INFINITY, None));
+        // The first NaN, in a banned run, an allowed run or a mixed word.
+        xs[50] = f32::NAN;
+        xs[80] = f32::NAN;
+        assert_eq!(scan(&xs, &[0; 4]).2, Some(50));
+        assert_eq!(scan(&xs, &[!0; 4]).2, Some(50));
+        assert_eq!(scan(&xs, &[0, 1, 0, 0]).2, Some(50));
     }
 }

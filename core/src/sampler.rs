@@ -346,10 +346,15 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
     }
 
     /// Runs the penalties and DRY, in the configured order, over `xs`.
-    fn apply_context(&self, xs: &mut [f32], tracker: &mut MaxTracker) {
+    /// `touched` holds the tally of the longer window (reused when that is
+    /// the penalties').
+    fn apply_context(&self, xs: &mut [f32], touched: &Touched<HISTORY>, tracker: &mut MaxTracker) {
         let (pen, dry) = self.windows();
         for &stage in self.order.as_slice() {
             match stage {
+                Stage::Penalties if pen >= dry => {
+                    penalties::apply(&self.config, &touched.tally, xs, tracker);
+                }
                 Stage::Penalties if pen > 0 => {
                     let tally: Tally<HISTORY> = Tally::new(self.window(pen).iter());
                     penalties::apply(&self.config, &tally, xs, tracker);
@@ -378,7 +383,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
             // The scan reports the first NaN (nothing was written).
             return logits::scan(k, xs);
         }
-        self.apply_context(xs, &mut MaxTracker::new(f32::NEG_INFINITY));
+        self.apply_context(xs, &touched, &mut MaxTracker::new(f32::NEG_INFINITY));
         logits::scan(k, xs).inspect_err(|_| touched.restore(xs))
     }
 
@@ -400,7 +405,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         if pen.max(dry) > 0 {
             *touched = Touched::capture(self.window(pen.max(dry)), xs);
         }
-        self.apply_context(xs, &mut tracker);
+        self.apply_context(xs, touched, &mut tracker);
         let max = match tracker.known() {
             Some(max) => max,
             None => self.kernels.max_nan(xs).max,

@@ -2,9 +2,9 @@
 //! the C API against: `cargo run -p logit-sampler-capi --example expected -- OUT.h`.
 //!
 //! The logits are made here (Gaussian and model-like vectors, ties, `±inf`),
-//! and every expected number is computed by the core's Rust API (`Sampler`,
-//! `Pcg32::seed_from_u64`, `softmax_in_place`, `argmax`,
-//! `sample_inverse_cdf`), never by the C API. The C tests run the same inputs
+//! and every expected number is computed by the core's Rust API (`Sampler`
+//! with its history, breakers and `sample_with`, `Pcg32::seed_from_u64`,
+//! `softmax_in_place`, `argmax`, `sample_inverse_cdf`), never by the C API. The C tests run the same inputs
 //! through the C API and must get the same tokens and the same bits. Large
 //! outputs (distributions, softmax) are compared by their FNV-1a hash, which
 //! `test_capi.c` computes the same way, so the file stays small enough for
@@ -14,14 +14,18 @@ use std::fmt::Write as _;
 
 use logit_sampler::rand_core::{Rng, SeedableRng};
 use logit_sampler::{
-    Pcg32, Sampler, SamplerConfig, Stage, argmax, fill_gaussian, sample_inverse_cdf,
-    softmax_in_place,
+    Constraints, Pcg32, Sampler, SamplerConfig, Stage, TokenLogprob, argmax, fill_gaussian,
+    sample_inverse_cdf, softmax_in_place,
 };
 
 /// The C sampler's capacity (`LS_SAMPLER_CAPACITY`; `test_capi.c` checks they
 /// agree). The token does not depend on it, but the same value makes this the
 /// very computation the C API runs.
 const CAPACITY: usize = 1024;
+/// The C sampler's history (`LS_HISTORY`; checked likewise).
+const HISTORY: usize = 256;
+/// The top slice of each `sample_with` case.
+const TOP: usize = 6;
 /// Successive draws per case, from one generator.
 const DRAWS: usize = 8;
 /// The uniform variates of the inverse-CDF checks.
@@ -70,27 +74,117 @@ fn logits_sets() -> Vec<(&'static str, Vec<f32>)> {
     ]
 }
 
+/// A sampler configuration, its state before the draws (a prompt accepted
+/// into the history, DRY's breakers) and a seed.
 struct Case {
     logits: usize,
     config: SamplerConfig,
-    order: [Stage; 4],
+    order: &'static [Stage],
+    seed: u64,
+    prompt: Vec<u32>,
+    breakers: Vec<Vec<u32>>,
+}
+
+impl Case {
+    fn sampler(&self) -> Sampler<CAPACITY, HISTORY> {
+        let breakers: Vec<&[u32]> = self.breakers.iter().map(Vec::as_slice).collect();
+        let mut sampler = Sampler::new(self.config)
+            .and_then(|s| s.with_order(self.order))
+            .and_then(|s| s.with_dry_breakers(&breakers))
+            .unwrap();
+        for &t in &self.prompt {
+            sampler.accept(t);
+        }
+        sampler
+    }
+}
+
+/// `sample_with` under constraints, from the state of case `case`.
+struct WithCase {
+    case: usize,
+    bias: Vec<(u32, f32)>,
+    mask: Option<Vec<u32>>,
     seed: u64,
 }
 
-fn cases() -> Vec<Case> {
+/// The `n` highest logits' ids of `xs`, best first.
+fn best(xs: &[f32], n: usize) -> Vec<u32> {
+    let mut ids: Vec<u32> = (0..xs.len() as u32).collect();
+    ids.sort_by(|&a, &b| xs[b as usize].total_cmp(&xs[a as usize]).then(a.cmp(&b)));
+    ids.truncate(n);
+    ids
+}
+
+fn cases(sets: &[(&str, Vec<f32>)]) -> Vec<Case> {
     let cfg = |temperature, min_p, top_k, top_p| SamplerConfig {
         temperature,
         min_p,
         top_k,
         top_p,
+        ..SamplerConfig::default()
     };
-    let default = Stage::DEFAULT_ORDER;
-    let custom = [Stage::TopK, Stage::Temperature, Stage::TopP, Stage::MinP];
+    const DEFAULT: &[Stage] = &Stage::DEFAULT_ORDER;
+    const CUSTOM: &[Stage] = &[Stage::TopK, Stage::Temperature, Stage::TopP, Stage::MinP];
+    const LLAMA_CPP: &[Stage] = &[
+        Stage::Penalties,
+        Stage::Dry,
+        Stage::TopK,
+        Stage::TopP,
+        Stage::MinP,
+        Stage::Temperature,
+    ];
+    let (default, custom) = (DEFAULT, CUSTOM);
     let case = |logits, config, order, seed| Case {
         logits,
         config,
         order,
         seed,
+        prompt: Vec::new(),
+        breakers: Vec::new(),
+    };
+    // Prompts that repeat the likeliest tokens, so that the penalties and DRY
+    // change the draws.
+    let [a, b, c, d] = best(&sets[4].1, 4)[..] else {
+        unreachable!()
+    };
+    let model_prompt = vec![a, b, c, a, b, c, a, b, d, a, b];
+    let gaussian = best(&sets[1].1, 6);
+    let gaussian_prompt = [0, 1, 2, 0, 1, 2, 3, 0, 1, 4, 5, 0, 1]
+        .map(|i| gaussian[i])
+        .to_vec();
+    let context = SamplerConfig {
+        repeat_penalty: 1.3,
+        frequency_penalty: 0.1,
+        presence_penalty: 0.2,
+        penalty_last_n: 64,
+        dry_multiplier: 0.8,
+        dry_penalty_last_n: HISTORY,
+        ..cfg(0.8, 0.05, 40, 0.95)
+    };
+    let strong_dry = SamplerConfig {
+        repeat_penalty: 1.5,
+        penalty_last_n: 16,
+        dry_multiplier: 1.0,
+        dry_base: 2.0,
+        dry_allowed_length: 1,
+        dry_penalty_last_n: 32,
+        ..SamplerConfig::default()
+    };
+    let greedy_repeat = SamplerConfig {
+        repeat_penalty: 2.0,
+        penalty_last_n: 4,
+        ..SamplerConfig::greedy()
+    };
+    let flat_frequency = SamplerConfig {
+        frequency_penalty: 0.05,
+        presence_penalty: -0.02,
+        penalty_last_n: HISTORY,
+        ..cfg(1.0, 0.0, 0, 0.99)
+    };
+    let with_state = |mut c: Case, prompt: &[u32], breakers: &[&[u32]]| {
+        c.prompt = prompt.to_vec();
+        c.breakers = breakers.iter().map(|b| b.to_vec()).collect();
+        c
     };
     vec![
         case(1, SamplerConfig::default(), default, 1),
@@ -105,7 +199,100 @@ fn cases() -> Vec<Case> {
         case(4, cfg(1.0, 0.1, 0, 1.0), default, 10),
         case(1, cfg(0.01, 0.0, 0, 1.0), default, 11),
         case(2, cfg(1.0, 0.0, 100, 0.5), custom, 12),
+        with_state(case(4, context, default, 13), &model_prompt, &[]),
+        with_state(
+            case(1, strong_dry, LLAMA_CPP, 14),
+            &gaussian_prompt,
+            &[&[gaussian[3]], &[gaussian[4], gaussian[5]]],
+        ),
+        with_state(
+            case(
+                1,
+                greedy_repeat,
+                &[Stage::Penalties, Stage::Temperature],
+                15,
+            ),
+            &gaussian[..1],
+            &[],
+        ),
+        with_state(
+            case(2, flat_frequency, default, 16),
+            &(0..200).map(|i| i * 7 % 3000).collect::<Vec<u32>>(),
+            &[],
+        ),
     ]
+}
+
+/// The `sample_with` cases: logit bias (bans, boosts), masks, the top slice.
+fn with_cases(sets: &[(&str, Vec<f32>)]) -> Vec<WithCase> {
+    let every_third = |n: usize| {
+        let mut mask = vec![0u32; n.div_ceil(32)];
+        for t in (0..n).step_by(3) {
+            mask[t / 32] |= 1 << (t % 32);
+        }
+        mask
+    };
+    let only = |n: usize, token: usize| {
+        let mut mask = vec![0u32; n.div_ceil(32)];
+        mask[token / 32] |= 1 << (token % 32);
+        mask
+    };
+    let top_gaussian = best(&sets[1].1, 1)[0];
+    let top_model = best(&sets[4].1, 2);
+    vec![
+        WithCase {
+            case: 1,
+            bias: vec![
+                (top_gaussian, f32::NEG_INFINITY),
+                (5, 2.0),
+                (17, 1.5),
+                (5, -0.25),
+            ],
+            mask: None,
+            seed: 31,
+        },
+        WithCase {
+            case: 12,
+            bias: vec![(top_model[0], f32::NEG_INFINITY), (top_model[1], -3.0)],
+            mask: Some(every_third(sets[4].1.len())),
+            seed: 32,
+        },
+        WithCase {
+            case: 3,
+            bias: Vec::new(),
+            mask: Some(only(sets[0].1.len(), 6)),
+            seed: 33,
+        },
+        WithCase {
+            case: 5,
+            bias: vec![(2999, 4.0), (0, f32::NEG_INFINITY)],
+            mask: Some(vec![0xf0f0_f0f0; sets[2].1.len().div_ceil(32)]),
+            seed: 34,
+        },
+        WithCase {
+            case: 13,
+            bias: Vec::new(),
+            mask: None,
+            seed: 35,
+        },
+    ]
+}
+
+/// A C array of `values` named `name` (`NULL` where C would need an empty
+/// array), returning the expression that refers to it.
+fn c_array<T: std::fmt::Display>(w: &mut String, ty: &str, name: &str, values: &[T]) -> String {
+    if values.is_empty() {
+        return "NULL".to_string();
+    }
+    let list: Vec<String> = values.iter().map(|v| format!("{v}u")).collect();
+    writeln!(
+        w,
+        "static const {ty} {name}[{}] = {{ {} }};",
+        values.len(),
+        list.join(", ")
+    )
+    .unwrap();
+    name.to_string()
 }
 
 fn stage_name(s: Stage) -> &'static str {
@@ -114,6 +301,8 @@ fn stage_name(s: Stage) -> &'static str {
         Stage::MinP => "LS_STAGE_MIN_P",
         Stage::TopK => "LS_STAGE_TOP_K",
         Stage::TopP => "LS_STAGE_TOP_P",
+        Stage::Penalties => "LS_STAGE_PENALTIES",
+        Stage::Dry => "LS_STAGE_DRY",
     }
 }
 
@@ -132,6 +321,8 @@ fn main() {
     writeln!(w, "#ifndef EXPECTED_H\n#define EXPECTED_H\n").unwrap();
     writeln!(w, "#include <stddef.h>\n#include <stdint.h>\n").unwrap();
     writeln!(w, "#define EXPECTED_CAPACITY {CAPACITY}").unwrap();
+    writeln!(w, "#define EXPECTED_HISTORY {HISTORY}").unwrap();
+    writeln!(w, "#define EXPECTED_TOP {TOP}").unwrap();
     writeln!(w, "#define EXPECTED_DRAWS {DRAWS}").unwrap();
     writeln!(w, "#define EXPECTED_UNIFORMS {}\n", UNIFORMS.len()).unwrap();
 
@@ -195,24 +386,34 @@ fn main() {
     }
     writeln!(w, "}};\n").unwrap();
 
-    // Per case: the tokens of DRAWS successive samples from one generator
-    // (each on a fresh copy of the logits) and the distribution's hash.
+    // Per case: the state before the draws (prompt, breakers; their arrays
+    // first), the tokens of DRAWS successive samples from one generator (each
+    // on a fresh copy of the logits, each recorded in the history), and the
+    // hash of the distribution after them.
     writeln!(
         w,
         "typedef struct expected_case {{\n  \
          size_t logits; /* index into EXPECTED_LOGITS */\n  \
-         uint32_t temperature, min_p; /* f32 bit patterns */\n  size_t top_k;\n  \
-         uint32_t top_p;\n  uint32_t order[4];\n  uint64_t seed;\n  \
-         uint32_t tokens[EXPECTED_DRAWS];\n  uint64_t distribution_hash;\n\
-         }} expected_case;\n"
+         /* the ls_config fields; floats as f32 bit patterns */\n  \
+         uint32_t temperature, min_p;\n  size_t top_k;\n  uint32_t top_p;\n  \
+         uint32_t repeat_penalty, frequency_penalty, presence_penalty;\n  \
+         size_t penalty_last_n;\n  uint32_t dry_multiplier, dry_base;\n  \
+         size_t dry_allowed_length, dry_penalty_last_n;\n  \
+         uint32_t order[{}];\n  size_t order_len;\n  uint64_t seed;\n  \
+         const uint32_t *prompt; /* accepted before the draws */\n  size_t prompt_len;\n  \
+         const uint32_t *breaker_tokens; /* DRY's breakers, flat */\n  \
+         const size_t *breaker_lens;\n  size_t breakers;\n  \
+         uint32_t tokens[EXPECTED_DRAWS];\n  \
+         uint64_t distribution_hash; /* after the draws */\n\
+         }} expected_case;\n",
+        Stage::COUNT
     )
     .unwrap();
-    writeln!(w, "static const expected_case EXPECTED_CASES[] = {{").unwrap();
-    for c in cases() {
+    let cases = cases(&sets);
+    let mut rows = Vec::new();
+    for (i, c) in cases.iter().enumerate() {
         let xs = &sets[c.logits].1;
-        let mut sampler: Sampler<CAPACITY> = Sampler::new(c.config)
-            .and_then(|s| s.with_order(c.order))
-            .unwrap();
+        let mut sampler = c.sampler();
         let mut rng = Pcg32::seed_from_u64(c.seed);
         let tokens: Vec<String> = (0..DRAWS)
             .map(|_| {
@@ -222,21 +423,117 @@ fn main() {
             .collect();
         let mut dist = xs.clone();
         sampler.distribution_in_place(&mut dist).unwrap();
+        let prompt = c_array(w, "uint32_t", &format!("expected_prompt_{i}"), &c.prompt);
+        let flat: Vec<u32> = c.breakers.concat();
+        let lens: Vec<usize> = c.breakers.iter().map(Vec::len).collect();
+        let breaker_tokens = c_array(w, "uint32_t", &format!("expected_breakers_{i}"), &flat);
+        let breaker_lens = c_array(w, "size_t", &format!("expected_breaker_lens_{i}"), &lens);
+        let mut order: Vec<&str> = c.order.iter().map(|&s| stage_name(s)).collect();
+        order.resize(Stage::COUNT, "LS_STAGE_COUNT");
         let cfg = c.config;
-        writeln!(
-            w,
-            "  {{ {}, 0x{:08x}u, 0x{:08x}u, {}, 0x{:08x}u, {{ {} }}, {}u, {{ {} }}, 0x{:016x}u }},",
+        let bits = |x: f32| format!("0x{:08x}u", x.to_bits());
+        rows.push(format!(
+            "  {{ {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {{ {} }}, {}, {}u, {}, {}, {}, {}, {}, \
+             {{ {} }}, 0x{:016x}u }},",
             c.logits,
-            cfg.temperature.to_bits(),
-            cfg.min_p.to_bits(),
+            bits(cfg.temperature),
+            bits(cfg.min_p),
             cfg.top_k,
-            cfg.top_p.to_bits(),
-            c.order.map(stage_name).join(", "),
+            bits(cfg.top_p),
+            bits(cfg.repeat_penalty),
+            bits(cfg.frequency_penalty),
+            bits(cfg.presence_penalty),
+            cfg.penalty_last_n,
+            bits(cfg.dry_multiplier),
+            bits(cfg.dry_base),
+            cfg.dry_allowed_length,
+            cfg.dry_penalty_last_n,
+            order.join(", "),
+            c.order.len(),
             c.seed,
+            prompt,
+            c.prompt.len(),
+            breaker_tokens,
+            breaker_lens,
+            c.breakers.len(),
             tokens.join(", "),
             fnv1a(&dist)
-        )
-        .unwrap();
+        ));
+    }
+    writeln!(w, "\nstatic const expected_case EXPECTED_CASES[] = {{").unwrap();
+    for row in rows {
+        writeln!(w, "{row}").unwrap();
+    }
+    writeln!(w, "}};\n").unwrap();
+
+    // Per `sample_with` case: its constraints (arrays first), and for DRAWS
+    // successive draws from the state of its case the token, its model and
+    // sampling logprobs (f32 bit patterns), and the top slice (the same for
+    // every draw: the model distribution of the logits as passed).
+    writeln!(
+        w,
+        "typedef struct expected_with {{\n  \
+         size_t case_index; /* the config and state of EXPECTED_CASES[case_index] */\n  \
+         const uint32_t *bias_tokens;\n  const uint32_t *bias_values; /* f32 bit patterns */\n  \
+         size_t bias_len;\n  const uint32_t *mask; /* NULL: no mask */\n  size_t mask_words;\n  \
+         uint64_t seed;\n  uint32_t tokens[EXPECTED_DRAWS];\n  \
+         uint32_t logprobs[EXPECTED_DRAWS];\n  uint32_t sampling_logprobs[EXPECTED_DRAWS];\n  \
+         uint32_t top_tokens[EXPECTED_TOP];\n  uint32_t top_logprobs[EXPECTED_TOP];\n\
+         }} expected_with;\n"
+    )
+    .unwrap();
+    let mut rows = Vec::new();
+    for (i, c) in with_cases(&sets).iter().enumerate() {
+        let case = &cases[c.case];
+        let xs = &sets[case.logits].1;
+        let mut sampler = case.sampler();
+        let mut rng = Pcg32::seed_from_u64(c.seed);
+        let constraints = Constraints {
+            logit_bias: &c.bias,
+            allowed: c.mask.as_deref(),
+        };
+        let mut top = [TokenLogprob::default(); TOP];
+        let draws: Vec<_> = (0..DRAWS)
+            .map(|_| {
+                sampler
+                    .sample_with(&mut xs.clone(), &mut rng, &constraints, &mut top)
+                    .unwrap()
+            })
+            .collect();
+        let list =
+            |f: &dyn Fn(usize) -> String, n: usize| (0..n).map(f).collect::<Vec<_>>().join(", ");
+        let bits = |x: f32| format!("0x{:08x}u", x.to_bits());
+        let tokens: Vec<u32> = c.bias.iter().map(|b| b.0).collect();
+        let values: Vec<String> = c
+            .bias
+            .iter()
+            .map(|b| format!("0x{:08x}", b.1.to_bits()))
+            .collect();
+        let bias_tokens = c_array(w, "uint32_t", &format!("expected_bias_tokens_{i}"), &tokens);
+        let bias_values = c_array(w, "uint32_t", &format!("expected_bias_values_{i}"), &values);
+        let mask = match &c.mask {
+            Some(m) => c_array(w, "uint32_t", &format!("expected_mask_{i}"), m),
+            None => "NULL".to_string(),
+        };
+        rows.push(format!(
+            "  {{ {}, {}, {}, {}, {}, {}, {}u, {{ {} }}, {{ {} }}, {{ {} }}, {{ {} }}, {{ {} }} }},",
+            c.case,
+            bias_tokens,
+            bias_values,
+            c.bias.len(),
+            mask,
+            c.mask.as_ref().map_or(0, Vec::len),
+            c.seed,
+            list(&|d| draws[d].token.to_string(), DRAWS),
+            list(&|d| bits(draws[d].logprob), DRAWS),
+            list(&|d| bits(draws[d].sampling_logprob), DRAWS),
+            list(&|j| top[j].token.to_string() + "u", TOP),
+            list(&|j| bits(top[j].logprob), TOP),
+        ));
+    }
+    writeln!(w, "\nstatic const expected_with EXPECTED_WITH[] = {{").unwrap();
+    for row in rows {
+        writeln!(w, "{row}").unwrap();
     }
     writeln!(w, "}};\n").unwrap();
 

@@ -1,7 +1,8 @@
 /*
  * logit_sampler.h: the C API of logit-sampler. Turns a vector of LLM logits into one
- * token id (temperature, min-p, top-k, top-p, an exact draw) with no malloc, no global
- * state and no panic; the same token as the Rust API for the same logits, config and seed.
+ * token id (logit bias and grammar mask, repetition penalties, DRY, temperature, min-p,
+ * top-k, top-p, an exact draw) with no malloc, no global state and no panic; the same
+ * token as the Rust API for the same logits, config, history and seed.
  *
  *     ls_config cfg;
  *     ls_config_default(&cfg);
@@ -14,18 +15,22 @@
  *     uint32_t token;
  *     ls_status st = ls_sample(s, logits, n_vocab, &rng, &token);   // logits used as scratch
  *     if (st != LS_OK) fprintf(stderr, "%s\n", ls_status_str(st));
+ *     // The sampler records `token` in its history (for the penalties and DRY);
+ *     // ls_accept(s, t) records prompt tokens, ls_reset(s) starts a new conversation.
  *
  * Rules for every function:
  * - Every call that can fail returns an ls_status; LS_OK is 0. On error nothing the caller
- *   owns is changed: not the logits, not *token_out, not the generator, not the sampler's
- *   configuration. The detail (which argument, the first NaN's index, the bad value) is in
+ *   owns is changed: not the logits, not the outputs (*token_out, the top slice), not the
+ *   generator, not the sampler's configuration, history or breakers. The detail (which argument, the first NaN's index, the bad value) is in
  *   the optional `ls_error *err` of the free functions and ls_sampler_init, and for sampler
  *   calls in ls_sampler_last_error(). There is no global error state: thread-safe.
  * - Pointer arguments are checked for NULL (LS_NULL_POINTER) and alignment
  *   (LS_BAD_ALIGNMENT), lengths and enum values for range. What cannot be checked is your
  *   promise that a pointer points to what its type says (an array of at least `len`
  *   elements for a buffer), and that the pointer arguments of one call do not overlap.
- *   Keep that promise and no argument value leads to undefined behaviour.
+ *   Keep that promise and no argument value leads to undefined behaviour. The logits are
+ *   always required; an array that may be empty (a logit bias, a mask, the top slice,
+ *   breakers, a history copy) may be NULL when its length is 0.
  * - Enum-typed parameters (ls_backend, ls_stage, ls_status) are uint32_t in C: any value
  *   may be passed, and an unknown one is an error (or "unknown"), never undefined behaviour.
  * - A sampler must not be used by two threads at once. The free functions are reentrant.
@@ -46,8 +51,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// The number of entries in `ls_config.order`.
-#define LS_STAGE_COUNT 4
+// The capacity of `ls_config.order`: the number of `ls_stage` values.
+#define LS_STAGE_COUNT 6
 
 // The sampler's scratch capacity, in candidates (8 bytes each). It trades
 // memory for speed, never correctness: survivors beyond it are handled by
@@ -56,10 +61,30 @@
 // logits (top-k 40, top-p 0.95 or min-p 0.05 keep tens to hundreds of tokens).
 #define LS_SAMPLER_CAPACITY 1024
 
+// The sampler's token history: the last `LS_HISTORY` accepted tokens (4
+// bytes each), which the penalties and DRY read. Their windows
+// (`penalty_last_n`, `dry_penalty_last_n`) are at most this.
+#define LS_HISTORY 256
+
 // The size of `ls_sampler_storage` in `uint64_t` words: room for the
-// scratch (one word per candidate) and the rest of the sampler, on every
-// target.
-#define LS_SAMPLER_STORAGE_WORDS (LS_SAMPLER_CAPACITY + 32)
+// scratch (one word per candidate), the history (two tokens per word) and
+// the rest of the sampler (configuration, DRY's sequence breakers), on
+// every target.
+#define LS_SAMPLER_STORAGE_WORDS ((LS_SAMPLER_CAPACITY + (LS_HISTORY / 2)) + 96)
+
+// Most finite entries in one call's logit bias (any number of `-INFINITY`
+// bans): a call keeps each one's original logit on its stack, to report the
+// model's log-probability of a biased token. More is `LS_CAPACITY_EXCEEDED`.
+#define LS_MAX_FINITE_BIAS 128
+
+// Most DRY sequence breakers a sampler holds.
+#define LS_MAX_DRY_BREAKERS 16
+
+// Most tokens in one DRY sequence breaker.
+#define LS_MAX_DRY_BREAKER_LEN 20
+
+// Most tokens in all of a sampler's DRY sequence breakers together.
+#define LS_MAX_DRY_BREAKER_TOKENS 64
 
 // The result of every call that can fail. `LS_OK` is 0, so `if (status)`
 // reads "if it failed".
@@ -80,7 +105,10 @@ enum ls_status
   LS_OK = 0,
   // The logits (or probabilities) array is empty (`len == 0`).
   LS_EMPTY = 1,
-  // `len` exceeds the `uint32_t` token-id range (`ls_error.len` is `len`).
+  // `len` exceeds the `uint32_t` token-id range (`ls_error.len` is `len`);
+  // also an array of `ls_sample_with` or `ls_sampler_set_dry_breakers`
+  // with more entries than a `uint32_t` counts (`ls_error.argument` says
+  // which argument, or the `ls_constraints` holding it).
   LS_TOO_LONG = 2,
   // A logit is NaN (`ls_error.index` is the first one).
   LS_NAN_LOGIT = 3,
@@ -93,8 +121,9 @@ enum ls_status
   LS_INVALID_MIN_P = 6,
   // top-p must lie in `(0, 1]` (`ls_error.value`).
   LS_INVALID_TOP_P = 7,
-  // `ls_config.order` does not name each of the four `ls_stage` values
-  // exactly once (an out-of-range value included).
+  // `ls_config.order` names a stage twice, puts a context stage
+  // (penalties, DRY) after another kind of stage, holds a value that is
+  // not an `ls_stage`, or `order_len` exceeds `LS_STAGE_COUNT`.
   LS_INVALID_STAGE_ORDER = 8,
   // A probability is negative, NaN or infinite (`ls_error.index` is the first).
   LS_INVALID_WEIGHT = 9,
@@ -102,13 +131,47 @@ enum ls_status
   LS_ZERO_TOTAL_WEIGHT = 10,
   // The uniform variate is outside `[0, 1)` or NaN (`ls_error.value`).
   LS_INVALID_UNIFORM = 11,
-  // More entries than a fixed-capacity table holds (`ls_error.len`,
-  // `ls_error.capacity`). No function of this version returns it: only the
-  // core's alias table can, and it is not in the C API yet.
+  // More entries than a fixed-capacity table holds (`ls_error.len`
+  // entries given, `ls_error.capacity` the most it takes): more than
+  // `LS_MAX_FINITE_BIAS` finite entries in a logit bias, more than
+  // `LS_MAX_DRY_BREAKERS` DRY sequence breakers or more than
+  // `LS_MAX_DRY_BREAKER_TOKENS` tokens in them.
   LS_CAPACITY_EXCEEDED = 12,
   // The backend cannot run on this CPU, was not compiled for this target,
   // or is not an `ls_backend` value (`ls_error.backend` is the one asked for).
   LS_BACKEND_UNAVAILABLE = 13,
+  // The configuration turns a stage on but `ls_config.order` leaves it out
+  // (`ls_error.stage` is the stage).
+  LS_STAGE_NOT_IN_ORDER = 14,
+  // The repetition penalty must be finite and `> 0` (`ls_error.value`).
+  LS_INVALID_REPEAT_PENALTY = 15,
+  // The frequency penalty must be finite (`ls_error.value`).
+  LS_INVALID_FREQUENCY_PENALTY = 16,
+  // The presence penalty must be finite (`ls_error.value`).
+  LS_INVALID_PRESENCE_PENALTY = 17,
+  // DRY's multiplier must be finite and `>= 0` (`ls_error.value`).
+  LS_INVALID_DRY_MULTIPLIER = 18,
+  // DRY's base must be finite and `>= 1` (`ls_error.value`).
+  LS_INVALID_DRY_BASE = 19,
+  // `penalty_last_n` or `dry_penalty_last_n` exceeds the sampler's history
+  // (`ls_error.len` is the window, `ls_error.capacity` is `LS_HISTORY`).
+  LS_WINDOW_EXCEEDS_HISTORY = 20,
+  // A DRY sequence breaker is empty or longer than
+  // `LS_MAX_DRY_BREAKER_LEN` tokens (`ls_error.index` is the breaker,
+  // `ls_error.len` its length).
+  LS_INVALID_DRY_BREAKER = 21,
+  // A logit bias names a token the logits do not have (`ls_error.token`;
+  // `ls_error.len` is the number of logits).
+  LS_TOKEN_OUT_OF_RANGE = 22,
+  // A logit bias is NaN or `+INFINITY` (`-INFINITY` bans the token; finite
+  // values add). `ls_error.index` is the entry, `ls_error.value` its bias.
+  LS_INVALID_LOGIT_BIAS = 23,
+  // The allowed-token mask has fewer than `(len + 31) / 32` words
+  // (`ls_error.len` words given, `ls_error.capacity` words needed).
+  LS_MASK_TOO_SHORT = 24,
+  // The allowed-token mask and the `-INFINITY` biases leave no token with a
+  // logit above `-INFINITY`.
+  LS_NO_TOKEN_ALLOWED = 25,
   // A required pointer argument is NULL (`ls_error.argument` says which).
   LS_NULL_POINTER = 64,
   // A pointer argument is not aligned for its type (`ls_error.argument`).
@@ -157,9 +220,13 @@ typedef uint32_t ls_backend;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-// One filter stage of the pipeline; `ls_config.order` lists all four. The
-// draw always comes last. A value arriving from C is a plain `uint32_t`: an
+// One stage of the pipeline, as `ls_config.order` lists them. The logit
+// bias and the allowed-token mask of `ls_sample_with` always come first, the
+// draw always last. A value arriving from C is a plain `uint32_t`: an
 // unknown one makes the order invalid (`LS_INVALID_STAGE_ORDER`).
+//
+// The values are stable: the four filters keep the numbers they had before
+// the context stages (penalties, DRY) were added.
 enum ls_stage
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
@@ -175,6 +242,12 @@ enum ls_stage
   // Keep the smallest most-likely set whose mass reaches `top_p` (the
   // crossing token kept).
   LS_STAGE_TOP_P = 3,
+  // The repetition, frequency and presence penalties over the last
+  // `penalty_last_n` accepted tokens (a context stage).
+  LS_STAGE_PENALTIES = 4,
+  // DRY, the penalty on extending a repeated sequence, over the last
+  // `dry_penalty_last_n` accepted tokens (a context stage).
+  LS_STAGE_DRY = 5,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -184,7 +257,8 @@ typedef uint32_t ls_stage;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-// A sampler: configuration, stage order, backend, scratch for
+// A sampler: configuration, stage order, backend, the history of accepted
+// tokens (`LS_HISTORY`), DRY's sequence breakers, scratch for
 // `LS_SAMPLER_CAPACITY` candidates, and the detail of its last call's error.
 // Opaque; lives in memory the caller provides (`ls_sampler_init`). It holds
 // no pointers, so it needs no cleanup: reuse or discard the memory freely.
@@ -194,8 +268,8 @@ typedef uint32_t ls_stage;
 typedef struct ls_sampler ls_sampler;
 
 // The sampler's parameters. Start from `ls_config_default` (or
-// `ls_config_greedy`) and change the fields you need: a zeroed struct is
-// not a valid config (its order names one stage four times).
+// `ls_config_greedy`, `ls_config_llama_cpp`) and change the fields you need:
+// a zeroed struct is not a valid config (top-p 0, repetition penalty 0).
 //
 // Each filter sees the survivors of the stages before it, renormalised
 // (top-p after top-k measures p within the top k).
@@ -211,9 +285,41 @@ typedef struct ls_config {
   // Keep the smallest most-likely set with mass `>= top_p`; in `(0, 1]`,
   // 1 disables.
   float top_p;
-  // The order of the filter stages: each `ls_stage` exactly once.
-  // Default: `LS_STAGE_TEMPERATURE, LS_STAGE_MIN_P, LS_STAGE_TOP_K, LS_STAGE_TOP_P`.
+  // For a token seen in the penalty window, its logit `l` becomes `l * r`
+  // if `l <= 0`, else `l / r` (llama.cpp's formula). Finite and `> 0`;
+  // 1 is off.
+  float repeat_penalty;
+  // Subtracted `count` times from a token seen `count` times in the
+  // penalty window. Finite; 0 is off.
+  float frequency_penalty;
+  // Subtracted once from every token seen in the penalty window. Finite;
+  // 0 is off.
+  float presence_penalty;
+  // The penalty window: the last `penalty_last_n` accepted tokens, at most
+  // `LS_HISTORY`. 0 turns the three penalties off.
+  size_t penalty_last_n;
+  // DRY: a token that would extend a repetition of length
+  // `L >= dry_allowed_length` loses
+  // `dry_multiplier * dry_base^(L - dry_allowed_length)`. Finite and
+  // `>= 0`; 0 is off.
+  float dry_multiplier;
+  // DRY's growth per extra repeated token. Finite and `>= 1`.
+  float dry_base;
+  // The longest repetition DRY lets pass unpenalised.
+  size_t dry_allowed_length;
+  // DRY's window: the last `dry_penalty_last_n` accepted tokens, at most
+  // `LS_HISTORY`. 0 turns DRY off.
+  size_t dry_penalty_last_n;
+  // The stages to run, in order: `order[0 .. order_len)`. Each `ls_stage`
+  // at most once; the context stages (`LS_STAGE_PENALTIES`,
+  // `LS_STAGE_DRY`) before all others; and every stage the fields above
+  // turn on must be listed (`LS_STAGE_NOT_IN_ORDER` otherwise: nothing is
+  // skipped silently). Entries from `order_len` on are ignored;
+  // `ls_sampler_config` writes `LS_STAGE_COUNT` there.
+  // Default: `PENALTIES, DRY, TEMPERATURE, MIN_P, TOP_K, TOP_P`.
   ls_stage order[LS_STAGE_COUNT];
+  // The number of stages in `order`, at most `LS_STAGE_COUNT`.
+  size_t order_len;
 } ls_config;
 
 // The detail of an error: which argument, index or value. Fields that do not
@@ -229,19 +335,34 @@ typedef struct ls_error {
   // 1-based position of the offending argument in the call.
   uint32_t argument;
   // `LS_NAN_LOGIT`, `LS_INVALID_WEIGHT`: the index of the first bad entry.
+  // `LS_INVALID_DRY_BREAKER`: the breaker's index.
+  // `LS_INVALID_LOGIT_BIAS`: the entry's index in the bias array.
   size_t index;
   // `LS_TOO_LONG`, `LS_CAPACITY_EXCEEDED`: the length passed.
   // `LS_BUFFER_TOO_SMALL`: the bytes given.
+  // `LS_WINDOW_EXCEEDS_HISTORY`: the window.
+  // `LS_INVALID_DRY_BREAKER`: the breaker's length.
+  // `LS_TOKEN_OUT_OF_RANGE`: the number of logits.
+  // `LS_MASK_TOO_SHORT`: the mask's words.
   size_t len;
   // `LS_CAPACITY_EXCEEDED`: the table's capacity.
   // `LS_BUFFER_TOO_SMALL`: the bytes needed (`ls_sampler_size()`).
+  // `LS_WINDOW_EXCEEDS_HISTORY`: the history (`LS_HISTORY`).
+  // `LS_MASK_TOO_SHORT`: the words needed.
   size_t capacity;
   // `LS_INVALID_TEMPERATURE`, `LS_INVALID_MIN_P`, `LS_INVALID_TOP_P`,
-  // `LS_INVALID_UNIFORM`: the value given.
+  // `LS_INVALID_UNIFORM`, `LS_INVALID_REPEAT_PENALTY`,
+  // `LS_INVALID_FREQUENCY_PENALTY`, `LS_INVALID_PRESENCE_PENALTY`,
+  // `LS_INVALID_DRY_MULTIPLIER`, `LS_INVALID_DRY_BASE`: the value given.
+  // `LS_INVALID_LOGIT_BIAS`: the bias.
   float value;
   // `LS_BACKEND_UNAVAILABLE`: the backend asked for (as given, so possibly
   // not an `ls_backend` value).
   ls_backend backend;
+  // `LS_STAGE_NOT_IN_ORDER`: the stage left out.
+  ls_stage stage;
+  // `LS_TOKEN_OUT_OF_RANGE`: the token.
+  uint32_t token;
 } ls_error;
 
 // A caller-supplied source of uniformly random 64-bit words (NULL where a
@@ -271,6 +392,56 @@ typedef struct ls_rng {
   void *context;
 } ls_rng;
 
+// One entry of a logit bias: `bias` is added to token `token`'s logit
+// (saturating at `±FLT_MAX`, so a finite bias never makes a token certain or
+// impossible); `-INFINITY` bans the token. NaN and `+INFINITY` are errors.
+typedef struct ls_logit_bias {
+  // The token id.
+  uint32_t token;
+  // Added to its logit; `-INFINITY` bans it.
+  float bias;
+} ls_logit_bias;
+
+// Per-call constraints of `ls_sample_with` and
+// `ls_distribution_in_place_with`, applied before every stage of the order.
+// A zeroed struct (or a NULL `ls_constraints *`) constrains nothing.
+typedef struct ls_constraints {
+  // `logit_bias_len` entries, applied in order (a token may appear more
+  // than once); NULL if `logit_bias_len` is 0. At most
+  // `LS_MAX_FINITE_BIAS` of them finite.
+  const struct ls_logit_bias *logit_bias;
+  // The number of entries in `logit_bias`.
+  size_t logit_bias_len;
+  // The allowed tokens, as the bitmask XGrammar and llguidance produce: bit
+  // `i % 32` of word `i / 32` set means token `i` may be drawn. At least
+  // `(len + 31) / 32` words for `len` logits; bits past the logits are
+  // ignored. NULL (with `allowed_words` 0): every token is allowed.
+  const uint32_t *allowed;
+  // The number of words in `allowed`.
+  size_t allowed_words;
+} ls_constraints;
+
+// A token and its log-probability under the model.
+typedef struct ls_token_logprob {
+  // The token id (`UINT32_MAX` in a slot past the vocabulary).
+  uint32_t token;
+  // The natural log of its probability (`-INFINITY` if impossible).
+  float logprob;
+} ls_token_logprob;
+
+// What `ls_sample_with` draws and reports.
+typedef struct ls_sampled {
+  // The token drawn.
+  uint32_t token;
+  // The natural log of its probability under the model: the log-softmax of
+  // the logits as passed (temperature 1, no bias, mask or penalty), as
+  // OpenAI-compatible servers report it.
+  float logprob;
+  // The natural log of its probability in the distribution actually drawn
+  // from (after every stage; 0 for a greedy draw).
+  float sampling_logprob;
+} ls_sampled;
+
 // Memory for one sampler with the size and alignment it needs on every
 // target, for a `static` or a stack variable without `_Alignas`:
 //
@@ -296,7 +467,10 @@ const char *ls_status_str(ls_status status);
 const char *ls_version(void);
 
 // Writes the default configuration to `*out`: temperature 1 and every
-// filter off (a draw from the model's distribution), default stage order.
+// other stage off (a draw from the model's distribution), all six stages in
+// the default order (`PENALTIES, DRY, TEMPERATURE, MIN_P, TOP_K, TOP_P`),
+// and DRY's base and allowed length at llama.cpp's 1.75 and 2, for when a
+// multiplier and a window turn it on.
 //
 // Returns `LS_NULL_POINTER` or `LS_BAD_ALIGNMENT` for a bad `out`.
 //
@@ -305,11 +479,26 @@ const char *ls_version(void);
 ls_status ls_config_default(struct ls_config *out);
 
 // Writes the greedy configuration to `*out`: temperature 0 (always the
-// highest logit, ties to the lowest id), filters off, default stage order.
+// highest logit, ties to the lowest id), everything else as
+// `ls_config_default`.
 //
 // # Safety
 // As `ls_config_default`.
 ls_status ls_config_greedy(struct ls_config *out);
+
+// Writes llama.cpp's default sampling parameters (`common_params_sampling`)
+// to `*out`, for the stages this library has: temperature 0.8, top-k 40,
+// top-p 0.95, min-p 0.05; a penalty window of 64 with the penalties off
+// (repeat 1, frequency 0, presence 0); DRY off (multiplier 0; base 1.75,
+// allowed length 2, window `LS_HISTORY` for llama.cpp's -1, "the whole
+// context"); and llama.cpp's order, `PENALTIES, DRY, TOP_K, TOP_P, MIN_P,
+// TEMPERATURE` (the filters before the temperature). A preset for
+// convenience: DRY's default sequence breakers are strings in llama.cpp,
+// tokens here (`ls_sampler_set_dry_breakers`).
+//
+// # Safety
+// As `ls_config_default`.
+ls_status ls_config_llama_cpp(struct ls_config *out);
 
 // The bytes of memory `ls_sampler_init` needs (at most
 // `sizeof(ls_sampler_storage)`).
@@ -324,14 +513,20 @@ size_t ls_sampler_align(void);
 // `ls_sampler_storage` is both) and stores its address in `*out`. The backend
 // is `ls_backend_detect()`'s. No allocation; nothing to free.
 //
+// The history starts empty, with no DRY sequence breakers.
+//
 // Errors (nothing is written on error): `LS_NULL_POINTER` (`mem`, `cfg`,
 // `out`), `LS_BAD_ALIGNMENT`, `LS_BUFFER_TOO_SMALL`, and the config's
 // `LS_INVALID_TEMPERATURE`, `LS_INVALID_MIN_P`, `LS_INVALID_TOP_P`,
-// `LS_INVALID_STAGE_ORDER`. `ls_sampler_init_ex` also reports the detail
-// (which argument, which value).
+// `LS_INVALID_REPEAT_PENALTY`, `LS_INVALID_FREQUENCY_PENALTY`,
+// `LS_INVALID_PRESENCE_PENALTY`, `LS_INVALID_DRY_MULTIPLIER`,
+// `LS_INVALID_DRY_BASE`, `LS_WINDOW_EXCEEDS_HISTORY`,
+// `LS_INVALID_STAGE_ORDER`, `LS_STAGE_NOT_IN_ORDER`. `ls_sampler_init_ex`
+// also reports the detail (which argument, which value).
 //
 // Calling it again on the same memory makes a fresh sampler (this is how to
-// change the configuration).
+// change the configuration): its history, breakers and backend start anew.
+// A failed call leaves the sampler that was there as it was.
 //
 // # Safety
 // `mem` points to `len` writable bytes; `cfg` to an `ls_config`; `out` to
@@ -349,13 +544,16 @@ ls_status ls_sampler_init(void *mem,
 // `ls_sampler_storage` is both) and stores its address in `*out`. The backend
 // is `ls_backend_detect()`'s. No allocation; nothing to free.
 //
+// The history starts empty, with no DRY sequence breakers.
+//
 // Errors (nothing is written on error): `LS_NULL_POINTER` (`mem`, `cfg`,
 // `out`), `LS_BAD_ALIGNMENT`, `LS_BUFFER_TOO_SMALL`, and the config's
-// `LS_INVALID_TEMPERATURE`, `LS_INVALID_MIN_P`, `LS_INVALID_TOP_P`,
-// `LS_INVALID_STAGE_ORDER`. The detail goes to `*err` unless `err` is NULL.
+// errors (see `ls_sampler_init`). The detail goes to `*err` unless `err` is
+// NULL.
 //
 // Calling it again on the same memory makes a fresh sampler (this is how to
-// change the configuration).
+// change the configuration): its history, breakers and backend start anew.
+// A failed call leaves the sampler that was there as it was.
 //
 // # Safety
 // `mem` points to `len` writable bytes; `cfg` to an `ls_config`; `out` to
@@ -368,13 +566,14 @@ ls_status ls_sampler_init_ex(void *mem,
                              struct ls_error *err);
 
 // Draws one token id from `logits[0 .. len)` into `*token_out`, consuming
-// exactly one 64-bit word from `rng` on success. The result is the token the
-// Rust API's `Sampler::sample` returns for the same logits, configuration
-// and generator state, on every backend.
+// exactly one 64-bit word from `rng` on success, and records the token in
+// the sampler's history (for the penalties and DRY). The result is the
+// token the Rust API's `Sampler::sample` returns for the same logits,
+// configuration, history and generator state, on every backend.
 //
 // `logits` is used in place as scratch: on success its contents are
-// unspecified; on error it, `*token_out` and `*rng` are untouched and no
-// randomness is consumed.
+// unspecified; on error it, `*token_out`, `*rng` and the history are
+// untouched and no randomness is consumed.
 //
 // Errors: `LS_NULL_POINTER`, `LS_BAD_ALIGNMENT` (any pointer), `LS_EMPTY`,
 // `LS_TOO_LONG`, `LS_NAN_LOGIT`, `LS_NO_CANDIDATES`. The detail is kept in
@@ -391,10 +590,10 @@ ls_status ls_sample(struct ls_sampler *sampler,
                     struct ls_rng *rng,
                     uint32_t *token_out);
 
-// Replaces `logits[0 .. len)` by the distribution `ls_sample` draws from:
-// each survivor's renormalised probability, 0 for every other token.
-// Consumes no randomness. On error the buffer is untouched; the errors are
-// `ls_sample`'s.
+// Replaces `logits[0 .. len)` by the distribution `ls_sample` draws from
+// (with the current history): each survivor's renormalised probability, 0
+// for every other token. Consumes no randomness and records nothing. On
+// error the buffer is untouched; the errors are `ls_sample`'s.
 //
 // # Safety
 // As `ls_sample`, for `sampler` and `logits`.
@@ -415,21 +614,151 @@ ls_status ls_sampler_set_backend(struct ls_sampler *sampler, ls_backend backend)
 // for an `ls_backend`.
 ls_status ls_sampler_backend(const struct ls_sampler *sampler, ls_backend *out);
 
-// Writes the sampler's configuration (with its stage order) to `*out`.
+// Writes the sampler's configuration (with its stage order) to `*out`:
+// `ls_sampler_init` with it makes the same sampler (with an empty history
+// and no breakers).
 //
 // # Safety
 // `sampler` as in `ls_sample` (read only); `out` points to writable memory
 // for an `ls_config`.
 ls_status ls_sampler_config(const struct ls_sampler *sampler, struct ls_config *out);
 
-// Writes the detail of the sampler's last `ls_sample`,
-// `ls_distribution_in_place` or `ls_sampler_set_backend` call to `*out`
-// (`status` `LS_OK` if it succeeded, or if there was none yet).
+// Writes the detail of the sampler's last call that changes or uses it
+// (`ls_sample`, `ls_sample_with`, `ls_distribution_in_place`,
+// `ls_distribution_in_place_with`, `ls_sampler_set_backend`,
+// `ls_sampler_set_dry_breakers`, `ls_accept`, `ls_reset`) to `*out`
+// (`status` `LS_OK` if it succeeded, or if there was none yet). The
+// read-only accessors (`ls_sampler_config`, `ls_sampler_history`, ...)
+// return their status only.
 //
 // # Safety
 // `sampler` as in `ls_sample` (read only); `out` points to writable memory
 // for an `ls_error`.
 ls_status ls_sampler_last_error(const struct ls_sampler *sampler, struct ls_error *out);
+
+// Records `token` in the sampler's history as if it had been sampled: a
+// prompt token, or a token chosen elsewhere (forced, from a draft model).
+// The penalties and DRY count it from the next call on. `ls_sample` and
+// `ls_sample_with` record the token they return themselves. Any `uint32_t`
+// is accepted (tokens beyond a call's logits are ignored by that call).
+//
+// Errors: `LS_NULL_POINTER`, `LS_BAD_ALIGNMENT` (`sampler`).
+//
+// # Safety
+// As `ls_sample`, for `sampler`.
+ls_status ls_accept(struct ls_sampler *sampler, uint32_t token);
+
+// Clears the sampler's history (a new conversation). The configuration,
+// order, backend and DRY sequence breakers stay.
+//
+// Errors: `LS_NULL_POINTER`, `LS_BAD_ALIGNMENT` (`sampler`).
+//
+// # Safety
+// As `ls_sample`, for `sampler`.
+ls_status ls_reset(struct ls_sampler *sampler);
+
+// Writes the number of tokens in the sampler's history (at most
+// `LS_HISTORY`) to `*out`.
+//
+// # Safety
+// `sampler` as in `ls_sample` (read only); `out` points to writable memory
+// for a `size_t`.
+ls_status ls_sampler_history_len(const struct ls_sampler *sampler, size_t *out);
+
+// Copies the newest `min(cap, history length)` tokens of the sampler's
+// history to `out[0 ..)`, oldest first, and their number to `*len_out`.
+// With `cap >= LS_HISTORY` that is the whole history; a smaller `cap` gives
+// the last `cap` tokens. `out` may be NULL if `cap` is 0.
+//
+// Errors (nothing written): `LS_NULL_POINTER`, `LS_BAD_ALIGNMENT`
+// (`sampler`, `out`, `len_out`), `LS_TOO_LONG` (`cap`).
+//
+// # Safety
+// `sampler` as in `ls_sample` (read only); `out` points to `cap` writable
+// `uint32_t`s; `len_out` to writable memory for a `size_t`. None of them
+// overlap.
+ls_status ls_sampler_history(const struct ls_sampler *sampler,
+                             uint32_t *out,
+                             size_t cap,
+                             size_t *len_out);
+
+// Sets DRY's sequence breakers, replacing any earlier ones: `count`
+// token sequences, breaker `i` being the `lens[i]` tokens that follow the
+// earlier breakers in `tokens` (so `tokens` holds `lens[0] + ... +
+// lens[count - 1]` tokens, head first). A repetition never extends across
+// a breaker, and a one-token breaker is never penalised. `count` 0 clears
+// them (`tokens` and `lens` may then be NULL).
+//
+// llama.cpp's default breakers are the strings "\n", ":", "\"" and "*":
+// tokenise them with your model's vocabulary.
+//
+// Errors (the sampler unchanged): `LS_NULL_POINTER`, `LS_BAD_ALIGNMENT`,
+// `LS_TOO_LONG`, `LS_CAPACITY_EXCEEDED` (more than `LS_MAX_DRY_BREAKERS`
+// breakers or `LS_MAX_DRY_BREAKER_TOKENS` tokens), `LS_INVALID_DRY_BREAKER`
+// (an empty breaker or one longer than `LS_MAX_DRY_BREAKER_LEN`:
+// `ls_error.index`, `ls_error.len`). The detail is in
+// `ls_sampler_last_error`.
+//
+// # Safety
+// `sampler` as in `ls_sample`; `lens` points to `count` `size_t`s and
+// `tokens` to as many `uint32_t`s as they add up to (either may be NULL
+// when its length is 0).
+ls_status ls_sampler_set_dry_breakers(struct ls_sampler *sampler,
+                                      const uint32_t *tokens,
+                                      const size_t *lens,
+                                      size_t count);
+
+// `ls_sample` under per-call `constraints` (NULL: none), reporting
+// log-probabilities: writes to `*out` the token, its log-probability under
+// the model and under the distribution drawn from, and fills
+// `top[0 .. top_len)` with the `top_len` most likely tokens of the model
+// distribution, descending, ties to the lowest id (slots past the
+// vocabulary get `UINT32_MAX` and `-INFINITY`). `top` may be NULL if
+// `top_len` is 0. Records the token in the history and consumes exactly
+// one 64-bit word from `rng`, as `ls_sample`.
+//
+// With no constraints the token is `ls_sample`'s for the same logits,
+// history and generator state. The constraints come before every stage of
+// the order: the mask writes `-INFINITY` over the tokens it disallows, then
+// each bias entry is added in order (`-INFINITY` bans).
+//
+// `logits` is used in place as scratch. On error the logits, `top`, `*out`,
+// `*rng` and the history are untouched and no randomness is consumed.
+//
+// Errors: `ls_sample`'s, and for the constraints (`ls_error.argument` 5 for
+// a pointer or length in them) `LS_TOKEN_OUT_OF_RANGE`,
+// `LS_INVALID_LOGIT_BIAS`, `LS_CAPACITY_EXCEEDED` (more than
+// `LS_MAX_FINITE_BIAS` finite entries), `LS_MASK_TOO_SHORT`,
+// `LS_NO_TOKEN_ALLOWED`. The detail is in `ls_sampler_last_error`.
+//
+// # Safety
+// As `ls_sample` for `sampler`, `logits`, `rng`; `constraints` is NULL or
+// points to an `ls_constraints` whose arrays hold what their lengths say;
+// `top` points to `top_len` writable `ls_token_logprob`s (their contents are
+// never read); `out` to writable memory for an `ls_sampled`. None of them
+// overlap.
+ls_status ls_sample_with(struct ls_sampler *sampler,
+                         float *logits,
+                         size_t len,
+                         struct ls_rng *rng,
+                         const struct ls_constraints *constraints,
+                         struct ls_token_logprob *top,
+                         size_t top_len,
+                         struct ls_sampled *out);
+
+// Replaces `logits[0 .. len)` by the distribution `ls_sample_with` draws
+// from under `constraints` (NULL: none) and the current history: each
+// survivor's renormalised probability, 0 for every other token. Consumes no
+// randomness and records nothing. On error the buffer is untouched; the
+// errors are `ls_sample_with`'s (`ls_error.argument` 4 for a pointer or
+// length in the constraints).
+//
+// # Safety
+// As `ls_sample_with`, for `sampler`, `logits` and `constraints`.
+ls_status ls_distribution_in_place_with(struct ls_sampler *sampler,
+                                        float *logits,
+                                        size_t len,
+                                        const struct ls_constraints *constraints);
 
 // Allocates and initialises a sampler for `*cfg`, storing it in `*out`; free
 // it with `ls_sampler_free`. Only in builds with the `alloc` feature (the

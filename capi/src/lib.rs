@@ -42,6 +42,8 @@ mod config;
 
 mod sampler;
 
+mod context;
+
 #[cfg(feature = "alloc")]
 mod heap;
 
@@ -58,7 +60,15 @@ mod teeth;
 mod args;
 
 pub use backend::{LsBackend, ls_backend_available, ls_backend_detect, ls_backend_name};
-pub use config::{LsConfig, LsStage, ls_config_default, ls_config_greedy};
+pub use config::{
+    LS_STAGE_COUNT, LsConfig, LsStage, ls_config_default, ls_config_greedy, ls_config_llama_cpp,
+};
+pub use context::{
+    LS_MAX_DRY_BREAKER_LEN, LS_MAX_DRY_BREAKER_TOKENS, LS_MAX_DRY_BREAKERS, LS_MAX_FINITE_BIAS,
+    LsConstraints, LsLogitBias, LsSampled, LsTokenLogprob, ls_accept,
+    ls_distribution_in_place_with, ls_reset, ls_sample_with, ls_sampler_history,
+    ls_sampler_history_len, ls_sampler_set_dry_breakers,
+};
 pub use functions::{
     ls_argmax, ls_argmax_with, ls_sample_inverse_cdf, ls_sample_inverse_cdf_with,
     ls_softmax_in_place, ls_softmax_in_place_with,
@@ -67,7 +77,7 @@ pub use functions::{
 pub use heap::{ls_sampler_free, ls_sampler_new};
 pub use rng::{LsNextU64, LsRng, ls_rng_callback, ls_rng_next_u64, ls_rng_pcg32, ls_rng_seed};
 pub use sampler::{
-    LS_SAMPLER_CAPACITY, LS_SAMPLER_STORAGE_WORDS, LsSampler, LsSamplerStorage,
+    LS_HISTORY, LS_SAMPLER_CAPACITY, LS_SAMPLER_STORAGE_WORDS, LsSampler, LsSamplerStorage,
     ls_distribution_in_place, ls_sample, ls_sampler_align, ls_sampler_backend, ls_sampler_config,
     ls_sampler_init, ls_sampler_init_ex, ls_sampler_last_error, ls_sampler_set_backend,
     ls_sampler_size,

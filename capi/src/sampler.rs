@@ -1,14 +1,15 @@
-//! `ls_sampler`: the core's `Sampler<LS_SAMPLER_CAPACITY>` in memory the
-//! caller provides, with the detail of its last call's error.
+//! `ls_sampler`: the core's `Sampler<LS_SAMPLER_CAPACITY, LS_HISTORY>` in
+//! memory the caller provides, with the detail of its last call's error.
 
 use core::ffi::c_void;
-use core::mem::{align_of, size_of};
+use core::mem::{MaybeUninit, align_of, size_of};
+use core::ptr;
 
-use logit_sampler::{SampleError, Sampler};
+use logit_sampler::{SampleError, Sampler, Stage};
 
 use crate::args;
 use crate::backend::{LsBackend, LsBackendRaw, core_backend};
-use crate::config::LsConfig;
+use crate::config::{LS_STAGE_COUNT, LsConfig};
 use crate::rng::LsRng;
 use crate::status::{LsError, LsStatus};
 
@@ -19,12 +20,23 @@ use crate::status::{LsError, LsStatus};
 /// logits (top-k 40, top-p 0.95 or min-p 0.05 keep tens to hundreds of tokens).
 pub const LS_SAMPLER_CAPACITY: usize = 1024;
 
-/// The size of `ls_sampler_storage` in `uint64_t` words: room for the
-/// scratch (one word per candidate) and the rest of the sampler, on every
-/// target.
-pub const LS_SAMPLER_STORAGE_WORDS: usize = LS_SAMPLER_CAPACITY + 32;
+/// The sampler's token history: the last `LS_HISTORY` accepted tokens (4
+/// bytes each), which the penalties and DRY read. Their windows
+/// (`penalty_last_n`, `dry_penalty_last_n`) are at most this.
+pub const LS_HISTORY: usize = 256;
 
-/// A sampler: configuration, stage order, backend, scratch for
+/// The size of `ls_sampler_storage` in `uint64_t` words: room for the
+/// scratch (one word per candidate), the history (two tokens per word) and
+/// the rest of the sampler (configuration, DRY's sequence breakers), on
+/// every target.
+pub const LS_SAMPLER_STORAGE_WORDS: usize = LS_SAMPLER_CAPACITY + LS_HISTORY / 2 + 96;
+
+/// The core sampler behind an `ls_sampler`.
+/// cbindgen:ignore
+pub(crate) type CoreSampler = Sampler<LS_SAMPLER_CAPACITY, LS_HISTORY>;
+
+/// A sampler: configuration, stage order, backend, the history of accepted
+/// tokens (`LS_HISTORY`), DRY's sequence breakers, scratch for
 /// `LS_SAMPLER_CAPACITY` candidates, and the detail of its last call's error.
 /// Opaque; lives in memory the caller provides (`ls_sampler_init`). It holds
 /// no pointers, so it needs no cleanup: reuse or discard the memory freely.
@@ -32,7 +44,7 @@ pub const LS_SAMPLER_STORAGE_WORDS: usize = LS_SAMPLER_CAPACITY + 32;
 /// One sampler must not be used by two threads at once; different samplers
 /// are independent.
 pub struct LsSampler {
-    sampler: Sampler<LS_SAMPLER_CAPACITY>,
+    pub(crate) sampler: CoreSampler,
     last_error: LsError,
 }
 
@@ -71,17 +83,17 @@ pub extern "C" fn ls_sampler_align() -> usize {
 }
 
 impl LsSampler {
-    /// A sampler for `config`: the core's validation, config before order.
-    fn new(config: &LsConfig) -> Result<Self, SampleError> {
-        let sampler = Sampler::new(config.sampler_config())?.with_order(config.stage_order()?)?;
-        Ok(Self {
-            sampler,
-            last_error: LsError::OK,
-        })
+    /// Checks `config` and its order as `Sampler::init` and `set_order` do,
+    /// config before order, on a sampler without scratch.
+    fn validate(config: &LsConfig) -> Result<(), SampleError> {
+        let mut order = [Stage::Temperature; LS_STAGE_COUNT];
+        let mut probe: Sampler<0, LS_HISTORY> = Sampler::DEFAULT;
+        probe.set_config(config.sampler_config())?;
+        probe.set_order(config.stage_order(&mut order)?)
     }
 
     /// Records `result` as the last call's outcome and returns its status.
-    fn finish(&mut self, result: Result<(), LsError>) -> LsStatus {
+    pub(crate) fn finish(&mut self, result: Result<(), LsError>) -> LsStatus {
         self.last_error = result.err().unwrap_or(LsError::OK);
         self.last_error.status
     }
@@ -116,11 +128,22 @@ pub(crate) unsafe fn init(
     let cfg = unsafe { args::get(cfg, 3)? };
     // SAFETY: the caller's promise about `out`.
     let out = unsafe { args::out(out, 4)? };
-    let sampler = LsSampler::new(cfg)?;
+    LsSampler::validate(cfg)?;
+    // In place: `Sampler::init` writes the core's constant sampler straight
+    // into `mem` (a sampler built by value took 28 KiB of stack on a
+    // Cortex-M4F, three temporaries).
     // SAFETY: `mem` is non-NULL, aligned and at least `size_of::<LsSampler>()`
-    // bytes (checked); writable and not overlapping `cfg` or `out` (the
-    // caller's promise). `write` reads nothing there, so it may be uninitialised.
-    unsafe { mem.write(sampler) };
+    // bytes (checked), writable and not overlapping `cfg` or `out` (the
+    // caller's promise); a `MaybeUninit` place may hold anything, and the
+    // field projection stays inside it.
+    let slot =
+        unsafe { &mut *ptr::addr_of_mut!((*mem).sampler).cast::<MaybeUninit<CoreSampler>>() };
+    let sampler = Sampler::init(slot, cfg.sampler_config())?;
+    let mut order = [Stage::Temperature; LS_STAGE_COUNT];
+    // Cannot fail: `validate` ran the same checks.
+    sampler.set_order(cfg.stage_order(&mut order)?)?;
+    // SAFETY: as above, for the other field.
+    unsafe { ptr::addr_of_mut!((*mem).last_error).write(LsError::OK) };
     out.write(mem);
     Ok(())
 }
@@ -130,14 +153,20 @@ pub(crate) unsafe fn init(
 /// `ls_sampler_storage` is both) and stores its address in `*out`. The backend
 /// is `ls_backend_detect()`'s. No allocation; nothing to free.
 ///
+/// The history starts empty, with no DRY sequence breakers.
+///
 /// Errors (nothing is written on error): `LS_NULL_POINTER` (`mem`, `cfg`,
 /// `out`), `LS_BAD_ALIGNMENT`, `LS_BUFFER_TOO_SMALL`, and the config's
 /// `LS_INVALID_TEMPERATURE`, `LS_INVALID_MIN_P`, `LS_INVALID_TOP_P`,
-/// `LS_INVALID_STAGE_ORDER`. `ls_sampler_init_ex` also reports the detail
-/// (which argument, which value).
+/// `LS_INVALID_REPEAT_PENALTY`, `LS_INVALID_FREQUENCY_PENALTY`,
+/// `LS_INVALID_PRESENCE_PENALTY`, `LS_INVALID_DRY_MULTIPLIER`,
+/// `LS_INVALID_DRY_BASE`, `LS_WINDOW_EXCEEDS_HISTORY`,
+/// `LS_INVALID_STAGE_ORDER`, `LS_STAGE_NOT_IN_ORDER`. `ls_sampler_init_ex`
+/// also reports the detail (which argument, which value).
 ///
 /// Calling it again on the same memory makes a fresh sampler (this is how to
-/// change the configuration).
+/// change the configuration): its history, breakers and backend start anew.
+/// A failed call leaves the sampler that was there as it was.
 ///
 /// # Safety
 /// `mem` points to `len` writable bytes; `cfg` to an `ls_config`; `out` to
@@ -161,13 +190,16 @@ pub unsafe extern "C" fn ls_sampler_init(
 /// `ls_sampler_storage` is both) and stores its address in `*out`. The backend
 /// is `ls_backend_detect()`'s. No allocation; nothing to free.
 ///
+/// The history starts empty, with no DRY sequence breakers.
+///
 /// Errors (nothing is written on error): `LS_NULL_POINTER` (`mem`, `cfg`,
 /// `out`), `LS_BAD_ALIGNMENT`, `LS_BUFFER_TOO_SMALL`, and the config's
-/// `LS_INVALID_TEMPERATURE`, `LS_INVALID_MIN_P`, `LS_INVALID_TOP_P`,
-/// `LS_INVALID_STAGE_ORDER`. The detail goes to `*err` unless `err` is NULL.
+/// errors (see `ls_sampler_init`). The detail goes to `*err` unless `err` is
+/// NULL.
 ///
 /// Calling it again on the same memory makes a fresh sampler (this is how to
-/// change the configuration).
+/// change the configuration): its history, breakers and backend start anew.
+/// A failed call leaves the sampler that was there as it was.
 ///
 /// # Safety
 /// `mem` points to `len` writable bytes; `cfg` to an `ls_config`; `out` to
@@ -191,13 +223,14 @@ pub unsafe extern "C" fn ls_sampler_init_ex(
 }
 
 /// Draws one token id from `logits[0 .. len)` into `*token_out`, consuming
-/// exactly one 64-bit word from `rng` on success. The result is the token the
-/// Rust API's `Sampler::sample` returns for the same logits, configuration
-/// and generator state, on every backend.
+/// exactly one 64-bit word from `rng` on success, and records the token in
+/// the sampler's history (for the penalties and DRY). The result is the
+/// token the Rust API's `Sampler::sample` returns for the same logits,
+/// configuration, history and generator state, on every backend.
 ///
 /// `logits` is used in place as scratch: on success its contents are
-/// unspecified; on error it, `*token_out` and `*rng` are untouched and no
-/// randomness is consumed.
+/// unspecified; on error it, `*token_out`, `*rng` and the history are
+/// untouched and no randomness is consumed.
 ///
 /// Errors: `LS_NULL_POINTER`, `LS_BAD_ALIGNMENT` (any pointer), `LS_EMPTY`,
 /// `LS_TOO_LONG`, `LS_NAN_LOGIT`, `LS_NO_CANDIDATES`. The detail is kept in
@@ -231,7 +264,7 @@ pub unsafe extern "C" fn ls_sample(
 /// # Safety
 /// As [`ls_sample`] for the other arguments.
 unsafe fn sample(
-    sampler: &mut Sampler<LS_SAMPLER_CAPACITY>,
+    sampler: &mut CoreSampler,
     logits: *mut f32,
     len: usize,
     rng: *mut LsRng,
@@ -251,10 +284,10 @@ unsafe fn sample(
     Ok(())
 }
 
-/// Replaces `logits[0 .. len)` by the distribution `ls_sample` draws from:
-/// each survivor's renormalised probability, 0 for every other token.
-/// Consumes no randomness. On error the buffer is untouched; the errors are
-/// `ls_sample`'s.
+/// Replaces `logits[0 .. len)` by the distribution `ls_sample` draws from
+/// (with the current history): each survivor's renormalised probability, 0
+/// for every other token. Consumes no randomness and records nothing. On
+/// error the buffer is untouched; the errors are `ls_sample`'s.
 ///
 /// # Safety
 /// As `ls_sample`, for `sampler` and `logits`.
@@ -292,14 +325,8 @@ pub unsafe extern "C" fn ls_sampler_set_backend(
         Err(e) => return e.status,
     };
     let result = match core_backend(backend) {
-        // `with_backend` takes the sampler by value: it runs on a copy, which
-        // replaces the original only on success.
-        Some(b) => sampler
-            .sampler
-            .clone()
-            .with_backend(b)
-            .map(|s| sampler.sampler = s)
-            .map_err(LsError::from),
+        // In place (no copy of the sampler); unchanged on error.
+        Some(b) => sampler.sampler.set_backend(b).map_err(LsError::from),
         None => Err(LsError::backend_unavailable(backend)),
     };
     sampler.finish(result)
@@ -319,7 +346,9 @@ pub unsafe extern "C" fn ls_sampler_backend(
     unsafe { read_into(sampler, out, |s| LsBackend::from_core(s.sampler.backend())) }
 }
 
-/// Writes the sampler's configuration (with its stage order) to `*out`.
+/// Writes the sampler's configuration (with its stage order) to `*out`:
+/// `ls_sampler_init` with it makes the same sampler (with an empty history
+/// and no breakers).
 ///
 /// # Safety
 /// `sampler` as in `ls_sample` (read only); `out` points to writable memory
@@ -337,9 +366,13 @@ pub unsafe extern "C" fn ls_sampler_config(
     }
 }
 
-/// Writes the detail of the sampler's last `ls_sample`,
-/// `ls_distribution_in_place` or `ls_sampler_set_backend` call to `*out`
-/// (`status` `LS_OK` if it succeeded, or if there was none yet).
+/// Writes the detail of the sampler's last call that changes or uses it
+/// (`ls_sample`, `ls_sample_with`, `ls_distribution_in_place`,
+/// `ls_distribution_in_place_with`, `ls_sampler_set_backend`,
+/// `ls_sampler_set_dry_breakers`, `ls_accept`, `ls_reset`) to `*out`
+/// (`status` `LS_OK` if it succeeded, or if there was none yet). The
+/// read-only accessors (`ls_sampler_config`, `ls_sampler_history`, ...)
+/// return their status only.
 ///
 /// # Safety
 /// `sampler` as in `ls_sample` (read only); `out` points to writable memory
@@ -358,7 +391,7 @@ pub unsafe extern "C" fn ls_sampler_last_error(
 /// # Safety
 /// As the accessors: `sampler` as in `ls_sample`, read only; `out` points to
 /// writable memory for a `T`.
-unsafe fn read_into<T>(
+pub(crate) unsafe fn read_into<T>(
     sampler: *const LsSampler,
     out: *mut T,
     f: impl FnOnce(&LsSampler) -> T,

@@ -6,6 +6,7 @@ use core::ffi::c_char;
 use logit_sampler::SampleError;
 
 use crate::backend::{LsBackendRaw, raw_backend};
+use crate::config::{LsStage, LsStageRaw};
 
 /// The result of every call that can fail. `LS_OK` is 0, so `if (status)`
 /// reads "if it failed".
@@ -27,7 +28,10 @@ pub enum LsStatus {
     LS_OK = 0,
     /// The logits (or probabilities) array is empty (`len == 0`).
     LS_EMPTY = 1,
-    /// `len` exceeds the `uint32_t` token-id range (`ls_error.len` is `len`).
+    /// `len` exceeds the `uint32_t` token-id range (`ls_error.len` is `len`);
+    /// also an array of `ls_sample_with` or `ls_sampler_set_dry_breakers`
+    /// with more entries than a `uint32_t` counts (`ls_error.argument` says
+    /// which argument, or the `ls_constraints` holding it).
     LS_TOO_LONG = 2,
     /// A logit is NaN (`ls_error.index` is the first one).
     LS_NAN_LOGIT = 3,
@@ -40,8 +44,9 @@ pub enum LsStatus {
     LS_INVALID_MIN_P = 6,
     /// top-p must lie in `(0, 1]` (`ls_error.value`).
     LS_INVALID_TOP_P = 7,
-    /// `ls_config.order` does not name each of the four `ls_stage` values
-    /// exactly once (an out-of-range value included).
+    /// `ls_config.order` names a stage twice, puts a context stage
+    /// (penalties, DRY) after another kind of stage, holds a value that is
+    /// not an `ls_stage`, or `order_len` exceeds `LS_STAGE_COUNT`.
     LS_INVALID_STAGE_ORDER = 8,
     /// A probability is negative, NaN or infinite (`ls_error.index` is the first).
     LS_INVALID_WEIGHT = 9,
@@ -49,13 +54,47 @@ pub enum LsStatus {
     LS_ZERO_TOTAL_WEIGHT = 10,
     /// The uniform variate is outside `[0, 1)` or NaN (`ls_error.value`).
     LS_INVALID_UNIFORM = 11,
-    /// More entries than a fixed-capacity table holds (`ls_error.len`,
-    /// `ls_error.capacity`). No function of this version returns it: only the
-    /// core's alias table can, and it is not in the C API yet.
+    /// More entries than a fixed-capacity table holds (`ls_error.len`
+    /// entries given, `ls_error.capacity` the most it takes): more than
+    /// `LS_MAX_FINITE_BIAS` finite entries in a logit bias, more than
+    /// `LS_MAX_DRY_BREAKERS` DRY sequence breakers or more than
+    /// `LS_MAX_DRY_BREAKER_TOKENS` tokens in them.
     LS_CAPACITY_EXCEEDED = 12,
     /// The backend cannot run on this CPU, was not compiled for this target,
     /// or is not an `ls_backend` value (`ls_error.backend` is the one asked for).
     LS_BACKEND_UNAVAILABLE = 13,
+    /// The configuration turns a stage on but `ls_config.order` leaves it out
+    /// (`ls_error.stage` is the stage).
+    LS_STAGE_NOT_IN_ORDER = 14,
+    /// The repetition penalty must be finite and `> 0` (`ls_error.value`).
+    LS_INVALID_REPEAT_PENALTY = 15,
+    /// The frequency penalty must be finite (`ls_error.value`).
+    LS_INVALID_FREQUENCY_PENALTY = 16,
+    /// The presence penalty must be finite (`ls_error.value`).
+    LS_INVALID_PRESENCE_PENALTY = 17,
+    /// DRY's multiplier must be finite and `>= 0` (`ls_error.value`).
+    LS_INVALID_DRY_MULTIPLIER = 18,
+    /// DRY's base must be finite and `>= 1` (`ls_error.value`).
+    LS_INVALID_DRY_BASE = 19,
+    /// `penalty_last_n` or `dry_penalty_last_n` exceeds the sampler's history
+    /// (`ls_error.len` is the window, `ls_error.capacity` is `LS_HISTORY`).
+    LS_WINDOW_EXCEEDS_HISTORY = 20,
+    /// A DRY sequence breaker is empty or longer than
+    /// `LS_MAX_DRY_BREAKER_LEN` tokens (`ls_error.index` is the breaker,
+    /// `ls_error.len` its length).
+    LS_INVALID_DRY_BREAKER = 21,
+    /// A logit bias names a token the logits do not have (`ls_error.token`;
+    /// `ls_error.len` is the number of logits).
+    LS_TOKEN_OUT_OF_RANGE = 22,
+    /// A logit bias is NaN or `+INFINITY` (`-INFINITY` bans the token; finite
+    /// values add). `ls_error.index` is the entry, `ls_error.value` its bias.
+    LS_INVALID_LOGIT_BIAS = 23,
+    /// The allowed-token mask has fewer than `(len + 31) / 32` words
+    /// (`ls_error.len` words given, `ls_error.capacity` words needed).
+    LS_MASK_TOO_SHORT = 24,
+    /// The allowed-token mask and the `-INFINITY` biases leave no token with a
+    /// logit above `-INFINITY`.
+    LS_NO_TOKEN_ALLOWED = 25,
     /// A required pointer argument is NULL (`ls_error.argument` says which).
     LS_NULL_POINTER = 64,
     /// A pointer argument is not aligned for its type (`ls_error.argument`).
@@ -85,19 +124,34 @@ pub struct LsError {
     /// 1-based position of the offending argument in the call.
     pub argument: u32,
     /// `LS_NAN_LOGIT`, `LS_INVALID_WEIGHT`: the index of the first bad entry.
+    /// `LS_INVALID_DRY_BREAKER`: the breaker's index.
+    /// `LS_INVALID_LOGIT_BIAS`: the entry's index in the bias array.
     pub index: usize,
     /// `LS_TOO_LONG`, `LS_CAPACITY_EXCEEDED`: the length passed.
     /// `LS_BUFFER_TOO_SMALL`: the bytes given.
+    /// `LS_WINDOW_EXCEEDS_HISTORY`: the window.
+    /// `LS_INVALID_DRY_BREAKER`: the breaker's length.
+    /// `LS_TOKEN_OUT_OF_RANGE`: the number of logits.
+    /// `LS_MASK_TOO_SHORT`: the mask's words.
     pub len: usize,
     /// `LS_CAPACITY_EXCEEDED`: the table's capacity.
     /// `LS_BUFFER_TOO_SMALL`: the bytes needed (`ls_sampler_size()`).
+    /// `LS_WINDOW_EXCEEDS_HISTORY`: the history (`LS_HISTORY`).
+    /// `LS_MASK_TOO_SHORT`: the words needed.
     pub capacity: usize,
     /// `LS_INVALID_TEMPERATURE`, `LS_INVALID_MIN_P`, `LS_INVALID_TOP_P`,
-    /// `LS_INVALID_UNIFORM`: the value given.
+    /// `LS_INVALID_UNIFORM`, `LS_INVALID_REPEAT_PENALTY`,
+    /// `LS_INVALID_FREQUENCY_PENALTY`, `LS_INVALID_PRESENCE_PENALTY`,
+    /// `LS_INVALID_DRY_MULTIPLIER`, `LS_INVALID_DRY_BASE`: the value given.
+    /// `LS_INVALID_LOGIT_BIAS`: the bias.
     pub value: f32,
     /// `LS_BACKEND_UNAVAILABLE`: the backend asked for (as given, so possibly
     /// not an `ls_backend` value).
     pub backend: LsBackendRaw,
+    /// `LS_STAGE_NOT_IN_ORDER`: the stage left out.
+    pub stage: LsStageRaw,
+    /// `LS_TOKEN_OUT_OF_RANGE`: the token.
+    pub token: u32,
 }
 
 impl LsError {
@@ -114,6 +168,8 @@ impl LsError {
             capacity: 0,
             value: 0.0,
             backend: 0,
+            stage: 0,
+            token: 0,
         }
     }
 
@@ -138,6 +194,15 @@ impl LsError {
         Self {
             len,
             ..Self::status(LsStatus::LS_TOO_LONG)
+        }
+    }
+
+    /// `LS_CAPACITY_EXCEEDED`: `len` entries for a table of `capacity`.
+    pub(crate) const fn capacity_exceeded(len: usize, capacity: usize) -> Self {
+        Self {
+            len,
+            capacity,
+            ..Self::status(LsStatus::LS_CAPACITY_EXCEEDED)
         }
     }
 }
@@ -167,12 +232,45 @@ impl From<SampleError> for LsError {
             },
             SampleError::ZeroTotalWeight => Self::status(LS_ZERO_TOTAL_WEIGHT),
             SampleError::InvalidUniform(u) => with_value(LS_INVALID_UNIFORM, u),
-            SampleError::CapacityExceeded { len, capacity } => Self {
-                len,
-                capacity,
-                ..Self::status(LS_CAPACITY_EXCEEDED)
-            },
+            SampleError::CapacityExceeded { len, capacity } => {
+                Self::capacity_exceeded(len, capacity)
+            }
             SampleError::BackendUnavailable(b) => Self::backend_unavailable(raw_backend(b)),
+            SampleError::StageNotInOrder(stage) => Self {
+                stage: LsStage::from_core(stage) as LsStageRaw,
+                ..Self::status(LS_STAGE_NOT_IN_ORDER)
+            },
+            SampleError::InvalidRepeatPenalty(r) => with_value(LS_INVALID_REPEAT_PENALTY, r),
+            SampleError::InvalidFrequencyPenalty(f) => with_value(LS_INVALID_FREQUENCY_PENALTY, f),
+            SampleError::InvalidPresencePenalty(p) => with_value(LS_INVALID_PRESENCE_PENALTY, p),
+            SampleError::InvalidDryMultiplier(m) => with_value(LS_INVALID_DRY_MULTIPLIER, m),
+            SampleError::InvalidDryBase(b) => with_value(LS_INVALID_DRY_BASE, b),
+            SampleError::WindowExceedsHistory { window, history } => Self {
+                len: window,
+                capacity: history,
+                ..Self::status(LS_WINDOW_EXCEEDS_HISTORY)
+            },
+            SampleError::InvalidDryBreaker { index, len } => Self {
+                index,
+                len,
+                ..Self::status(LS_INVALID_DRY_BREAKER)
+            },
+            SampleError::TokenOutOfRange { token, vocab } => Self {
+                token,
+                len: vocab,
+                ..Self::status(LS_TOKEN_OUT_OF_RANGE)
+            },
+            SampleError::InvalidLogitBias { index, bias } => Self {
+                index,
+                value: bias,
+                ..Self::status(LS_INVALID_LOGIT_BIAS)
+            },
+            SampleError::MaskTooShort { words, needed } => Self {
+                len: words,
+                capacity: needed,
+                ..Self::status(LS_MASK_TOO_SHORT)
+            },
+            SampleError::NoTokenAllowed => Self::status(LS_NO_TOKEN_ALLOWED),
             // `SampleError` is non_exhaustive, so this arm is required. A
             // variant added to the core needs its own value above (and in
             // `every_sample_error` of src/tests.rs, which checks each maps to
@@ -192,7 +290,7 @@ pub extern "C" fn ls_status_str(status: LsStatusRaw) -> *const c_char {
 /// The text behind [`ls_status_str`].
 pub(crate) fn status_text(status: LsStatusRaw) -> &'static core::ffi::CStr {
     use LsStatus::*;
-    const ALL: [LsStatus; 19] = [
+    const ALL: [LsStatus; 31] = [
         LS_OK,
         LS_EMPTY,
         LS_TOO_LONG,
@@ -207,6 +305,18 @@ pub(crate) fn status_text(status: LsStatusRaw) -> &'static core::ffi::CStr {
         LS_INVALID_UNIFORM,
         LS_CAPACITY_EXCEEDED,
         LS_BACKEND_UNAVAILABLE,
+        LS_STAGE_NOT_IN_ORDER,
+        LS_INVALID_REPEAT_PENALTY,
+        LS_INVALID_FREQUENCY_PENALTY,
+        LS_INVALID_PRESENCE_PENALTY,
+        LS_INVALID_DRY_MULTIPLIER,
+        LS_INVALID_DRY_BASE,
+        LS_WINDOW_EXCEEDS_HISTORY,
+        LS_INVALID_DRY_BREAKER,
+        LS_TOKEN_OUT_OF_RANGE,
+        LS_INVALID_LOGIT_BIAS,
+        LS_MASK_TOO_SHORT,
+        LS_NO_TOKEN_ALLOWED,
         LS_NULL_POINTER,
         LS_BAD_ALIGNMENT,
         LS_BUFFER_TOO_SMALL,
@@ -219,7 +329,7 @@ pub(crate) fn status_text(status: LsStatusRaw) -> &'static core::ffi::CStr {
     match known {
         LS_OK => c"success",
         LS_EMPTY => c"the logits array is empty",
-        LS_TOO_LONG => c"the array has more entries than a uint32_t token id can name",
+        LS_TOO_LONG => c"the array has more entries than a uint32_t can count",
         LS_NAN_LOGIT => c"a logit is NaN",
         LS_NO_CANDIDATES => c"every logit is -inf: no token is possible",
         LS_INVALID_TEMPERATURE => {
@@ -227,12 +337,28 @@ pub(crate) fn status_text(status: LsStatusRaw) -> &'static core::ffi::CStr {
         }
         LS_INVALID_MIN_P => c"min-p must lie in [0, 1]",
         LS_INVALID_TOP_P => c"top-p must lie in (0, 1]",
-        LS_INVALID_STAGE_ORDER => c"the stage order must name each of the four stages once",
+        LS_INVALID_STAGE_ORDER => {
+            c"the stage order must name each stage at most once, penalties and DRY first"
+        }
         LS_INVALID_WEIGHT => c"a probability is negative, NaN or infinite",
         LS_ZERO_TOTAL_WEIGHT => c"the probabilities sum to zero",
         LS_INVALID_UNIFORM => c"the uniform variate is outside [0, 1)",
         LS_CAPACITY_EXCEEDED => c"more entries than the table's capacity",
         LS_BACKEND_UNAVAILABLE => c"the backend cannot run on this CPU",
+        LS_STAGE_NOT_IN_ORDER => c"a stage the configuration turns on is missing from the order",
+        LS_INVALID_REPEAT_PENALTY => c"the repetition penalty must be finite and > 0",
+        LS_INVALID_FREQUENCY_PENALTY => c"the frequency penalty must be finite",
+        LS_INVALID_PRESENCE_PENALTY => c"the presence penalty must be finite",
+        LS_INVALID_DRY_MULTIPLIER => c"the DRY multiplier must be finite and >= 0",
+        LS_INVALID_DRY_BASE => c"the DRY base must be finite and >= 1",
+        LS_WINDOW_EXCEEDS_HISTORY => {
+            c"a penalty or DRY window is longer than the sampler's history"
+        }
+        LS_INVALID_DRY_BREAKER => c"a DRY sequence breaker is empty or too long",
+        LS_TOKEN_OUT_OF_RANGE => c"a logit bias names a token beyond the logits",
+        LS_INVALID_LOGIT_BIAS => c"a logit bias is NaN or +inf",
+        LS_MASK_TOO_SHORT => c"the allowed-token mask has fewer words than the logits need",
+        LS_NO_TOKEN_ALLOWED => c"the mask and the bans leave no token possible",
         LS_NULL_POINTER => c"a required pointer argument is NULL",
         LS_BAD_ALIGNMENT => c"a pointer argument is misaligned for its type",
         LS_BUFFER_TOO_SMALL => c"the memory is smaller than ls_sampler_size()",

@@ -87,7 +87,7 @@ fn callback_generator_is_called_once_per_word() {
 
 /// Every error the core can return, one per variant (the list to extend when
 /// the core grows one: `LsError::from` then needs a new status).
-fn every_sample_error() -> [SampleError; 13] {
+fn every_sample_error() -> [SampleError; 25] {
     [
         SampleError::Empty,
         SampleError::TooLong { len: 5 },
@@ -105,6 +105,30 @@ fn every_sample_error() -> [SampleError; 13] {
             capacity: 8,
         },
         SampleError::BackendUnavailable(Backend::Neon),
+        SampleError::StageNotInOrder(Stage::Dry),
+        SampleError::InvalidRepeatPenalty(0.0),
+        SampleError::InvalidFrequencyPenalty(f32::NAN),
+        SampleError::InvalidPresencePenalty(f32::INFINITY),
+        SampleError::InvalidDryMultiplier(-1.0),
+        SampleError::InvalidDryBase(0.5),
+        SampleError::WindowExceedsHistory {
+            window: 300,
+            history: 256,
+        },
+        SampleError::InvalidDryBreaker { index: 2, len: 0 },
+        SampleError::TokenOutOfRange {
+            token: 70,
+            vocab: 64,
+        },
+        SampleError::InvalidLogitBias {
+            index: 1,
+            bias: f32::INFINITY,
+        },
+        SampleError::MaskTooShort {
+            words: 1,
+            needed: 2,
+        },
+        SampleError::NoTokenAllowed,
     ]
 }
 
@@ -124,8 +148,8 @@ fn each_core_error_has_its_own_status_and_text() {
         .copied()
         .filter(|t| *t != c"unknown status")
         .collect();
-    // The 13 core errors, LS_OK, and the boundary's five.
-    assert_eq!(known.len(), 13 + 1 + 5);
+    // The 25 core errors, LS_OK, and the boundary's five.
+    assert_eq!(known.len(), 25 + 1 + 5);
     for (i, t) in known.iter().enumerate() {
         assert!(!known[..i].contains(t), "{t:?} twice");
     }
@@ -144,6 +168,30 @@ fn error_detail_carries_index_value_and_backend() {
     assert_eq!((e.len, e.capacity), (9, 8));
     let e = LsError::from(SampleError::BackendUnavailable(Backend::Avx512));
     assert_eq!(e.backend, LsBackend::Avx512 as u32);
+    let e = LsError::from(SampleError::StageNotInOrder(Stage::Penalties));
+    assert_eq!(e.stage, LsStage::Penalties as u32);
+    let e = LsError::from(SampleError::WindowExceedsHistory {
+        window: 300,
+        history: 256,
+    });
+    assert_eq!((e.len, e.capacity), (300, 256));
+    let e = LsError::from(SampleError::InvalidDryBreaker { index: 2, len: 21 });
+    assert_eq!((e.index, e.len), (2, 21));
+    let e = LsError::from(SampleError::TokenOutOfRange {
+        token: 70,
+        vocab: 64,
+    });
+    assert_eq!((e.token, e.len), (70, 64));
+    let e = LsError::from(SampleError::InvalidLogitBias {
+        index: 3,
+        bias: f32::INFINITY,
+    });
+    assert_eq!((e.index, e.value), (3, f32::INFINITY));
+    let e = LsError::from(SampleError::MaskTooShort {
+        words: 1,
+        needed: 2,
+    });
+    assert_eq!((e.len, e.capacity), (1, 2));
 }
 
 fn config(temperature: f32, min_p: f32, top_k: usize, top_p: f32) -> LsConfig {
@@ -211,11 +259,12 @@ fn tokens_equal_the_rust_api_on_every_backend() {
                 min_p: m,
                 top_k: k,
                 top_p: p,
+                ..SamplerConfig::default()
             };
             let mut rust: Sampler<64> = Sampler::new(rust_cfg).unwrap();
             if custom_order {
-                cfg.order = order.map(|s| LsStage::from_core(s) as u32);
-                rust = rust.with_order(order).unwrap();
+                cfg = LsConfig::from_core(cfg.sampler_config(), &order);
+                rust = rust.with_order(&order).unwrap();
             }
             let mut mem = storage();
             let sampler = init(&mut mem, &cfg).unwrap();
@@ -320,4 +369,280 @@ fn version_is_the_crate_version() {
     // SAFETY: a static NUL-terminated string.
     let v = unsafe { CStr::from_ptr(ls_version()) };
     assert_eq!(v.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
+}
+
+fn last_error(sampler: *const LsSampler) -> LsError {
+    let mut err = MaybeUninit::uninit();
+    // SAFETY: valid pointers.
+    unsafe { ls_sampler_last_error(sampler, err.as_mut_ptr()) };
+    // SAFETY: written above.
+    unsafe { err.assume_init() }
+}
+
+fn history(sampler: *const LsSampler) -> Vec<u32> {
+    let mut out = [0u32; LS_HISTORY];
+    let mut len = usize::MAX;
+    // SAFETY: valid, non-overlapping pointers.
+    let status = unsafe { ls_sampler_history(sampler, out.as_mut_ptr(), out.len(), &mut len) };
+    assert_eq!(status, LsStatus::LS_OK);
+    out[..len].to_vec()
+}
+
+/// A configuration with every context stage on, as C and as Rust.
+fn context_config() -> (LsConfig, SamplerConfig) {
+    let rust = SamplerConfig {
+        temperature: 0.9,
+        top_k: 50,
+        repeat_penalty: 1.3,
+        frequency_penalty: 0.2,
+        presence_penalty: 0.1,
+        penalty_last_n: 32,
+        dry_multiplier: 0.8,
+        dry_penalty_last_n: LS_HISTORY,
+        ..SamplerConfig::default()
+    };
+    (LsConfig::from_core(rust, &Stage::DEFAULT_ORDER), rust)
+}
+
+#[test]
+fn sample_with_equals_the_rust_api_on_every_backend() {
+    let (cfg, rust_cfg) = context_config();
+    let breakers: [&[u32]; 2] = [&[7], &[11, 12]];
+    let n: usize = 300;
+    // Allow the even tokens and a few odd ones; bias, ban and boost some.
+    let mut mask = vec![0x5555_5555u32; n.div_ceil(32)];
+    mask[2] |= 0xff00;
+    let bias = [
+        LsLogitBias {
+            token: 4,
+            bias: -f32::INFINITY,
+        },
+        LsLogitBias {
+            token: 10,
+            bias: 3.0,
+        },
+        LsLogitBias {
+            token: 10,
+            bias: -0.5,
+        },
+        LsLogitBias {
+            token: 72,
+            bias: 2.0,
+        },
+    ];
+    let constraints = LsConstraints {
+        logit_bias: bias.as_ptr(),
+        logit_bias_len: bias.len(),
+        allowed: mask.as_ptr(),
+        allowed_words: mask.len(),
+    };
+    let tuples: Vec<(u32, f32)> = bias.iter().map(|b| (b.token, b.bias)).collect();
+    let rust_constraints = logit_sampler::Constraints {
+        logit_bias: &tuples,
+        allowed: Some(&mask),
+    };
+    for &backend in Backend::available() {
+        let mut mem = storage();
+        let sampler = init(&mut mem, &cfg).unwrap();
+        let mut rust: Sampler<64, LS_HISTORY> = Sampler::new(rust_cfg)
+            .and_then(|s| s.with_dry_breakers(&breakers))
+            .and_then(|s| s.with_backend(backend))
+            .unwrap();
+        let lens = breakers.map(<[u32]>::len);
+        let flat: Vec<u32> = breakers.concat();
+        // SAFETY: valid pointers: 2 breakers of lens' lengths.
+        unsafe {
+            assert_eq!(
+                ls_sampler_set_backend(sampler, LsBackend::from_core(backend) as u32),
+                LsStatus::LS_OK
+            );
+            assert_eq!(
+                ls_sampler_set_dry_breakers(sampler, flat.as_ptr(), lens.as_ptr(), 2),
+                LsStatus::LS_OK
+            );
+        }
+        // A prompt that repeats, so that the penalties and DRY have work.
+        for t in [1u32, 2, 3, 10, 1, 2, 3, 10, 1, 2] {
+            // SAFETY: a sampler from `init`.
+            assert_eq!(unsafe { ls_accept(sampler, t) }, LsStatus::LS_OK);
+            rust.accept(t);
+        }
+        let mut ours = seeded(21);
+        let mut theirs = Pcg32::seed_from_u64(21);
+        for draw in 0..24u64 {
+            let xs = logits(n, draw);
+            let mut buf = xs.clone();
+            let mut top = [LsTokenLogprob {
+                token: 0,
+                logprob: 0.0,
+            }; 6];
+            let mut out = MaybeUninit::<LsSampled>::uninit();
+            let use_constraints = draw % 3 != 0;
+            // SAFETY: valid, non-overlapping pointers.
+            let status = unsafe {
+                ls_sample_with(
+                    sampler,
+                    buf.as_mut_ptr(),
+                    n,
+                    &mut ours,
+                    if use_constraints {
+                        &constraints
+                    } else {
+                        null()
+                    },
+                    top.as_mut_ptr(),
+                    top.len(),
+                    out.as_mut_ptr(),
+                )
+            };
+            assert_eq!(status, LsStatus::LS_OK, "{:?}", last_error(sampler));
+            // SAFETY: written on success.
+            let out = unsafe { out.assume_init() };
+            let mut rust_top = [logit_sampler::TokenLogprob::default(); 6];
+            let none = logit_sampler::Constraints::default();
+            let expected = rust
+                .sample_with(
+                    &mut xs.clone(),
+                    &mut theirs,
+                    if use_constraints {
+                        &rust_constraints
+                    } else {
+                        &none
+                    },
+                    &mut rust_top,
+                )
+                .unwrap();
+            assert_eq!(out.token, expected.token, "{backend:?} draw {draw}");
+            assert_eq!(out.logprob.to_bits(), expected.logprob.to_bits());
+            assert_eq!(
+                out.sampling_logprob.to_bits(),
+                expected.sampling_logprob.to_bits()
+            );
+            for (a, b) in top.iter().zip(&rust_top) {
+                assert_eq!(
+                    (a.token, a.logprob.to_bits()),
+                    (b.token, b.logprob.to_bits())
+                );
+            }
+        }
+        let rust_history: Vec<u32> = rust.history().iter().collect();
+        assert_eq!(history(sampler), rust_history);
+        // The distribution under the same constraints and history.
+        let xs = logits(n, 99);
+        let mut buf = xs.clone();
+        // SAFETY: valid pointers.
+        let status =
+            unsafe { ls_distribution_in_place_with(sampler, buf.as_mut_ptr(), n, &constraints) };
+        assert_eq!(status, LsStatus::LS_OK);
+        let mut expected = xs.clone();
+        rust.distribution_in_place_with(&mut expected, &rust_constraints)
+            .unwrap();
+        assert_eq!(
+            buf.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            expected.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
+fn failed_calls_leave_the_history_and_breakers_as_they_were() {
+    let (cfg, _) = context_config();
+    let mut mem = storage();
+    let sampler = init(&mut mem, &cfg).unwrap();
+    for t in [5u32, 6, 7, 5, 6] {
+        // SAFETY: a sampler from `init`.
+        unsafe { ls_accept(sampler, t) };
+    }
+    let one = [7u32];
+    let one_len = [1usize];
+    // SAFETY: valid pointers.
+    unsafe { ls_sampler_set_dry_breakers(sampler, one.as_ptr(), one_len.as_ptr(), 1) };
+    let xs = logits(40, 3);
+    let distribution = |s| {
+        let mut buf = xs.clone();
+        // SAFETY: valid pointers.
+        let status = unsafe { ls_distribution_in_place(s, buf.as_mut_ptr(), buf.len()) };
+        assert_eq!(status, LsStatus::LS_OK);
+        buf
+    };
+    let before = distribution(sampler);
+    let tokens = [1u32; 30];
+    // SAFETY: each call's arrays hold what their lengths say.
+    unsafe {
+        let lens = [1usize, 0];
+        let status = ls_sampler_set_dry_breakers(sampler, tokens.as_ptr(), lens.as_ptr(), 2);
+        assert_eq!(status, LsStatus::LS_INVALID_DRY_BREAKER);
+        assert_eq!((last_error(sampler).index, last_error(sampler).len), (1, 0));
+        let lens = [21usize];
+        let status = ls_sampler_set_dry_breakers(sampler, tokens.as_ptr(), lens.as_ptr(), 1);
+        assert_eq!(status, LsStatus::LS_INVALID_DRY_BREAKER);
+        let lens = [1usize; 17];
+        let status = ls_sampler_set_dry_breakers(sampler, tokens.as_ptr(), lens.as_ptr(), 17);
+        assert_eq!(status, LsStatus::LS_CAPACITY_EXCEEDED);
+        assert_eq!(last_error(sampler).capacity, LS_MAX_DRY_BREAKERS);
+        let lens = [usize::MAX, 2];
+        let status = ls_sampler_set_dry_breakers(sampler, tokens.as_ptr(), lens.as_ptr(), 2);
+        assert_eq!(status, LsStatus::LS_TOO_LONG);
+        let status = ls_sampler_set_dry_breakers(sampler, null(), one_len.as_ptr(), 1);
+        assert_eq!(status, LsStatus::LS_NULL_POINTER);
+        assert_eq!(last_error(sampler).argument, 2);
+    }
+    assert_eq!(history(sampler), [5, 6, 7, 5, 6]);
+    assert_eq!(distribution(sampler), before);
+    // Clearing the breakers changes what DRY penalises; resetting the
+    // history leaves no penalty at all.
+    // SAFETY: NULL arrays of length 0.
+    let status = unsafe { ls_sampler_set_dry_breakers(sampler, null(), null(), 0) };
+    assert_eq!(status, LsStatus::LS_OK);
+    assert_ne!(distribution(sampler), before);
+    // SAFETY: a sampler from `init`.
+    assert_eq!(unsafe { ls_reset(sampler) }, LsStatus::LS_OK);
+    assert_eq!(history(sampler), []);
+    let mut plain = xs.clone();
+    logit_sampler::Sampler::<64>::new(SamplerConfig {
+        temperature: 0.9,
+        top_k: 50,
+        ..SamplerConfig::default()
+    })
+    .unwrap()
+    .distribution_in_place(&mut plain)
+    .unwrap();
+    assert_eq!(distribution(sampler), plain);
+}
+
+#[test]
+fn config_round_trips_with_its_order() {
+    let mut cfg = config(0.7, 0.0, 5, 1.0);
+    cfg.repeat_penalty = 1.1;
+    cfg.penalty_last_n = 16;
+    cfg.order = [4, 2, 0, 99, 99, 99];
+    cfg.order_len = 3;
+    let mut mem = storage();
+    let sampler = init(&mut mem, &cfg).unwrap();
+    let mut back = MaybeUninit::uninit();
+    // SAFETY: valid pointers.
+    unsafe { ls_sampler_config(sampler, back.as_mut_ptr()) };
+    // SAFETY: written above.
+    let back = unsafe { back.assume_init() };
+    assert_eq!(back.order_len, 3);
+    assert_eq!(back.order, [4, 2, 0, 6, 6, 6]);
+    assert_eq!(back.sampler_config(), cfg.sampler_config());
+    let mut buf = [Stage::Temperature; LS_STAGE_COUNT];
+    assert_eq!(
+        back.stage_order(&mut buf).unwrap(),
+        [Stage::Penalties, Stage::TopK, Stage::Temperature]
+    );
+    // A llama.cpp preset is a valid config with llama.cpp's order.
+    let mut llama = MaybeUninit::uninit();
+    // SAFETY: a valid out-pointer.
+    let status = unsafe { ls_config_llama_cpp(llama.as_mut_ptr()) };
+    assert_eq!(status, LsStatus::LS_OK);
+    // SAFETY: written above.
+    let llama = unsafe { llama.assume_init() };
+    assert!(init(&mut mem, &llama).is_ok());
+    assert_eq!(
+        (llama.temperature, llama.top_k, llama.penalty_last_n),
+        (0.8, 40, 64)
+    );
+    assert_eq!(llama.order, [4, 5, 2, 3, 1, 0]);
 }

@@ -229,6 +229,12 @@ pub(crate) struct Order {
 }
 
 impl Order {
+    /// [`Stage::DEFAULT_ORDER`], which accepts every configuration.
+    pub(crate) const DEFAULT: Order = Order {
+        stages: Stage::DEFAULT_ORDER,
+        len: Stage::COUNT,
+    };
+
     /// Accepts `order` iff it names each stage at most once, every stage that
     /// `config` turns on is in it, and the context stages (penalties, DRY)
     /// come before all others.

@@ -22,13 +22,13 @@
 //! identical on every path: the capacity trades memory for speed, never
 //! correctness.
 
-use heapless::HistoryBuf;
 use rand_core::Rng;
 
 use crate::config::{Order, SamplerConfig, Stage};
 use crate::context::MaxTracker;
 use crate::context::constraints::{Constraints, MAX_FINITE_BIAS};
 use crate::context::dry::{self, Breakers};
+use crate::context::history::History;
 use crate::context::logprob::{self, Model, Sampled, TokenLogprob};
 use crate::context::penalties;
 use crate::context::window::{Tally, Window};
@@ -40,7 +40,7 @@ use crate::kernels::{Backend, Candidate, Kernels, Weighting};
 use crate::logits;
 
 /// A sampler with room for `CAP` candidates (8 bytes each) in its scratch and
-/// the last `HISTORY` accepted tokens (4 bytes each, at least 1).
+/// the last `HISTORY` accepted tokens (4 bytes each).
 ///
 /// `sample` is exact for every `CAP`, including 0: survivors that do not fit
 /// are handled by streaming passes over the logits buffer. Stack use of a call
@@ -55,7 +55,7 @@ pub struct Sampler<const CAP: usize, const HISTORY: usize = 64> {
     config: SamplerConfig,
     order: Order,
     kernels: Kernels,
-    history: HistoryBuf<u32, HISTORY>,
+    history: History<HISTORY>,
     breakers: Breakers,
     scratch: [Candidate; CAP],
 }
@@ -75,14 +75,13 @@ impl<const H: usize> Touched<H> {
         values: [0.0; H],
     };
 
-    /// The distinct tokens of `window` and their logits in `xs`.
-    fn capture(window: Window, xs: &[f32]) -> Self {
-        let tally = Tally::new(window.iter());
-        let mut values = [0.0; H];
-        for ((t, _), v) in tally.iter().zip(values.iter_mut()) {
+    /// Replaces the contents by the distinct tokens of `window` and their
+    /// logits in `xs` (in place: see `Tally::fill`).
+    fn capture(&mut self, window: Window, xs: &[f32]) {
+        self.tally.fill(window.iter());
+        for ((t, _), v) in self.tally.iter().zip(self.values.iter_mut()) {
             *v = xs.get(t as usize).copied().unwrap_or(0.0);
         }
-        Self { tally, values }
     }
 
     fn pairs(&self) -> impl Iterator<Item = (u32, f32)> + '_ {
@@ -109,32 +108,58 @@ impl<const H: usize> Touched<H> {
 }
 
 impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
+    /// The default configuration ([`SamplerConfig::DEFAULT`]) and order on
+    /// the scalar backend, with an empty history and no DRY breakers: a
+    /// `const`, so a sampler can live in a `static` or be written in place
+    /// (then `set_config` and `set_backend(Backend::detect())`).
+    pub const DEFAULT: Self = Self {
+        config: SamplerConfig::DEFAULT,
+        order: Order::DEFAULT,
+        kernels: Kernels::SCALAR,
+        history: History::EMPTY,
+        breakers: Breakers::NONE,
+        scratch: [Candidate { id: 0, logit: 0.0 }; CAP],
+    };
+
     /// Validates `config` (including its windows against `HISTORY`) and
     /// picks the fastest backend ([`Backend::detect`]).
     pub fn new(config: SamplerConfig) -> Result<Self, SampleError> {
-        config.validate()?;
-        for window in [config.penalty_last_n, config.dry_penalty_last_n] {
-            if window > HISTORY {
-                return Err(SampleError::WindowExceedsHistory {
-                    window,
-                    history: HISTORY,
-                });
-            }
-        }
+        Self::check_config(&config, &Order::DEFAULT)?;
+        let kernels = Backend::detect().kernels()?;
+        // Built in the return value, so the optimiser can construct it in the
+        // caller's place (no sampler-sized temporary).
         Ok(Self {
             config,
-            order: Order::new(&Stage::DEFAULT_ORDER, &config)?,
-            kernels: Backend::detect().kernels()?,
-            history: HistoryBuf::new(),
+            order: Order::DEFAULT,
+            kernels,
+            history: History::EMPTY,
             breakers: Breakers::NONE,
             scratch: [Candidate::default(); CAP],
         })
     }
 
+    /// [`new`](Self::new), written into `slot` and returned there: a sampler
+    /// is `8 * CAP` bytes and more, and a value returned by `new` may be
+    /// built in a temporary on the stack first (on a Cortex-M4F the C API's
+    /// init took 28 KiB of stack that way); this writes the constant
+    /// [`DEFAULT`](Self::DEFAULT) in place, then the configuration. Nothing
+    /// is written on error.
+    pub fn init(
+        slot: &mut core::mem::MaybeUninit<Self>,
+        config: SamplerConfig,
+    ) -> Result<&mut Self, SampleError> {
+        Self::check_config(&config, &Order::DEFAULT)?;
+        let kernels = Backend::detect().kernels()?;
+        let sampler = slot.write(Self::DEFAULT);
+        sampler.config = config;
+        sampler.kernels = kernels;
+        Ok(sampler)
+    }
+
     /// Runs on `backend` instead; `BackendUnavailable` if this CPU cannot.
     /// Every backend returns the same token for the same input and seed.
     pub fn with_backend(mut self, backend: Backend) -> Result<Self, SampleError> {
-        self.kernels = backend.kernels()?;
+        self.set_backend(backend)?;
         Ok(self)
     }
 
@@ -144,7 +169,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
     /// every other stage. The draw always comes last. Filters placed before
     /// [`Stage::Temperature`] see temperature 1, as in llama.cpp's chains.
     pub fn with_order(mut self, order: &[Stage]) -> Result<Self, SampleError> {
-        self.order = Order::new(order, &self.config)?;
+        self.set_order(order)?;
         Ok(self)
     }
 
@@ -154,8 +179,52 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
     /// [`dry::MAX_DRY_BREAKER_LEN`] tokens, [`dry::MAX_DRY_BREAKER_TOKENS`]
     /// in all. Replaces any earlier breakers.
     pub fn with_dry_breakers(mut self, breakers: &[&[u32]]) -> Result<Self, SampleError> {
-        self.breakers = Breakers::new(breakers)?;
+        self.set_dry_breakers(breakers)?;
         Ok(self)
+    }
+
+    /// [`with_backend`](Self::with_backend) in place (the `with_` forms move
+    /// the whole sampler, `8 * CAP` bytes and more, which a microcontroller's
+    /// stack may not hold). On error the sampler is unchanged.
+    pub fn set_backend(&mut self, backend: Backend) -> Result<(), SampleError> {
+        self.kernels = backend.kernels()?;
+        Ok(())
+    }
+
+    /// [`with_order`](Self::with_order) in place; on error the sampler is unchanged.
+    pub fn set_order(&mut self, order: &[Stage]) -> Result<(), SampleError> {
+        self.order = Order::new(order, &self.config)?;
+        Ok(())
+    }
+
+    /// [`with_dry_breakers`](Self::with_dry_breakers) in place; on error the
+    /// sampler is unchanged.
+    pub fn set_dry_breakers(&mut self, breakers: &[&[u32]]) -> Result<(), SampleError> {
+        self.breakers = Breakers::new(breakers)?;
+        Ok(())
+    }
+
+    /// Replaces the configuration, checked as by [`new`](Self::new) and
+    /// against the current order (a stage it turns on must be in the order).
+    /// The history, breakers and backend stay. On error the sampler is unchanged.
+    pub fn set_config(&mut self, config: SamplerConfig) -> Result<(), SampleError> {
+        Self::check_config(&config, &self.order)?;
+        self.config = config;
+        Ok(())
+    }
+
+    /// `config`'s ranges, its windows against `HISTORY`, and `order` against it.
+    fn check_config(config: &SamplerConfig, order: &Order) -> Result<(), SampleError> {
+        config.validate()?;
+        for window in [config.penalty_last_n, config.dry_penalty_last_n] {
+            if window > HISTORY {
+                return Err(SampleError::WindowExceedsHistory {
+                    window,
+                    history: HISTORY,
+                });
+            }
+        }
+        Order::new(order.as_slice(), config).map(|_| ())
     }
 
     /// The configuration.
@@ -173,9 +242,8 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         self.kernels.backend()
     }
 
-    /// The last `HISTORY` accepted tokens (`oldest_ordered()` walks them
-    /// oldest first).
-    pub fn history(&self) -> &HistoryBuf<u32, HISTORY> {
+    /// The last `HISTORY` accepted tokens (`iter()` walks them oldest first).
+    pub fn history(&self) -> &History<HISTORY> {
         &self.history
     }
 
@@ -356,7 +424,8 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
                     penalties::apply(&self.config, &touched.tally, xs, tracker);
                 }
                 Stage::Penalties if pen > 0 => {
-                    let tally: Tally<HISTORY> = Tally::new(self.window(pen).iter());
+                    let mut tally: Tally<HISTORY> = Tally::EMPTY;
+                    tally.fill(self.window(pen).iter());
                     penalties::apply(&self.config, &tally, xs, tracker);
                 }
                 Stage::Dry if dry > 0 => {
@@ -378,7 +447,8 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         if pen.max(dry) == 0 {
             return logits::scan(k, xs);
         }
-        let touched: Touched<HISTORY> = Touched::capture(self.window(pen.max(dry)), xs);
+        let mut touched: Touched<HISTORY> = Touched::NONE;
+        touched.capture(self.window(pen.max(dry)), xs);
         if touched.pairs().any(|(_, v)| v.is_nan()) {
             // The scan reports the first NaN (nothing was written).
             return logits::scan(k, xs);
@@ -403,7 +473,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         let mut tracker = c.apply(xs, max_allowed, bias);
         let (pen, dry) = self.windows();
         if pen.max(dry) > 0 {
-            *touched = Touched::capture(self.window(pen.max(dry)), xs);
+            touched.capture(self.window(pen.max(dry)), xs);
         }
         self.apply_context(xs, touched, &mut tracker);
         let max = match tracker.known() {

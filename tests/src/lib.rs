@@ -185,7 +185,20 @@ pub fn reference_rewrite(
                             e = e.min(cap);
                         }
                     }
-                    let penalty = cfg.dry_multiplier * libm::powf(cfg.dry_base, e as f32);
+                    // base^e by binary exponentiation, as the core defines it.
+                    let mut power = 1.0f32;
+                    let mut square = cfg.dry_base;
+                    let mut k = e;
+                    while k > 0 {
+                        if k & 1 == 1 {
+                            power *= square;
+                        }
+                        k >>= 1;
+                        if k > 0 {
+                            square *= square;
+                        }
+                    }
+                    let penalty = cfg.dry_multiplier * power;
                     *x = saturate(*x - penalty);
                 }
             }

@@ -16,11 +16,12 @@
 //!    at `floor(88.7228391 / ln(base))` (for `base > 1.000001`), as llama.cpp.
 //!
 //! Differences from llama.cpp: a finite logit saturates at `-f32::MAX`
-//! rather than reaching `-inf`, and `+inf`/`-inf` logits are left alone (no
-//! `inf - inf`). Step 3's "largest L per token" uses a sorted array on the
-//! stack instead of a hash map: O(N log N), no heap.
+//! rather than reaching `-inf`, `+inf`/`-inf` logits are left alone (no
+//! `inf - inf`), and `base^x` is [`powi`] (binary exponentiation) rather
+//! than `powf`. Step 3's "largest L per token" sorts the qualifying
+//! positions on the stack instead of filling a hash map: O(N log N), no heap.
 
-use super::window::{Window, heapsort};
+use super::window::{Window, heapsort_by_key};
 use super::{MaxTracker, saturate};
 use crate::config::SamplerConfig;
 use crate::error::SampleError;
@@ -151,38 +152,40 @@ pub(crate) fn apply<const H: usize>(
         return;
     }
     let counts = repeat_counts::<H>(w, n, limit);
-    // Step 3: (token << 32 | length) for every qualifying position, sorted,
+    // Step 3: the qualifying positions, sorted by (following token, length),
     // so each token's largest length ends its run.
-    let mut found = [0u64; H];
+    let key = |i: u32| {
+        let len = counts.get(i as usize).copied().unwrap_or(0);
+        (w.get(i as usize + 1), len)
+    };
+    let mut found = [0u32; H];
     let mut m = 0;
     for i in 0..n - 1 {
         let len = counts.get(i).copied().unwrap_or(0) as usize;
         if len >= allowed
             && let Some(slot) = found.get_mut(m)
         {
-            *slot = (w.get(i + 1) as u64) << 32 | len as u64;
+            *slot = i as u32;
             m += 1;
         }
     }
     let found = found.get_mut(..m).unwrap_or_default();
-    heapsort(found);
+    heapsort_by_key(found, key);
     let max_exponent = if cfg.dry_base > 1.000_001 {
         (88.722_84f32 / libm::logf(cfg.dry_base)) as usize
     } else {
         0
     };
-    for (i, &key) in found.iter().enumerate() {
-        let token = (key >> 32) as u32;
-        let last_of_run = found
-            .get(i + 1)
-            .is_none_or(|&next| (next >> 32) as u32 != token);
+    for (i, &position) in found.iter().enumerate() {
+        let (token, len) = key(position);
+        let last_of_run = found.get(i + 1).is_none_or(|&next| key(next).0 != token);
         if !last_of_run || breakers.is_single_token_breaker(token) {
             continue;
         }
         let Some(x) = xs.get_mut(token as usize) else {
             continue;
         };
-        let mut exponent = (key & 0xffff_ffff) as usize - allowed;
+        let mut exponent = len as usize - allowed;
         if max_exponent > 0 && exponent > max_exponent {
             exponent = max_exponent;
         }
@@ -197,8 +200,28 @@ pub(crate) fn penalised(cfg: &SamplerConfig, l: f32, exponent: usize) -> f32 {
     if !l.is_finite() {
         return l;
     }
-    let penalty = cfg.dry_multiplier * libm::powf(cfg.dry_base, exponent as f32);
+    let penalty = cfg.dry_multiplier * powi(cfg.dry_base, exponent);
     saturate(l - penalty)
+}
+
+/// `base^e` by binary exponentiation in `f32` (squarings of `base`, multiplied
+/// in from the lowest bit up): the same bits on every target, and no libm
+/// `powf` (whose table lookups carry bounds checks into the no-panic core).
+/// Within `2 log2(e) + 1` roundings of the exact power (llama.cpp's
+/// `std::pow` is within one; DRY's exponents are small, and overflow gives
+/// `+inf` like `powf`).
+pub(crate) fn powi(base: f32, mut e: usize) -> f32 {
+    let (mut result, mut square) = (1.0f32, base);
+    while e > 0 {
+        if e & 1 == 1 {
+            result *= square;
+        }
+        e >>= 1;
+        if e > 0 {
+            square *= square;
+        }
+    }
+    result
 }
 
 /// Step 2: `counts[j]` = the longest common suffix of `w[..=j]` and `w`,
@@ -297,6 +320,25 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn powi_is_the_power() {
+        assert_eq!(powi(1.75, 0), 1.0);
+        assert_eq!(powi(1.75, 1), 1.75);
+        assert_eq!(powi(2.0, 10), 1024.0);
+        assert_eq!(powi(2.0, 128), f32::INFINITY);
+        // Against the exact power of the f32 base: at most 2 log2(e) + 1
+        // roundings of 2^-24 each.
+        for e in 1..200usize {
+            let exact = (1.1f32 as f64).powi(e as i32);
+            let got = powi(1.1, e) as f64;
+            let bound = (2.0 * (e as f64).log2() + 1.0) * 2f64.powi(-24);
+            assert!(
+                (got / exact - 1.0).abs() <= bound,
+                "1.1^{e}: {got} vs {exact}"
+            );
         }
     }
 

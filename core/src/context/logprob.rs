@@ -103,7 +103,9 @@ fn before(a: Candidate, b: Candidate) -> bool {
 /// `TokenLogprob { token: u32::MAX, logprob: -inf }`.
 pub(crate) fn fill_top(k: Kernels, xs: &[f32], model: Model, top: &mut [TokenLogprob]) {
     let want = top.len().min(xs.len());
-    let (heap, rest) = top.split_at_mut(want);
+    let Some((heap, rest)) = top.split_at_mut_checked(want) else {
+        return;
+    };
     for slot in rest {
         *slot = TokenLogprob {
             token: u32::MAX,

@@ -4,6 +4,7 @@
 //! - [`penalties`]: repetition, frequency and presence penalties over the
 //!   token history;
 //! - [`dry`]: DRY, the penalty on extending a repeated sequence;
+//! - [`history`]: the ring of accepted tokens both look at;
 //! - [`logprob`]: the model's log-probabilities that `sample_with` reports.
 //!
 //! All of them rewrite a few logits in place (the mask writes `-inf` over
@@ -16,6 +17,7 @@
 
 pub(crate) mod constraints;
 pub(crate) mod dry;
+pub(crate) mod history;
 pub(crate) mod logprob;
 pub(crate) mod penalties;
 pub(crate) mod window;

@@ -5,8 +5,8 @@
 //! copy of the window on the stack (at most `HISTORY` ids): a heapsort,
 //! O(n log n) for a window of n, no panic path, then binary searches.
 
-/// The last `len` tokens of a history, oldest first, as the two slices a
-/// `heapless::HistoryBuf` holds them in.
+/// The last `len` tokens of a history, oldest first, as the two slices the
+/// ring holds them in.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Window<'a> {
     older: &'a [u32],
@@ -64,35 +64,35 @@ impl<const H: usize> Tally<H> {
         len: 0,
     };
 
-    /// The distinct tokens of `window` (its first `H` if longer) with their counts.
-    pub(crate) fn new<'a>(window: impl Iterator<Item = &'a u32>) -> Self {
-        let mut ids = [0u32; H];
+    /// Replaces the contents by the distinct tokens of `window` (its first
+    /// `H` if longer) with their counts. In place: a tally is `8 H` bytes,
+    /// which a by-value return would copy on a microcontroller's stack.
+    pub(crate) fn fill<'a>(&mut self, window: impl Iterator<Item = &'a u32>) {
         let mut n = 0;
-        for (slot, &t) in ids.iter_mut().zip(window) {
+        for (slot, &t) in self.ids.iter_mut().zip(window) {
             *slot = t;
             n += 1;
         }
-        let sorted = ids.get_mut(..n).unwrap_or_default();
-        heapsort(sorted);
-        let mut counts = [0u32; H];
+        let sorted = self.ids.get_mut(..n).unwrap_or_default();
+        heapsort_by_key(sorted, |t| t);
         let mut len = 0;
         for i in 0..n {
             let t = sorted.get(i).copied().unwrap_or(0);
             if len > 0 && sorted.get(len - 1) == Some(&t) {
-                if let Some(c) = counts.get_mut(len - 1) {
+                if let Some(c) = self.counts.get_mut(len - 1) {
                     *c += 1;
                 }
             } else {
                 if let Some(slot) = sorted.get_mut(len) {
                     *slot = t;
                 }
-                if let Some(c) = counts.get_mut(len) {
+                if let Some(c) = self.counts.get_mut(len) {
                     *c = 1;
                 }
                 len += 1;
             }
         }
-        Self { ids, counts, len }
+        self.len = len;
     }
 
     /// `(token, count)` in ascending token order.
@@ -111,21 +111,34 @@ impl<const H: usize> Tally<H> {
     }
 }
 
-/// Sorts `xs` ascending in place: heapsort (no recursion, no panic path,
-/// unlike core's sorts, whose total-order checks can panic).
-pub(crate) fn heapsort<T: Copy + Ord + Default>(xs: &mut [T]) {
+/// Sorts `xs` by `key`, ascending, in place: heapsort (no recursion, no
+/// panic path, unlike core's sorts, whose total-order checks can panic).
+pub(crate) fn heapsort_by_key<K: Ord>(xs: &mut [u32], key: impl Fn(u32) -> K) {
     let n = xs.len();
     for start in (0..n / 2).rev() {
-        sift(xs, start, n);
+        sift(xs, start, n, &key);
     }
     for end in (1..n).rev() {
-        xs.swap(0, end);
-        sift(xs, 0, end);
+        swap(xs, 0, end);
+        sift(xs, 0, end, &key);
     }
 }
 
-fn sift<T: Copy + Ord + Default>(xs: &mut [T], mut root: usize, end: usize) {
-    let at = |xs: &[T], i: usize| xs.get(i).copied().unwrap_or_default();
+/// `xs.swap(a, b)` without its bounds check's panic path (both are in
+/// bounds at every call; out of bounds would swap nothing).
+fn swap(xs: &mut [u32], a: usize, b: usize) {
+    if let (Some(&x), Some(&y)) = (xs.get(a), xs.get(b)) {
+        if let Some(s) = xs.get_mut(a) {
+            *s = y;
+        }
+        if let Some(s) = xs.get_mut(b) {
+            *s = x;
+        }
+    }
+}
+
+fn sift<K: Ord>(xs: &mut [u32], mut root: usize, end: usize, key: &impl Fn(u32) -> K) {
+    let at = |xs: &[u32], i: usize| key(xs.get(i).copied().unwrap_or(0));
     loop {
         let mut child = 2 * root + 1;
         if child >= end {
@@ -137,7 +150,7 @@ fn sift<T: Copy + Ord + Default>(xs: &mut [T], mut root: usize, end: usize) {
         if at(xs, child) <= at(xs, root) {
             break;
         }
-        xs.swap(root, child);
+        swap(xs, root, child);
         root = child;
     }
 }
@@ -148,7 +161,7 @@ mod tests {
     use std::vec::Vec;
 
     #[test]
-    fn heapsort_sorts() {
+    fn heapsort_sorts_by_key() {
         let mut state = 12345u32;
         for n in [0usize, 1, 2, 3, 7, 64, 200] {
             let mut xs: Vec<u32> = (0..n)
@@ -158,8 +171,8 @@ mod tests {
                 })
                 .collect();
             let mut want = xs.clone();
-            want.sort();
-            heapsort(&mut xs);
+            want.sort_by_key(|&x| (x % 5, x));
+            heapsort_by_key(&mut xs, |x| (x % 5, x));
             assert_eq!(xs, want, "n = {n}");
         }
     }
@@ -167,7 +180,8 @@ mod tests {
     #[test]
     fn tally_counts_distinct_tokens() {
         let window = [5u32, 3, 5, 9, 3, 5, 0];
-        let t: Tally<8> = Tally::new(window.iter());
+        let mut t: Tally<8> = Tally::EMPTY;
+        t.fill(window.iter());
         let got: Vec<(u32, u32)> = t.iter().collect();
         assert_eq!(got, [(0, 1), (3, 2), (5, 3), (9, 1)]);
         assert_eq!(t.position(5), Some(2));
@@ -177,7 +191,8 @@ mod tests {
         assert_eq!((w.len(), w.get(0), w.get(1), w.get(3)), (4, 2, 3, 5));
         assert_eq!(Window::last(&[1, 2], &[], 9).len(), 2);
         // A window longer than the tally's capacity keeps the first H.
-        let t: Tally<2> = Tally::new(window.iter());
+        let mut t: Tally<2> = Tally::EMPTY;
+        t.fill(window.iter());
         assert_eq!(t.iter().collect::<Vec<_>>(), [(3, 1), (5, 1)]);
     }
 }

@@ -314,6 +314,9 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         } else {
             let (token, logit, mass, total) = self.draw_keeping(logits, max, r);
             let ln = |x: u64| libm::logf(x as f32);
+            // Among certain tokens the filters rewrote `+inf` to 0 (see
+            // `logits::keep_certain_only`): the drawn one's logit was `+inf`.
+            let logit = if max == f32::INFINITY { max } else { logit };
             (token, logit, ln(mass) - ln(total))
         };
         let original = constraints

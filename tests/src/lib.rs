@@ -790,6 +790,16 @@ pub mod strategies {
         prop_oneof![12 => logit(), 1 => Just(f32::NAN)]
     }
 
+    /// Logits of length in `len`: without NaN three times out of four (a
+    /// NaN per 13 logits would make nearly every long vector an error), any
+    /// logit otherwise.
+    pub fn logits(len: std::ops::Range<usize>) -> impl Strategy<Value = Vec<f32>> {
+        prop_oneof![
+            3 => prop::collection::vec(logit(), len.clone()),
+            1 => prop::collection::vec(any_logit(), len),
+        ]
+    }
+
     /// A temperature: greedy, +inf, the common range, and the extremes.
     pub fn temperature() -> impl Strategy<Value = f32> {
         prop_oneof![

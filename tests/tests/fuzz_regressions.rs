@@ -106,3 +106,35 @@ fn min_p_threshold_among_subnormal_logits() {
         );
     }
 }
+
+/// fuzz target `sample` (crash-28c2068f): `sample_with` reported the model
+/// logprob of a token drawn among `+inf` logits as `-inf` (the filters had
+/// rewritten the certain tokens' logits to 0 before the draw returned it).
+#[test]
+fn sample_with_logprob_of_a_certain_token() {
+    use logit_sampler::{Constraints, Sampler, SamplerConfig};
+    use sampler_tests::Fixed;
+    let close = |a: f32, b: f32| (a - b).abs() < 1e-6;
+    for t in [1.0f32, 0.7, 0.0, f32::INFINITY] {
+        let cfg = SamplerConfig {
+            temperature: t,
+            ..SamplerConfig::default()
+        };
+        let mut s: Sampler<8> = Sampler::new(cfg).unwrap();
+        let mut certain = [0.0f32, f32::INFINITY, f32::INFINITY];
+        let got = s
+            .sample_with(
+                &mut certain,
+                &mut Fixed(u64::MAX),
+                &Constraints::default(),
+                &mut [],
+            )
+            .unwrap();
+        let drawn = if t == 0.0 { 0.0 } else { -(2f32.ln()) };
+        assert_eq!(got.token, if t == 0.0 { 1 } else { 2 });
+        assert!(
+            close(got.logprob, -(2f32.ln())) && close(got.sampling_logprob, drawn),
+            "T {t}: {got:?}"
+        );
+    }
+}

@@ -72,7 +72,7 @@ proptest! {
 
     #[test]
     fn sample_errors_exactly_on_bad_input(
-        logits in prop::collection::vec(strategies::any_logit(), 0..400),
+        logits in strategies::logits(0..400),
         cfg in strategies::any_config(),
         order in strategies::order(),
         seed in any::<u64>(),
@@ -82,7 +82,7 @@ proptest! {
 
     #[test]
     fn sample_with_errors_exactly_and_reports_logprobs(
-        logits in prop::collection::vec(strategies::any_logit(), 0..150),
+        logits in strategies::logits(0..150),
         cfg in strategies::context_config(),
         bad in prop::option::weighted(0.15, (0usize..5, prop::sample::select(
             vec![f32::NAN, f32::INFINITY, -1.0, 0.0, f32::NEG_INFINITY]))),

@@ -25,6 +25,7 @@ check_output() {
   len=$(sed -n '/^--- text ---$/{n;p;q}' "$out" | tr -d '\n' | wc -c)
   [ "$len" -eq 400 ] || { echo "expected 400 generated characters in $out, got $len"; exit 1; }
   grep -q '^stack per sample call' "$out"
+  grep -q '^stack per sample_with call' "$out"
   outputs+=("$PWD/$out")
 }
 
@@ -64,13 +65,14 @@ for target in "${targets[@]}"; do
   fi
   grep -q "panicking branch" "$teeth_log"
 done
-echo "--- per family: stack per sample call (bytes, painted) and image size"
-echo "| MCU (QEMU board) | Sampler<64>, survivors in scratch | Sampler<1>, streaming | .text | .rodata |"
-echo "|---|---:|---:|---:|---:|"
+echo "--- per family: stack per call (bytes, painted) and image size"
+echo "| MCU (QEMU board) | sample, Sampler<64, 8>, survivors in scratch | sample, Sampler<1, 8>, streaming | sample_with, Sampler<64, 8>, bias, mask, top 5 | .text | .rodata |"
+echo "|---|---:|---:|---:|---:|---:|"
 for out in "${outputs[@]}"; do
   sed -n '1s/^logit-sampler on an\{0,1\} \([^:]*\):.*/\1/p' "$out" | tr -d '\n'
   awk '/^stack per sample call/ { s[++n] = $5 }
+       /^stack per sample_with call/ { w = $5 }
        /^image:/ { t = $3; r = $6 }
-       END { printf " | %s | %s | %s | %s |\n", s[1], s[2], t, r }' "$out"
+       END { printf " | %s | %s | %s | %s | %s |\n", s[1], s[2], w, t, r }' "$out"
 done | sed 's/^/| /'
 echo "--- firmware checks passed on ${targets[*]}"

@@ -3,7 +3,8 @@
 # stdout: one "2 <where>" line per halfword: the innermost inlined frame
 # outside `core` (a core frame is a primitive its caller uses: an index, a
 # pointer read, an integer shift), mapped to a crate, a core module, or a
-# compiler-builtins family.
+# compiler-builtins family. Code all of whose frames are core's is a generic
+# core function the calls instantiated out of line (an iterator adapter).
 function crate_of(fn,   s) {
   s = fn
   sub(/^</, "", s)
@@ -34,10 +35,11 @@ function where(fn,   c, parts, n) {
   }
   if (c == "logit_sampler") {
     n = split(fn, parts, "::")
-    if (parts[2] == "filter" || parts[2] == "draw") return "logit_sampler::" parts[2] "::" parts[3]
+    if (parts[2] == "filter" || parts[2] == "draw" || parts[2] == "context") return "logit_sampler::" parts[2] "::" parts[3]
     return "logit_sampler::" parts[2]
   }
   if (c == "rand_pcg" || c == "rand_core") return "rand_pcg (Pcg32)"
+  if (c == "core") return "core: generic code instantiated out of line (iterator adapters)"
   if (c == "size_budget") {
     if (fn ~ /::what_if::pair/) return "what_if::pair (prototype, stands in for the core's Gaussian)"
     return "the image's calls (size_budget)"

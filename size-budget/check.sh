@@ -36,7 +36,7 @@ attribute() {
 }
 group() { # attribution lines -> "ours f64 int64 mem libm unattributed own"
   awk '{ b = $1; w = substr($0, length($1) + 2)
-         if (w ~ /^logit_sampler|^rand_pcg|^what_if::pair/) g["ours"] += b
+         if (w ~ /^logit_sampler|^rand_pcg|^core: generic|^what_if::pair/) g["ours"] += b
          else if (w ~ /soft f64/) g["f64"] += b
          else if (w ~ /64-bit integer/) g["int64"] += b
          else if (w ~ /memcpy/) g["mem"] += b
@@ -66,6 +66,7 @@ all=$(pipeline all)
 gaussian_adds=$((all - $(pipeline sampler_alias)))
 alias_adds=$(($(pipeline sampler_alias) - $(pipeline sampler)))
 second_cap=$(($(pipeline sampler_two_caps) - $(pipeline sampler)))
+constraints_add=$(($(pipeline sampler) - $(pipeline sampler_without_constraints)))
 what_if_gaussian=$(pipeline what_if_gaussian)
 report=$(
   echo "## Code size on a Cortex-M4F"
@@ -74,13 +75,14 @@ report=$(
   echo
   echo "| image | pipeline .text (bytes) | core's code | soft f64 | 64-bit int | memcpy, memset | libm | no line info | image .text less startup | .rodata |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-  row sampler "sampler: \`Sampler<256>\` (new, with_order, with_backend, sample, distribution_in_place), softmax_in_place, argmax, sample_inverse_cdf"
+  row sampler "sampler: \`Sampler<256>\` (new, with_order, with_backend, with_dry_breakers, accept, reset, sample, sample_with, distribution_in_place, distribution_in_place_with; penalties and DRY on), softmax_in_place, argmax, sample_inverse_cdf"
   row alias "alias table: \`AliasTable<256>\` (new, rebuild, sample, try_sample)"
   row gaussian "Gaussian: gaussian, fill_gaussian"
-  row all "**whole pipeline**: all of the above"
+  row all "**whole pipeline**: the sampler, the alias table and the Gaussian"
   row sampler_two_caps "sampler at two capacities (\`Sampler<256>\`, \`Sampler<1>\`)"
+  row sampler_without_constraints "sampler without sample_with and distribution_in_place_with (no logit bias, mask or logprobs)"
   echo
-  echo "Added to the rest of the pipeline: the Gaussian $gaussian_adds bytes, the alias table $alias_adds bytes, a second \`CAP\` $second_cap bytes."
+  echo "Added to the rest of the pipeline: the Gaussian $gaussian_adds bytes, the alias table $alias_adds bytes, a second \`CAP\` $second_cap bytes. Added to the sampler by sample_with and distribution_in_place_with (logit bias, allowed-token mask, logprobs and the top slice): $constraints_add bytes."
   echo
   echo "What a core change would cut, measured on a prototype (size-budget/src/what_if.rs, not the core's code): the whole pipeline with a Gaussian whose angle is reduced exactly from \`u2\`'s integer bits and whose sin and cos are f32 polynomials, instead of libm's \`sincosf\` (f64 inside, with a Payne-Hanek reduction for huge arguments): $what_if_gaussian bytes ($((all - what_if_gaussian)) fewer)."
   echo

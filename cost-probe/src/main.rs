@@ -141,6 +141,7 @@ const CHAIN: SamplerConfig = SamplerConfig {
     min_p: 0.05,
     top_k: 40,
     top_p: 0.95,
+    ..SamplerConfig::DEFAULT
 };
 /// Top-p 0.9 alone, as llama2.c samples.
 const TOP_P: SamplerConfig = SamplerConfig {
@@ -148,6 +149,7 @@ const TOP_P: SamplerConfig = SamplerConfig {
     min_p: 0.0,
     top_k: 0,
     top_p: 0.9,
+    ..SamplerConfig::DEFAULT
 };
 /// The two inputs: title, then `model_logits`' sigma, head and lift.
 const INPUTS: [(&str, f32, usize, f32); 2] = [

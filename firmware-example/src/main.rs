@@ -1,9 +1,11 @@
 //! Character-level text generation with `logit-sampler` on a microcontroller.
 //!
 //! A bigram model baked in by `build.rs` gives the next character's logits;
-//! the sampler draws it (temperature, min-p, top-k, top-p, seeded `Pcg32`), and
-//! the text goes out through semihosting. Then an alias-table histogram, the
-//! sampler's stack use per call, and the image's section sizes. The exit status
+//! the sampler draws it (temperature, min-p, top-k, top-p, a repetition
+//! penalty over the last 8 symbols, seeded `Pcg32`), and the text goes out
+//! through semihosting. Then an alias-table histogram, the sampler's stack
+//! use per call (`sample` on both paths, and `sample_with` with a logit bias,
+//! a mask and logprobs), and the image's section sizes. The exit status
 //! (semihosting) is 0 on success, 1 on an error or a fault, 101 on a panic.
 //!
 //! One source for every family; the target picks the board (`build.rs`: its
@@ -21,7 +23,7 @@
 
 use heapless::String;
 use logit_sampler::rand_core::SeedableRng;
-use logit_sampler::{AliasTable, Pcg32, SampleError, Sampler};
+use logit_sampler::{AliasTable, Constraints, Pcg32, SampleError, Sampler, TokenLogprob};
 use semihosting::{print, println, process};
 
 mod mcu;
@@ -64,19 +66,36 @@ fn run() -> Result<(), SampleError> {
 
     alias_histogram()?;
 
+    // The sampler as the generation loop builds it, its history the end of
+    // the text (so the repetition penalty has tokens to act on).
     let row: &[f32] = model::LOGITS.first().map_or(&[], |r| &r[..]);
-    let mut scratch_path: Sampler<{ textgen::MAX_VOCAB }> = Sampler::new(textgen::CONFIG)?;
-    let mut streaming_path: Sampler<1> = Sampler::new(textgen::CONFIG)?;
+    let mut scratch_path: Sampler<{ textgen::MAX_VOCAB }, { textgen::HISTORY }> =
+        Sampler::new(textgen::CONFIG)?;
+    let mut streaming_path: Sampler<1, { textgen::HISTORY }> = Sampler::new(textgen::CONFIG)?;
+    for c in text.bytes() {
+        let token = model::VOCAB.iter().position(|&v| v == c).unwrap_or(0) as u32;
+        scratch_path.accept(token);
+        streaming_path.accept(token);
+    }
     let scratch = stack_use(|| draw_once(&mut scratch_path, row));
     let streaming = stack_use(|| draw_once(&mut streaming_path, row));
+    let with = stack_use(|| draw_with_once(&mut scratch_path, row));
     println!(
-        "stack per sample call: {} bytes (Sampler<{}>: survivors in scratch)",
+        "stack per sample call: {} bytes (Sampler<{}, {}>: survivors in scratch)",
         scratch,
-        textgen::MAX_VOCAB
+        textgen::MAX_VOCAB,
+        textgen::HISTORY
     );
     println!(
-        "stack per sample call: {} bytes (Sampler<1>: streaming top-k/top-p)",
-        streaming
+        "stack per sample call: {} bytes (Sampler<1, {}>: streaming top-k/top-p)",
+        streaming,
+        textgen::HISTORY
+    );
+    println!(
+        "stack per sample_with call: {} bytes (Sampler<{}, {}>: a ban, a bias, a mask, top-5 logprobs)",
+        with,
+        textgen::MAX_VOCAB,
+        textgen::HISTORY
     );
     println!(
         "image: .text {} bytes, .rodata {} bytes, .data {} bytes, .bss {} bytes",
@@ -132,12 +151,36 @@ fn alias_histogram() -> Result<(), SampleError> {
 /// One `sample` call (the frame of this function, which holds the logits copy
 /// and the generator, is included in the measurement: about 300 bytes).
 #[inline(never)]
-fn draw_once<const CAP: usize>(sampler: &mut Sampler<CAP>, row: &[f32]) {
+fn draw_once<const CAP: usize, const H: usize>(sampler: &mut Sampler<CAP, H>, row: &[f32]) {
     let mut logits = [0.0f32; textgen::MAX_VOCAB];
     if let Some(buf) = logits.get_mut(..row.len()) {
         buf.copy_from_slice(row);
         let _ = core::hint::black_box(sampler.sample(buf, &mut Pcg32::seed_from_u64(1)));
     }
+}
+
+/// One `sample_with` call, as an engine makes it: a banned token and a
+/// favoured one, an allowed-token mask (all but token 1), the five most
+/// likely tokens' logprobs (this frame holds them too).
+#[inline(never)]
+fn draw_with_once<const CAP: usize, const H: usize>(sampler: &mut Sampler<CAP, H>, row: &[f32]) {
+    let mut logits = [0.0f32; textgen::MAX_VOCAB];
+    let bias = [(2, f32::NEG_INFINITY), (3, 1.5)];
+    let mut allowed = [u32::MAX; textgen::MAX_VOCAB / 32];
+    if let Some(w) = allowed.first_mut() {
+        *w &= !(1 << 1);
+    }
+    let constraints = Constraints {
+        logit_bias: &bias,
+        allowed: Some(&allowed),
+    };
+    let mut top = [TokenLogprob::default(); 5];
+    if let Some(buf) = logits.get_mut(..row.len()) {
+        buf.copy_from_slice(row);
+        let mut rng = Pcg32::seed_from_u64(1);
+        let _ = core::hint::black_box(sampler.sample_with(buf, &mut rng, &constraints, &mut top));
+    }
+    core::hint::black_box(&top);
 }
 
 /// Bytes of stack `f` used: paint the free stack below the stack pointer (at

@@ -92,7 +92,7 @@ fn check_probabilities(logits: &[f32], temperature: f32, probs: &[f32]) {
         temperature,
         ..SamplerConfig::default()
     };
-    let exact = reference(logits, &config, Stage::DEFAULT_ORDER, Slack::Exact)
+    let exact = reference(logits, &config, &Stage::DEFAULT_ORDER, Slack::Exact)
         .expect("the reference accepts it");
     let mut want = vec![0.0f64; logits.len()];
     for &(i, p) in &exact {

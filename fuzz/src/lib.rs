@@ -13,12 +13,22 @@
 //! [`MAX_LEN`] entries (repeated, model-like noise, `-inf` padding, or
 //! descending copies), so that the streaming paths beyond every tested
 //! capacity run from a short input.
+//!
+//! The sampler targets also decode a context ([`SamplerInput`]): penalty
+//! and DRY parameters (on, off or invalid, windows up to the history or
+//! past it), an accepted-token history over a small alphabet (repeating, so
+//! that DRY finds repetitions), DRY breakers, and a call's logit bias and
+//! allowed-token mask, fitted to the vocabulary once it is decoded (ids in
+//! range and past it; NaN, `±inf`; masks too short, exact or longer). The
+//! setup both sampler targets share (building a sampler and predicting its
+//! error, priming its history) is here too.
 
 use std::fmt;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::arbitrary::{self, Arbitrary, Unstructured};
-use logit_sampler::{SampleError, SamplerConfig, Stage};
+use logit_sampler::{Constraints, SampleError, Sampler, SamplerConfig, Stage};
+use sampler_tests::{Context, reference_config_error, reference_order_error};
 
 /// Longest vector a target builds: long enough to exceed `Sampler<4096>`'s
 /// scratch, short enough to keep executions per second high.
@@ -135,41 +145,263 @@ pub fn top_k(u: &mut Unstructured) -> arbitrary::Result<usize> {
     })
 }
 
-/// Every permutation of the four stages.
-pub fn permutations() -> &'static [[Stage; 4]] {
-    static ORDERS: OnceLock<Vec<[Stage; 4]>> = OnceLock::new();
+/// Every valid order that names all six stages: penalties, DRY, then each
+/// permutation of the four filters.
+pub fn permutations() -> &'static [Vec<Stage>] {
+    static ORDERS: OnceLock<Vec<Vec<Stage>>> = OnceLock::new();
     ORDERS.get_or_init(sampler_tests::all_orders)
 }
 
-/// A stage order: usually a permutation, sometimes any four stages
-/// (duplicates make it invalid).
-pub fn order(u: &mut Unstructured) -> arbitrary::Result<[Stage; 4]> {
-    const STAGES: [Stage; 4] = [Stage::Temperature, Stage::MinP, Stage::TopK, Stage::TopP];
+/// A stage order: usually all six stages (context stages first, in either
+/// order, then a permutation of the filters), sometimes any sequence of up
+/// to eight stages (duplicates, a context stage after a filter, or a stage
+/// the configuration turns on left out make it invalid).
+pub fn order(u: &mut Unstructured, swap_context: bool) -> arbitrary::Result<Vec<Stage>> {
+    const STAGES: [Stage; Stage::COUNT] = Stage::DEFAULT_ORDER;
     let tag = u8::arbitrary(u)?;
     if tag < 224 {
         let all = permutations();
-        return Ok(all[usize::from(tag) % all.len()]);
+        let mut order = all[usize::from(tag) % all.len()].clone();
+        if swap_context {
+            order.swap(0, 1);
+        }
+        return Ok(order);
     }
-    let mut order = Stage::DEFAULT_ORDER;
-    for slot in &mut order {
-        *slot = STAGES[usize::from(u8::arbitrary(u)?) % 4];
+    let len = usize::from(tag % 9);
+    let mut order = Vec::with_capacity(len);
+    for _ in 0..len {
+        order.push(STAGES[usize::from(u8::arbitrary(u)?) % STAGES.len()]);
     }
     Ok(order)
 }
 
-/// Whether `order` names every stage exactly once.
-pub fn is_permutation(order: &[Stage; 4]) -> bool {
-    permutations().contains(order)
-}
-
-/// A configuration, valid or not.
+/// A configuration of the filter stages (temperature, min-p, top-k, top-p),
+/// valid or not; the context stages off.
 pub fn config(u: &mut Unstructured) -> arbitrary::Result<SamplerConfig> {
     Ok(SamplerConfig {
         temperature: param(u)?,
         min_p: param(u)?,
         top_k: top_k(u)?,
         top_p: param(u)?,
+        ..SamplerConfig::DEFAULT
     })
+}
+
+/// Smallest history size of the targets' samplers: windows up to it are
+/// valid at every capacity.
+pub const HISTORY: usize = 32;
+
+/// A signed penalty or multiplier: 0 (off), in `[-2, 2]`, a [`param`], or any float.
+fn signed(u: &mut Unstructured) -> arbitrary::Result<f32> {
+    let tag = u8::arbitrary(u)?;
+    Ok(match tag % 4 {
+        0 => 0.0,
+        1 => unit(u)? * 4.0 - 2.0,
+        2 => param(u)?,
+        _ => any_f32(u, 0.0)?,
+    })
+}
+
+/// A penalty or DRY window: 0 (off), up to [`HISTORY`] (valid on every
+/// sampler), up to 64 (valid on the larger histories only), or any `usize`.
+fn window(u: &mut Unstructured) -> arbitrary::Result<usize> {
+    let tag = u8::arbitrary(u)?;
+    Ok(match tag % 8 {
+        0 => 0,
+        1..=5 => usize::from(u8::arbitrary(u)?) % (HISTORY + 1),
+        6 => HISTORY + 1 + usize::from(u8::arbitrary(u)?) % 32,
+        _ => u64::arbitrary(u)? as usize,
+    })
+}
+
+/// The context stages' parameters (penalties and DRY), on, off or invalid.
+fn context_config(u: &mut Unstructured, c: &mut SamplerConfig) -> arbitrary::Result<()> {
+    let tag = u8::arbitrary(u)?;
+    c.repeat_penalty = match tag % 4 {
+        0 => 1.0,
+        1 => 0.5 + unit(u)? * 2.5,
+        2 => param(u)?,
+        _ => any_f32(u, 1.0)?,
+    };
+    c.frequency_penalty = signed(u)?;
+    c.presence_penalty = signed(u)?;
+    c.penalty_last_n = window(u)?;
+    c.dry_multiplier = match tag / 4 % 4 {
+        0 => 0.0,
+        1 => unit(u)? * 3.0,
+        2 => param(u)?,
+        _ => any_f32(u, 0.0)?,
+    };
+    // 1.75 (llama.cpp's), up to 3, a parameter (below 1 is invalid; large
+    // powers of two cap the exponent), or any float.
+    c.dry_base = match tag / 16 % 4 {
+        0 => 1.75,
+        1 => 1.0 + unit(u)? * 2.0,
+        2 => param(u)?,
+        _ => any_f32(u, 1.75)?,
+    };
+    let allowed = u8::arbitrary(u)?;
+    c.dry_allowed_length = if allowed < 224 {
+        usize::from(allowed % 6)
+    } else {
+        u32::arbitrary(u)? as usize
+    };
+    c.dry_penalty_last_n = window(u)?;
+    Ok(())
+}
+
+/// A token of a history or a DRY breaker: mostly from a small alphabet (so
+/// that sequences repeat), sometimes any id (most of them past the vocabulary).
+fn token(u: &mut Unstructured, alphabet: u32) -> arbitrary::Result<u32> {
+    let b = u8::arbitrary(u)?;
+    Ok(if b < 240 {
+        u32::from(b) % alphabet
+    } else {
+        u32::arbitrary(u)?
+    })
+}
+
+/// An accepted-token history of up to 128 tokens (past every sampler's
+/// `HISTORY`, so the ring wraps): a repeated pattern (long repetitions for
+/// DRY) or tokens one by one.
+fn history(u: &mut Unstructured, alphabet: u32) -> arbitrary::Result<Vec<u32>> {
+    let mode = u8::arbitrary(u)?;
+    let len = usize::from(u8::arbitrary(u)? % 129);
+    if mode % 2 == 0 {
+        let period = 1 + usize::from(mode / 2 % 12);
+        let mut pattern = Vec::with_capacity(period);
+        for _ in 0..period {
+            pattern.push(token(u, alphabet)?);
+        }
+        Ok((0..len).map(|i| pattern[i % period]).collect())
+    } else {
+        (0..len).map(|_| token(u, alphabet)).collect()
+    }
+}
+
+/// DRY sequence breakers: usually up to 3 of 1 to 3 tokens, sometimes too
+/// many, empty or too long ones.
+fn breakers(u: &mut Unstructured, alphabet: u32) -> arbitrary::Result<Vec<Vec<u32>>> {
+    let c = u8::arbitrary(u)?;
+    let count = usize::from(if c < 200 { c % 4 } else { c % 20 });
+    let mut out = Vec::with_capacity(count);
+    for _ in 0..count {
+        let b = u8::arbitrary(u)?;
+        let len = usize::from(if b < 220 { 1 + b % 3 } else { b % 24 });
+        let mut breaker = Vec::with_capacity(len);
+        for _ in 0..len {
+            breaker.push(token(u, alphabet)?);
+        }
+        out.push(breaker);
+    }
+    Ok(out)
+}
+
+/// A logit bias entry's token before the vocabulary is known.
+#[derive(Clone, Copy)]
+enum BiasToken {
+    /// Taken modulo the vocabulary.
+    Inside(u16),
+    /// `vocab + k`: just out of range.
+    Past(u8),
+    /// Any id.
+    Raw(u32),
+}
+
+/// A logit bias value: finite (mostly in `[-5, 5]`), `-inf` (a ban), `+inf`
+/// and NaN (errors), any float, or an edge value.
+fn bias_value(u: &mut Unstructured) -> arbitrary::Result<f32> {
+    let tag = u8::arbitrary(u)?;
+    Ok(match tag % 8 {
+        0..=2 => unit(u)? * 10.0 - 5.0,
+        3 => f32::NEG_INFINITY,
+        4 => f32::INFINITY,
+        5 => f32::NAN,
+        6 => any_f32(u, 0.0)?,
+        _ => SPECIAL[usize::from(u8::arbitrary(u)?) % SPECIAL.len()],
+    })
+}
+
+/// Up to 5 bias entries, sometimes repeated to past
+/// [`MAX_FINITE_BIAS`](logit_sampler::MAX_FINITE_BIAS) entries.
+fn bias_spec(u: &mut Unstructured) -> arbitrary::Result<(Vec<(BiasToken, f32)>, usize)> {
+    let c = u8::arbitrary(u)?;
+    let count = usize::from(c % 6);
+    let mut entries = Vec::with_capacity(count);
+    for _ in 0..count {
+        let tag = u8::arbitrary(u)?;
+        let token = match tag {
+            0..=199 => BiasToken::Inside(u16::arbitrary(u)?),
+            200..=239 => BiasToken::Past(tag % 3),
+            _ => BiasToken::Raw(u32::arbitrary(u)?),
+        };
+        entries.push((token, bias_value(u)?));
+    }
+    let len = if c >= 240 {
+        logit_sampler::MAX_FINITE_BIAS + 1 + usize::from(c % 4)
+    } else {
+        count
+    };
+    Ok((entries, len))
+}
+
+/// An allowed-token mask before the vocabulary is known: its length (the
+/// words needed, fewer, or more), a few words, and what fills the rest.
+#[derive(Clone)]
+struct MaskSpec {
+    mode: u8,
+    words: Vec<u32>,
+    seed: u32,
+}
+
+fn mask_spec(u: &mut Unstructured) -> arbitrary::Result<MaskSpec> {
+    let mode = u8::arbitrary(u)?;
+    let count = 1 + usize::from(u8::arbitrary(u)? % 4);
+    let mut words = Vec::with_capacity(count);
+    for _ in 0..count {
+        let tag = u8::arbitrary(u)?;
+        words.push(match tag % 4 {
+            0 => u32::MAX,
+            1 => 0,
+            2 => u32::arbitrary(u)?,
+            _ => 1 << (u8::arbitrary(u)? % 32),
+        });
+    }
+    Ok(MaskSpec {
+        mode,
+        words,
+        seed: u32::arbitrary(u)?,
+    })
+}
+
+impl MaskSpec {
+    /// The mask for a vocabulary of `n`.
+    fn build(&self, n: usize) -> Vec<u32> {
+        let needed = n.div_ceil(32);
+        let k = usize::from(self.mode >> 2) % 3;
+        let len = match self.mode % 4 {
+            2 => needed.saturating_sub(1 + k),
+            3 => needed + k,
+            _ => needed,
+        };
+        let mut state = u64::from(self.seed);
+        (0..len)
+            .map(|i| match (self.words.get(i), self.mode >> 4 & 3) {
+                (Some(&w), _) => w,
+                (None, 0) => self.words[i % self.words.len()],
+                (None, 1) => u32::MAX,
+                (None, 2) => 0,
+                (None, _) => {
+                    // Random words: mixed runs everywhere.
+                    state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                    let mut z = state;
+                    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                    (z ^ (z >> 31)) as u32
+                }
+            })
+            .collect()
+    }
 }
 
 /// A vector of floats, reading the rest of the input: a header (extension
@@ -342,34 +574,130 @@ impl fmt::Debug for ExactConfig {
         let c = self.0;
         write!(
             f,
-            "SamplerConfig {{ temperature: {:?}, min_p: {:?}, top_k: {}, top_p: {:?} }}",
+            "SamplerConfig {{ temperature: {:?}, min_p: {:?}, top_k: {}, top_p: {:?}, \
+             repeat_penalty: {:?}, frequency_penalty: {:?}, presence_penalty: {:?}, \
+             penalty_last_n: {}, dry_multiplier: {:?}, dry_base: {:?}, \
+             dry_allowed_length: {}, dry_penalty_last_n: {} }}",
             Exact(c.temperature),
             Exact(c.min_p),
             c.top_k,
-            Exact(c.top_p)
+            Exact(c.top_p),
+            Exact(c.repeat_penalty),
+            Exact(c.frequency_penalty),
+            Exact(c.presence_penalty),
+            c.penalty_last_n,
+            Exact(c.dry_multiplier),
+            Exact(c.dry_base),
+            c.dry_allowed_length,
+            c.dry_penalty_last_n,
         )
     }
 }
 
-/// Input of the `sample` and `distribution_in_place` targets.
+/// Input of the `sample` and `distribution_in_place` targets: a sampler's
+/// configuration, order, history and DRY breakers, a call's constraints and
+/// top-slice length, and the logits.
+///
+/// Decoded as: a byte of flags, then the filter parameters, the context
+/// parameters (flag 1; else off), the order (flag 32 swaps penalties and
+/// DRY), the seed, the token alphabet and history (flag 2) and breakers
+/// (flag 4), the logit
+/// bias (flag 8), the mask (flag 16), the top-slice length (flag 64), and
+/// the logits from the rest ([`values`]). Bias ids and the mask are fitted
+/// to the vocabulary once it is known. A flag byte of 0 decodes the rest as
+/// the targets did before the context stages (arbitrary stage sequences aside).
 pub struct SamplerInput {
     /// The configuration, valid or not.
     pub config: SamplerConfig,
     /// The stage order, valid or not.
-    pub order: [Stage; 4],
+    pub order: Vec<Stage>,
     /// Seed of the `Pcg32` the draw uses.
     pub seed: u64,
+    /// Tokens accepted before the call, oldest first (samplers keep the last `H`).
+    pub history: Vec<u32>,
+    /// DRY sequence breakers, valid or not.
+    pub breakers: Vec<Vec<u32>>,
+    /// The call's logit bias (ids out of range, NaN and `+inf` included).
+    pub logit_bias: Vec<(u32, f32)>,
+    /// The call's allowed-token mask (possibly too short).
+    pub allowed: Option<Vec<u32>>,
+    /// Length of the `top` slice passed to `sample_with`.
+    pub top_len: usize,
     /// The logits.
     pub logits: Vec<f32>,
 }
 
 impl<'a> Arbitrary<'a> for SamplerInput {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        let flags = u8::arbitrary(u)?;
+        let mut config = config(u)?;
+        if flags & 1 != 0 {
+            context_config(u, &mut config)?;
+        }
+        let order = order(u, flags & 32 != 0)?;
+        let seed = u64::arbitrary(u)?;
+        let alphabet = if flags & 6 != 0 {
+            1 + u32::from(u8::arbitrary(u)? % 16)
+        } else {
+            1
+        };
+        let history = if flags & 2 != 0 {
+            history(u, alphabet)?
+        } else {
+            Vec::new()
+        };
+        let breakers = if flags & 4 != 0 {
+            breakers(u, alphabet)?
+        } else {
+            Vec::new()
+        };
+        let bias = if flags & 8 != 0 {
+            bias_spec(u)?
+        } else {
+            (Vec::new(), 0)
+        };
+        let mask = if flags & 16 != 0 {
+            Some(mask_spec(u)?)
+        } else {
+            None
+        };
+        let top_len = if flags & 64 != 0 {
+            let b = u8::arbitrary(u)?;
+            if b < 192 {
+                usize::from(b % 12)
+            } else {
+                usize::from(b - 192) * 8
+            }
+        } else {
+            0
+        };
+        let logits = values(u, MAX_LEN)?;
+        let n = logits.len();
+        let (entries, bias_len) = bias;
+        let logit_bias = entries
+            .iter()
+            .cycle()
+            .take(bias_len)
+            .map(|&(t, b)| {
+                let t = match t {
+                    BiasToken::Inside(i) if n > 0 => (usize::from(i) % n) as u32,
+                    BiasToken::Inside(i) => u32::from(i),
+                    BiasToken::Past(k) => n as u32 + u32::from(k),
+                    BiasToken::Raw(t) => t,
+                };
+                (t, b)
+            })
+            .collect();
         Ok(Self {
-            config: config(u)?,
-            order: order(u)?,
-            seed: u64::arbitrary(u)?,
-            logits: values(u, MAX_LEN)?,
+            config,
+            order,
+            seed,
+            history,
+            breakers,
+            logit_bias,
+            allowed: mask.map(|m| m.build(n)),
+            top_len,
+            logits,
         })
     }
 }
@@ -377,14 +705,163 @@ impl<'a> Arbitrary<'a> for SamplerInput {
 impl fmt::Debug for SamplerInput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "let config = {:?};", ExactConfig(self.config))?;
-        let [a, b, c, d] = self.order;
+        let order: Vec<String> = self.order.iter().map(|s| format!("Stage::{s:?}")).collect();
+        writeln!(f, "let order = [{}];", order.join(", "))?;
+        writeln!(f, "let seed = {};", self.seed)?;
+        writeln!(f, "let history: Vec<u32> = vec!{:?};", self.history)?;
+        let breakers: Vec<String> = self.breakers.iter().map(|b| format!("&{b:?}")).collect();
+        writeln!(f, "let breakers: &[&[u32]] = &[{}];", breakers.join(", "))?;
+        let bias: Vec<String> = self
+            .logit_bias
+            .iter()
+            .map(|&(t, b)| format!("({t}, {:?})", Exact(b)))
+            .collect();
         writeln!(
             f,
-            "let order = [Stage::{a:?}, Stage::{b:?}, Stage::{c:?}, Stage::{d:?}];"
+            "let logit_bias: Vec<(u32, f32)> = vec![{}];",
+            bias.join(", ")
         )?;
-        writeln!(f, "let seed = {};", self.seed)?;
+        match &self.allowed {
+            Some(m) => writeln!(f, "let allowed: Option<Vec<u32>> = Some(vec!{m:?});")?,
+            None => writeln!(f, "let allowed: Option<Vec<u32>> = None;")?,
+        }
+        writeln!(f, "let top_len = {};", self.top_len)?;
         write!(f, "let logits: Vec<f32> = {:?};", ExactVec(&self.logits))
     }
+}
+
+/// A window longer than a sampler's history, as `Sampler::new` reports it.
+fn window_error(window: usize, history: usize) -> Option<SampleError> {
+    (window > history).then_some(SampleError::WindowExceedsHistory { window, history })
+}
+
+/// The error `with_dry_breakers` documents for `breakers`: too many, too many
+/// tokens in all, then the first empty or too long one.
+pub fn breakers_error(breakers: &[Vec<u32>]) -> Option<SampleError> {
+    use logit_sampler::{MAX_DRY_BREAKER_LEN, MAX_DRY_BREAKER_TOKENS, MAX_DRY_BREAKERS};
+    if breakers.len() > MAX_DRY_BREAKERS {
+        return Some(SampleError::CapacityExceeded {
+            len: breakers.len(),
+            capacity: MAX_DRY_BREAKERS,
+        });
+    }
+    let total: usize = breakers.iter().map(Vec::len).sum();
+    if total > MAX_DRY_BREAKER_TOKENS {
+        return Some(SampleError::CapacityExceeded {
+            len: total,
+            capacity: MAX_DRY_BREAKER_TOKENS,
+        });
+    }
+    breakers
+        .iter()
+        .position(|b| b.is_empty() || b.len() > MAX_DRY_BREAKER_LEN)
+        .map(|index| SampleError::InvalidDryBreaker {
+            index,
+            len: breakers[index].len(),
+        })
+}
+
+impl SamplerInput {
+    /// The breakers as the slices `with_dry_breakers` and [`Context`] take.
+    pub fn breaker_slices(&self) -> Vec<&[u32]> {
+        self.breakers.iter().map(Vec::as_slice).collect()
+    }
+
+    /// The call's constraints.
+    pub fn constraints(&self) -> Constraints<'_> {
+        Constraints {
+            logit_bias: &self.logit_bias,
+            allowed: self.allowed.as_deref(),
+        }
+    }
+
+    /// Whether the constraints are empty (`sample_with` must then agree with `sample`).
+    pub fn unconstrained(&self) -> bool {
+        self.logit_bias.is_empty() && self.allowed.is_none()
+    }
+
+    /// The reference's context: the history, the breakers, and the call's
+    /// constraints if `constrained` (`sample_with`), none otherwise (`sample`).
+    pub fn context<'a>(&'a self, breakers: &'a [&'a [u32]], constrained: bool) -> Context<'a> {
+        Context {
+            history: &self.history,
+            breakers,
+            constraints: if constrained {
+                self.constraints()
+            } else {
+                Constraints::default()
+            },
+        }
+    }
+
+    /// The error building a `Sampler<_, H>` for this input reports:
+    /// configuration, windows, order, then breakers.
+    pub fn build_error<const H: usize>(&self) -> Option<SampleError> {
+        let c = &self.config;
+        reference_config_error(c)
+            .or_else(|| window_error(c.penalty_last_n, H))
+            .or_else(|| window_error(c.dry_penalty_last_n, H))
+            .or_else(|| reference_order_error(&self.order, c))
+            .or_else(|| breakers_error(&self.breakers))
+    }
+
+    /// `Sampler::<CAP, H>::new`, `with_order`, `with_dry_breakers`: the
+    /// sampler, or `None` after asserting that the error is the predicted one.
+    pub fn build<const CAP: usize, const H: usize>(&self) -> Option<Sampler<CAP, H>> {
+        let expected = self.build_error::<H>();
+        let breakers = self.breaker_slices();
+        let built = Sampler::<CAP, H>::new(self.config)
+            .and_then(|s| s.with_order(&self.order))
+            .and_then(|s| s.with_dry_breakers(&breakers));
+        match built {
+            Err(e) => {
+                assert_error(&e, expected, &format!("building a Sampler<{CAP}, {H}>"));
+                None
+            }
+            Ok(s) => {
+                assert!(
+                    expected.is_none(),
+                    "Sampler<{CAP}, {H}> built, but {expected:?} predicted"
+                );
+                assert_eq!(s.config(), self.config, "the configuration changed");
+                assert_eq!(s.order(), &self.order[..], "the order changed");
+                Some(s)
+            }
+        }
+    }
+
+    /// The history a `Sampler<_, H>` holds after accepting [`Self::history`].
+    pub fn expected_history<const H: usize>(&self) -> Vec<u32> {
+        let h = &self.history;
+        h[h.len().saturating_sub(H)..].to_vec()
+    }
+
+    /// Clears `sampler`'s history and accepts [`Self::history`] into it,
+    /// checking it then holds the last `H` tokens.
+    pub fn prime<const CAP: usize, const H: usize>(&self, sampler: &mut Sampler<CAP, H>) {
+        sampler.reset();
+        assert!(sampler.history().is_empty(), "reset left a history");
+        for &t in &self.history {
+            sampler.accept(t);
+        }
+        assert_eq!(
+            history_of(sampler),
+            self.expected_history::<H>(),
+            "Sampler<{CAP}, {H}>: the accepted history"
+        );
+    }
+}
+
+/// A sampler's history, oldest first.
+pub fn history_of<const CAP: usize, const H: usize>(sampler: &Sampler<CAP, H>) -> Vec<u32> {
+    sampler.history().iter().collect()
+}
+
+/// `history` with `token` appended, as a `Sampler<_, H>` keeps it.
+pub fn with_token<const H: usize>(history: &[u32], token: u32) -> Vec<u32> {
+    let mut out = history.to_vec();
+    out.push(token);
+    out[out.len().saturating_sub(H)..].to_vec()
 }
 
 /// Input of the `softmax_in_place` and `argmax` targets.

@@ -12,8 +12,8 @@ use core::hint::black_box;
 
 use logit_sampler::rand_core::SeedableRng;
 use logit_sampler::{
-    AliasTable, Backend, Pcg32, Sampler, SamplerConfig, Stage, argmax, fill_gaussian, gaussian,
-    sample_inverse_cdf, softmax_in_place,
+    AliasTable, Backend, Constraints, Pcg32, Sampler, SamplerConfig, Stage, TokenLogprob, argmax,
+    fill_gaussian, gaussian, sample_inverse_cdf, softmax_in_place,
 };
 
 /// Logits (or weights) the optimiser cannot see.
@@ -25,10 +25,24 @@ fn rng() -> Pcg32 {
     Pcg32::seed_from_u64(black_box(7))
 }
 
-/// The sampler: `Sampler<CAP>` (`new`, `with_order`, `with_backend`, `sample`,
-/// `distribution_in_place`), `softmax_in_place`, `argmax`, `sample_inverse_cdf`.
+/// The sampler: `Sampler<CAP>` (`new`, `with_order`, `with_backend`,
+/// `with_dry_breakers`, `accept`, `reset`, `sample`, `sample_with`,
+/// `distribution_in_place`, `distribution_in_place_with`), with every stage
+/// on (penalties and DRY too), `softmax_in_place`, `argmax`,
+/// `sample_inverse_cdf`.
 #[inline(never)]
 pub fn sampler<const CAP: usize>() -> bool {
+    sampler_calls::<CAP, true>()
+}
+
+/// [`sampler`] without `sample_with` and `distribution_in_place_with` (the
+/// logit bias, the allowed-token mask and the logprobs): what they add.
+#[inline(never)]
+pub fn sampler_without_constraints<const CAP: usize>() -> bool {
+    sampler_calls::<CAP, false>()
+}
+
+fn sampler_calls<const CAP: usize, const CONSTRAINTS: bool>() -> bool {
     let mut logits = input();
     let xs = black_box(&mut logits[..]);
     let config = black_box(SamplerConfig {
@@ -36,16 +50,42 @@ pub fn sampler<const CAP: usize>() -> bool {
         min_p: 0.05,
         top_k: 40,
         top_p: 0.95,
+        repeat_penalty: 1.1,
+        frequency_penalty: 0.1,
+        presence_penalty: 0.1,
+        penalty_last_n: 64,
+        dry_multiplier: 0.8,
+        dry_penalty_last_n: 64,
+        ..SamplerConfig::DEFAULT
     });
     let order = black_box(Stage::DEFAULT_ORDER);
+    let breakers: [&[u32]; 2] = [black_box(&[3]), black_box(&[4, 5])];
     let mut rng = rng();
     let mut ok = true;
     if let Ok(mut s) = Sampler::<CAP>::new(config)
-        .and_then(|s| s.with_order(order))
+        .and_then(|s| s.with_order(&order))
         .and_then(|s| s.with_backend(black_box(Backend::Scalar)))
+        .and_then(|s| s.with_dry_breakers(&breakers))
     {
+        for token in black_box([1u32, 2, 3, 1, 2]) {
+            s.accept(token);
+        }
         ok &= black_box(s.sample(xs, &mut rng)).is_ok();
         ok &= black_box(s.distribution_in_place(xs)).is_ok();
+        if CONSTRAINTS {
+            let bias = black_box([(3u32, f32::NEG_INFINITY), (5, 1.5)]);
+            let mask = black_box([u32::MAX; 2]);
+            let constraints = Constraints {
+                logit_bias: &bias,
+                allowed: Some(&mask),
+            };
+            let mut top = [TokenLogprob::default(); 5];
+            ok &= black_box(s.sample_with(xs, &mut rng, &constraints, &mut top)).is_ok();
+            black_box(top);
+            ok &= black_box(s.distribution_in_place_with(xs, &constraints)).is_ok();
+        }
+        s.reset();
+        black_box(&s);
     }
     ok &= black_box(argmax(xs)).is_ok();
     ok &= black_box(softmax_in_place(xs, black_box(1.3))).is_ok();

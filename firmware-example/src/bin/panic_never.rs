@@ -13,8 +13,8 @@ use core::hint::black_box;
 
 use logit_sampler::rand_core::SeedableRng;
 use logit_sampler::{
-    AliasTable, Backend, Pcg32, Sampler, SamplerConfig, Stage, argmax, fill_gaussian, gaussian,
-    sample_inverse_cdf, softmax_in_place,
+    AliasTable, Backend, Constraints, Pcg32, Sampler, SamplerConfig, Stage, TokenLogprob, argmax,
+    fill_gaussian, gaussian, sample_inverse_cdf, softmax_in_place,
 };
 use panic_never as _;
 
@@ -40,22 +40,71 @@ fn exercise() -> bool {
         min_p: 0.05,
         top_k: 40,
         top_p: 0.95,
+        repeat_penalty: 1.1,
+        frequency_penalty: 0.1,
+        presence_penalty: 0.1,
+        penalty_last_n: 16,
+        dry_multiplier: 0.8,
+        dry_penalty_last_n: 16,
+        ..SamplerConfig::DEFAULT
     });
-    let order = black_box([Stage::TopK, Stage::Temperature, Stage::TopP, Stage::MinP]);
+    let order = black_box([
+        Stage::Dry,
+        Stage::Penalties,
+        Stage::TopK,
+        Stage::Temperature,
+        Stage::TopP,
+        Stage::MinP,
+    ]);
+    let breakers: [&[u32]; 2] = [black_box(&[3]), black_box(&[4, 5])];
+    let history = black_box([1u32, 2, 3, 1, 2, 9, 1, 2]);
+    let bias = black_box([(3u32, f32::NEG_INFINITY), (5, 1.5), (7, -2.0)]);
+    let mask = black_box([u32::MAX; 10]);
+    let constraints = Constraints {
+        logit_bias: &bias,
+        allowed: Some(&mask),
+    };
     let mut ok = true;
     let mut buf = logits;
     let Some(xs) = buf.get_mut(..n) else {
         return false;
     };
-    // Scratch path, streaming path, custom order, greedy, distribution.
-    if let Ok(mut s) = Sampler::<64>::new(cfg).and_then(|s| s.with_order(order)) {
+    // Scratch path, streaming path, custom order, context stages (history,
+    // DRY breakers), constraints and logprobs, greedy, distribution.
+    if let Ok(mut s) = Sampler::<64>::new(cfg)
+        .and_then(|s| s.with_order(&order))
+        .and_then(|s| s.with_dry_breakers(&breakers))
+    {
+        for t in history {
+            s.accept(t);
+        }
         ok &= s.sample(xs, &mut rng).is_ok();
+        xs.copy_from_slice(logits.get(..n).unwrap_or_default());
+        let mut top = [TokenLogprob::default(); 5];
+        ok &= s.sample_with(xs, &mut rng, &constraints, &mut top).is_ok();
+        ok &= top.iter().all(|t| (t.token as usize) < n);
+        s.reset();
+        ok &= s.history().is_empty();
     }
     xs.copy_from_slice(logits.get(..n).unwrap_or_default());
-    if let Ok(mut s) = Sampler::<1>::new(cfg).and_then(|s| s.with_backend(Backend::Scalar)) {
+    if let Ok(mut s) = Sampler::<1, 8>::new(SamplerConfig {
+        penalty_last_n: 8,
+        dry_penalty_last_n: 8,
+        ..cfg
+    })
+    .and_then(|s| s.with_backend(Backend::Scalar))
+    {
+        for t in history {
+            s.accept(t);
+        }
         ok &= s.sample(xs, &mut rng).is_ok();
         xs.copy_from_slice(logits.get(..n).unwrap_or_default());
         ok &= s.distribution_in_place(xs).is_ok();
+        xs.copy_from_slice(logits.get(..n).unwrap_or_default());
+        ok &= s.distribution_in_place_with(xs, &constraints).is_ok();
+        xs.copy_from_slice(logits.get(..n).unwrap_or_default());
+        let mut top = [TokenLogprob::default(); 3];
+        ok &= s.sample_with(xs, &mut rng, &constraints, &mut top).is_ok();
     }
     xs.copy_from_slice(logits.get(..n).unwrap_or_default());
     if let Ok(mut s) = Sampler::<8>::new(black_box(SamplerConfig::greedy())) {

@@ -44,12 +44,15 @@ use crate::logits;
 ///
 /// `sample` is exact for every `CAP`, including 0: survivors that do not fit
 /// are handled by streaming passes over the logits buffer. Stack use of a call
-/// is bounded and independent of the vocabulary: measured on a Cortex-M4F,
-/// 792 B when the survivors fit and 3.9 KiB on the streaming path (a 2 KiB
-/// radix histogram of `u64` masses and a 1 KiB strip of them); 0.7-4.1 KiB on
-/// the Cortex-M0, M33 and RV32IMAC. The context stages add up to
+/// is bounded and independent of the vocabulary: measured on a Cortex-M4F
+/// with `HISTORY` 8 and a repetition penalty, 888 B when the survivors fit
+/// and 4.0 KiB on the streaming path (a 2 KiB radix histogram of `u64`
+/// masses and a 1 KiB strip of them), 1.5 KiB for `sample_with`; 0.8-4.2 KiB
+/// on the Cortex-M0, M33 and RV32IMAC. The context stages take up to
 /// `20 * HISTORY` bytes (sorted copies of the window), `sample_with` another
-/// `12 * HISTORY + 512`.
+/// `12 * HISTORY + 512`. On a microcontroller, place the sampler with
+/// [`init`](Self::init) or from [`DEFAULT`](Self::DEFAULT): `new`'s return
+/// value may pass through stack temporaries of the sampler's size.
 #[derive(Clone, Debug)]
 pub struct Sampler<const CAP: usize, const HISTORY: usize = 64> {
     config: SamplerConfig,

@@ -5,8 +5,13 @@
 //! (`src/main.rs`) and the criterion benches (`benches/stages.rs`) both run it.
 //! Buffers that a case destroys are restored by a copy *outside* the timed
 //! region (the report copies a batch of buffers, then times the batch;
-//! criterion uses `iter_batched_ref`).
+//! criterion uses `iter_batched_ref`). A case with a `setup` (state besides
+//! the buffer, e.g. a sampler's history) runs it before every call, also
+//! outside the timing, and is timed one call at a time. A case with a
+//! `baseline` is timed interleaved with it ([`time_pair`]), for ratios that
+//! both sides of which come from the same run.
 
+pub mod context;
 pub mod peers;
 
 use std::sync::{Mutex, PoisonError};
@@ -78,6 +83,11 @@ pub struct Case {
     /// Operations one run performs (times are reported per operation).
     pub ops: usize,
     pub run: Run,
+    /// Restores state besides the buffer before every run, outside the timing.
+    pub setup: Option<Box<dyn FnMut()>>,
+    /// The same call without the stage measured, timed interleaved with this
+    /// case; its `stage` names it.
+    pub baseline: Option<Box<Case>>,
 }
 
 fn case(stage: &str, imp: &str, who: Who, run: impl FnMut(&mut [f32]) + 'static) -> Case {
@@ -87,6 +97,8 @@ fn case(stage: &str, imp: &str, who: Who, run: impl FnMut(&mut [f32]) + 'static)
         who,
         ops: 1,
         run: Box::new(run),
+        setup: None,
+        baseline: None,
     }
 }
 
@@ -400,7 +412,52 @@ pub fn cases(input: &Input, backends: &[Backend]) -> Vec<Case> {
             ));
         }
     }
+    v.extend(context::cases(input, backends));
     v
+}
+
+/// Calls per timed sample: enough to cover about 64 Ki logits, one for a
+/// case with a setup.
+fn batch(case: &Case, n: usize) -> usize {
+    if case.setup.is_some() {
+        1
+    } else {
+        (65_536 / n.max(1)).clamp(1, 64)
+    }
+}
+
+/// One timed sample: restores `bufs` from `input` (and runs the setup),
+/// outside the timing; returns microseconds per operation.
+fn one_sample(case: &mut Case, bufs: &mut [Vec<f32>], input: &[f32]) -> f64 {
+    use std::time::Instant;
+    for b in bufs.iter_mut() {
+        b.copy_from_slice(input);
+    }
+    let elapsed = match case.setup.as_mut() {
+        Some(setup) => {
+            let mut total = std::time::Duration::ZERO;
+            for b in bufs.iter_mut() {
+                setup();
+                let t = Instant::now();
+                (case.run)(b);
+                total += t.elapsed();
+            }
+            total
+        }
+        None => {
+            let t = Instant::now();
+            for b in bufs.iter_mut() {
+                (case.run)(b);
+            }
+            t.elapsed()
+        }
+    };
+    elapsed.as_secs_f64() * 1e6 / (bufs.len() * case.ops) as f64
+}
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
 }
 
 /// Median time of one operation of `case` on `input`, in microseconds. Each timed
@@ -411,22 +468,41 @@ pub fn time_case(
     budget: std::time::Duration,
     min_samples: usize,
 ) -> f64 {
-    use std::time::Instant;
-    let batch = (65_536 / input.len().max(1)).clamp(1, 64);
-    let mut bufs = vec![input.to_vec(); batch];
-    (case.run)(&mut bufs[0]);
-    let start = Instant::now();
+    let mut bufs = vec![input.to_vec(); batch(case, input.len())];
+    one_sample(case, &mut bufs[..1], input);
+    let start = std::time::Instant::now();
     let mut samples = Vec::new();
     while samples.len() < min_samples || (start.elapsed() < budget && samples.len() < 2000) {
-        for b in bufs.iter_mut() {
-            b.copy_from_slice(input);
-        }
-        let t = Instant::now();
-        for b in bufs.iter_mut() {
-            (case.run)(b);
-        }
-        samples.push(t.elapsed().as_secs_f64() * 1e6 / (batch * case.ops) as f64);
+        samples.push(one_sample(case, &mut bufs, input));
     }
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
+    median(samples)
+}
+
+/// Median times of one operation of `case` and of its baseline (which it
+/// must have), in microseconds, measured interleaved: samples alternate
+/// between the two sides in ABBA order, for twice the budget in all.
+pub fn time_pair(
+    case: &mut Case,
+    input: &[f32],
+    budget: std::time::Duration,
+    min_samples: usize,
+) -> (f64, f64) {
+    let mut base = case.baseline.take().expect("a case with a baseline");
+    let n = batch(case, input.len()).min(batch(&base, input.len()));
+    let mut bufs = vec![input.to_vec(); n];
+    one_sample(case, &mut bufs[..1], input);
+    one_sample(&mut base, &mut bufs[..1], input);
+    let start = std::time::Instant::now();
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    while a.len() < min_samples || (start.elapsed() < 2 * budget && a.len() < 2000) {
+        if a.len() % 2 == 0 {
+            a.push(one_sample(case, &mut bufs, input));
+            b.push(one_sample(&mut base, &mut bufs, input));
+        } else {
+            b.push(one_sample(&mut base, &mut bufs, input));
+            a.push(one_sample(case, &mut bufs, input));
+        }
+    }
+    case.baseline = Some(base);
+    (median(a), median(b))
 }

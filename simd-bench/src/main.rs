@@ -1,7 +1,9 @@
 //! `cargo run --release -p simd-bench [-- flags]`: the detected backend, a
 //! sampling demonstration on the seed article's example, and the benchmark
 //! report: every stage on every backend and every peer, per vocabulary size,
-//! as median microseconds and as a ratio to a plain read of the logits.
+//! as median microseconds and as a ratio to a plain read of the logits; the
+//! context stages (penalties, DRY, masks, logprobs) also as a ratio to the
+//! same call without them, both timed interleaved in the run.
 //!
 //! Flags (`--help` prints them):
 //!
@@ -14,7 +16,8 @@
 //! - `--backend NAME`: only this backend (`scalar`, `sse2`, `avx2`, `avx512`,
 //!   `neon`; an error if this CPU cannot run it), and no peers;
 //! - `--json`: the measurements as a JSON array on stdout (stage,
-//!   implementation, vocab, median_us, ratio_to_read_floor), nothing else;
+//!   implementation, vocab, median_us, ratio_to_read_floor, and for the
+//!   context-stage rows baseline, baseline_us, ratio_to_baseline), nothing else;
 //! - `--write-benchmarks`: also rewrite BENCHMARKS.md at the workspace root
 //!   from this run.
 //!
@@ -30,7 +33,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use logit_sampler::rand_core::SeedableRng;
 use logit_sampler::{Backend, Pcg32, Sampler, SamplerConfig};
 use serde::Serialize;
-use simd_bench::{Case, Input, VOCABS, Who, cases, peers, time_case};
+use simd_bench::{Case, Input, VOCABS, Who, cases, context, peers, time_case, time_pair};
 
 const WORDS: [&str; 5] = ["moon", "stars", "sky", "station", "launchpad"];
 const LOGITS: [f32; 5] = [3.5, 3.1, 2.9, 2.0, -0.5];
@@ -160,10 +163,20 @@ fn demonstration() {
 struct Table {
     rows: Vec<(String, String, Who)>,
     cells: BTreeMap<(String, String, usize), f64>,
+    /// Rows timed against a baseline: (stage, imp) -> the baseline's name.
+    baseline_names: BTreeMap<(String, String), String>,
+    /// (stage, imp, vocab) -> the baseline's median µs, from the same run.
+    baselines: BTreeMap<(String, String, usize), f64>,
     vocabs: Vec<usize>,
 }
 
 impl Table {
+    /// A row's time over its baseline's, both from the same interleaved run.
+    fn ratio(&self, stage: &str, imp: &str, n: usize) -> Option<(f64, f64)> {
+        let key = (stage.to_string(), imp.to_string(), n);
+        let base = self.baselines.get(&key).copied()?;
+        Some((self.cells.get(&key).copied()? / base, base))
+    }
     fn get(&self, stage: &str, imp: &str, n: usize) -> Option<f64> {
         self.cells
             .get(&(stage.to_string(), imp.to_string(), n))
@@ -208,6 +221,8 @@ fn run(o: &Options) -> Table {
     let mut t = Table {
         rows: Vec::new(),
         cells: BTreeMap::new(),
+        baseline_names: BTreeMap::new(),
+        baselines: BTreeMap::new(),
         vocabs: vocabs.clone(),
     };
     let names: &[&'static str] = if o.quick {
@@ -239,7 +254,16 @@ fn run(o: &Options) -> Table {
                 continue;
             }
             progress.set_message(format!("vocab {n}: {} / {}", c.stage, c.imp));
-            let us = time_case(&mut c, &input.logits, budget, min_samples);
+            let us = if let Some(base) = &c.baseline {
+                let key = (c.stage.clone(), c.imp.clone());
+                t.baseline_names.insert(key, base.stage.clone());
+                let (us, base_us) = time_pair(&mut c, &input.logits, budget, min_samples);
+                t.baselines
+                    .insert((c.stage.clone(), c.imp.clone(), *n), base_us);
+                us
+            } else {
+                time_case(&mut c, &input.logits, budget, min_samples)
+            };
             progress.inc(1);
             if !t.rows.iter().any(|(s, i, _)| *s == c.stage && *i == c.imp) {
                 t.rows.push((c.stage.clone(), c.imp.clone(), c.who));
@@ -315,13 +339,89 @@ fn markdown(t: &Table) -> String {
             writeln!(s, "| {stage} | {} |", cells.join(" | ")).unwrap();
         }
     }
+    if !t.baseline_names.is_empty() {
+        writeln!(s).unwrap();
+        writeln!(
+            s,
+            "Context stages: time over the same call without the stage, both measured interleaved in this run (cells: ratio, then row / baseline median microseconds):"
+        )
+        .unwrap();
+        writeln!(s).unwrap();
+        writeln!(
+            s,
+            "| stage | implementation | baseline | {} |",
+            head.join(" | ")
+        )
+        .unwrap();
+        writeln!(s, "|---|---|---|{}", "---:|".repeat(t.vocabs.len())).unwrap();
+        for (stage, imp, _) in &t.rows {
+            let Some(base) = t.baseline_names.get(&(stage.clone(), imp.clone())) else {
+                continue;
+            };
+            let cells: Vec<String> = t
+                .vocabs
+                .iter()
+                .map(|&n| match (t.ratio(stage, imp, n), t.get(stage, imp, n)) {
+                    (Some((r, b)), Some(us)) => format!("{r:.2}x ({us:.2} / {b:.2})"),
+                    _ => "-".into(),
+                })
+                .collect();
+            writeln!(s, "| {stage} | {imp} | {base} | {} |", cells.join(" | ")).unwrap();
+        }
+    }
     s
+}
+
+/// The context-stage targets at vocab `n`, one line per stage: the ratio on
+/// scalar and on the best SIMD backend.
+fn context_goals(t: &Table, n: usize, s: &mut String) {
+    for (stage, goal) in [
+        ("penalties+dry", Some(1.1)),
+        ("penalties", Some(1.1)),
+        ("mask-sparse", Some(1.5)),
+        ("mask-dense", Some(1.5)),
+        ("logprobs", None),
+    ] {
+        let mut parts = Vec::new();
+        for (stage_, imp, who) in &t.rows {
+            if stage_ != stage || !matches!(who, Who::Ours(_)) {
+                continue;
+            }
+            if let Some((r, _)) = t.ratio(stage, imp, n) {
+                let met = match goal {
+                    Some(g) if r <= g => " met",
+                    Some(_) => " NOT met",
+                    None => "",
+                };
+                parts.push(format!("{imp} {r:.3}x{met}"));
+            }
+        }
+        if parts.is_empty() {
+            continue;
+        }
+        let goal = goal.map_or(String::new(), |g| format!(" (goal <= {g})"));
+        writeln!(
+            s,
+            "- {stage} / {}{goal}: {}",
+            t.baseline_names
+                .iter()
+                .find(|((st, _), _)| st == stage)
+                .map_or("baseline", |(_, b)| b.as_str()),
+            parts.join(", ")
+        )
+        .unwrap();
+    }
 }
 
 fn goals(t: &Table) -> String {
     let n = 128_256;
     let mut s = String::new();
     let (Some(floor), Some((best, chain))) = (t.floor(n), t.best_simd("default chain", n)) else {
+        if t.vocabs.contains(&n) {
+            writeln!(s, "Goals at vocab 128 256 (this run):").unwrap();
+            context_goals(t, n, &mut s);
+            return s;
+        }
         return "goals: run with vocab 128256 to evaluate them\n".into();
     };
     writeln!(s, "Goals at vocab 128 256 (this run):").unwrap();
@@ -372,6 +472,7 @@ fn goals(t: &Table) -> String {
         )
         .unwrap();
     }
+    context_goals(t, n, &mut s);
     s
 }
 
@@ -384,6 +485,11 @@ struct Measurement<'a> {
     median_us: f64,
     /// `None` (JSON `null`) when the read floor was not measured.
     ratio_to_read_floor: Option<f64>,
+    /// Rows timed against a baseline (context stages): its name, its median
+    /// from the same interleaved run, and the ratio; `null` otherwise.
+    baseline: Option<&'a str>,
+    baseline_us: Option<f64>,
+    ratio_to_baseline: Option<f64>,
 }
 
 fn json(t: &Table) -> String {
@@ -391,12 +497,21 @@ fn json(t: &Table) -> String {
     let rows: Vec<Measurement> = t
         .cells
         .iter()
-        .map(|((stage, imp, n), us)| Measurement {
-            stage,
-            implementation: imp,
-            vocab: *n,
-            median_us: thousandths(*us),
-            ratio_to_read_floor: t.floor(*n).map(|f| thousandths(us / f)),
+        .map(|((stage, imp, n), us)| {
+            let ratio = t.ratio(stage, imp, *n);
+            Measurement {
+                stage,
+                implementation: imp,
+                vocab: *n,
+                median_us: thousandths(*us),
+                ratio_to_read_floor: t.floor(*n).map(|f| thousandths(us / f)),
+                baseline: t
+                    .baseline_names
+                    .get(&(stage.clone(), imp.clone()))
+                    .map(String::as_str),
+                baseline_us: ratio.map(|(_, b)| thousandths(b)),
+                ratio_to_baseline: ratio.map(|(r, _)| thousandths(r)),
+            }
         })
         .collect();
     serde_json::to_string_pretty(&rows).expect("measurements serialise")
@@ -444,12 +559,20 @@ fn cpu_name() -> String {
 
 const INPUTS: &str = "Inputs: deterministic (SplitMix64) model-like logits — a bulk N(0, 2.5) plus a Zipf-like head of 128 tokens at 22 - 1.2 ln(rank), so top-p 0.95 keeps tens of tokens; [flat]: N(0, 0.3), a nucleus far beyond any capacity; [peaked]: the model input with one token raised by 20. Filter rows time a whole `sample` call (scan, filters, draw) with T 1 unless stated, `Sampler<4096>`. Cells: median microseconds per call, and in parentheses the ratio to one read pass over the logits (the read floor). Destroyed buffers are restored by a copy outside the timed region. Alias rows rebuild one table per vocabulary size in place (`AliasTable::rebuild` on a static), then draw.";
 
-/// The inputs paragraph, then one line per peer saying what it runs.
-fn inputs_text() -> String {
+/// The inputs paragraph, one line per peer saying what it runs, and how the
+/// context-stage rows are built (figures at vocab 128 256, or the first
+/// vocabulary of the run).
+fn inputs_text(vocabs: &[usize]) -> String {
     let mut s = format!("{INPUTS}\n\nPeers, each in its fastest form for the same job:\n\n");
     for form in peers::forms() {
         writeln!(s, "- {form}").unwrap();
     }
+    let n = if vocabs.contains(&128_256) {
+        128_256
+    } else {
+        vocabs.first().copied().unwrap_or(128_256)
+    };
+    write!(s, "\n{}\n", context::describe(n)).unwrap();
     s
 }
 
@@ -465,7 +588,7 @@ fn main() {
         println!();
         demonstration();
         println!();
-        println!("{}", inputs_text());
+        println!("{}", inputs_text(&o.vocabs()));
     }
     let t = run(&o);
     if o.json {
@@ -487,7 +610,7 @@ fn main() {
             utc_today(),
             cpu_name(),
             Backend::available(),
-            inputs_text(),
+            inputs_text(&o.vocabs()),
         );
         // The Cortex-M4F table comes from `cost-probe/run.sh --write`
         // (instruction counts under QEMU); it is kept in its own file and

@@ -10,6 +10,12 @@
 //!   anyway, selected while the logits are read (its fastest form for the job;
 //!   the 1000 its docs suggest for an unknown chain does the same job several
 //!   times slower).
+//! - `LlmSamplersChain::with_penalties` (the `penalties` rows): its
+//!   `SampleRepetition` and `SampleFreqPresence` in front of the same chain,
+//!   on `Logits` of the top-k plus the distinct tokens of the penalty window.
+//! - `LlamaCppStyle` (the `penalties` rows): plain Rust written like
+//!   llama.cpp's sampling — a candidate array, a hash map of window counts
+//!   looked up for every candidate, top-k by selection, the chain over the k.
 //! - `weighted_index_draw` / `weighted_alias_draw`: rand's `WeightedIndex` and
 //!   rand_distr's `WeightedAliasIndex`, built from softmax probabilities, one draw.
 //! - `CandleProcessor` (feature `candle`): candle-transformers' `LogitsProcessor`
@@ -18,9 +24,12 @@
 //! Each peer runs in its fastest form for the job it is given; [`forms`] says
 //! which, and the report prints it.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
 use llm_samplers::prelude::{
-    Logits, SampleMinP, SampleRandDistrib, SampleTemperature, SampleTopK, SampleTopP, Sampler as _,
-    SamplerChain, SimpleSamplerResources,
+    Logits, SampleFreqPresence, SampleMinP, SampleRandDistrib, SampleRepetition, SampleTemperature,
+    SampleTopK, SampleTopP, Sampler as _, SamplerChain, SimpleSamplerResources,
 };
 use rand::distr::{Distribution, weighted::WeightedIndex};
 use rand::{Rng, SeedableRng, rngs::SmallRng};
@@ -146,7 +155,36 @@ pub fn llama2c_top_p(logits: &mut [f32], temperature: f32, top_p: f32, rng: &mut
     cands[last].0
 }
 
-/// The `llm-samplers` chain with its resources (a seeded RNG).
+/// Repetition, frequency and presence penalties over the last `last_n`
+/// tokens, as llama.cpp and llm-samplers define them.
+#[derive(Clone, Copy, Debug)]
+pub struct Penalties {
+    pub repeat: f32,
+    pub frequency: f32,
+    pub presence: f32,
+    pub last_n: usize,
+}
+
+impl Penalties {
+    /// The last `last_n` tokens of `history`.
+    fn window<'h>(&self, history: &'h [u32]) -> &'h [u32] {
+        &history[history.len().saturating_sub(self.last_n)..]
+    }
+
+    /// llama.cpp's formulas: divide a positive logit by `repeat` (multiply a
+    /// non-positive one), then subtract `count * frequency + presence`.
+    fn apply(&self, logit: f32, count: u32) -> f32 {
+        let l = if logit <= 0.0 {
+            logit * self.repeat
+        } else {
+            logit / self.repeat
+        };
+        l - (count as f32 * self.frequency + self.presence)
+    }
+}
+
+/// The `llm-samplers` chain with its resources (a seeded RNG, and the token
+/// history when it has penalties).
 pub struct LlmSamplersChain {
     chain: SamplerChain,
     resources: SimpleSamplerResources,
@@ -156,8 +194,34 @@ pub struct LlmSamplersChain {
 
 impl LlmSamplersChain {
     pub fn new(p: Params) -> Self {
+        Self::build(p, None)
+    }
+
+    /// Its `SampleRepetition` and `SampleFreqPresence` in front of the chain,
+    /// with `history` as the resources' last tokens. `Logits` keep the top-k
+    /// plus the number of distinct tokens in the penalty window: penalties
+    /// only lower those tokens, so the chain's top-k after them is among
+    /// these (the same draws as the whole vocabulary, see the tests).
+    pub fn with_penalties(p: Params, pen: Penalties, history: &[u32]) -> Self {
+        Self::build(p, Some((pen, history)))
+    }
+
+    fn build(p: Params, pen: Option<(Penalties, &[u32])>) -> Self {
         use rand08::SeedableRng as _;
-        let mut chain = SamplerChain::new() + SampleTemperature::new(p.temperature);
+        let mut chain = SamplerChain::new();
+        let mut prefilter = p.top_k;
+        let mut last_tokens = None;
+        if let Some((pen, history)) = pen {
+            chain += SampleRepetition::new(pen.repeat, pen.last_n);
+            chain += SampleFreqPresence::new(pen.frequency, pen.presence, pen.last_n);
+            let distinct: std::collections::BTreeSet<u32> =
+                pen.window(history).iter().copied().collect();
+            if prefilter > 0 {
+                prefilter += distinct.len();
+            }
+            last_tokens = Some(history.to_vec());
+        }
+        chain += SampleTemperature::new(p.temperature);
         if p.min_p > 0.0 {
             chain += SampleMinP::new(p.min_p, 1);
         }
@@ -171,8 +235,8 @@ impl LlmSamplersChain {
         let rng = rand08::rngs::StdRng::seed_from_u64(1);
         Self {
             chain,
-            resources: SimpleSamplerResources::new(Some(Box::new(rng)), None),
-            prefilter: p.top_k,
+            resources: SimpleSamplerResources::new(Some(Box::new(rng)), last_tokens),
+            prefilter,
         }
     }
 
@@ -195,6 +259,126 @@ impl LlmSamplersChain {
             .sample_token(&mut self.resources, &mut l)
             .expect("a token")
             .unwrap_or(0)
+    }
+}
+
+/// A multiplicative hasher for token ids: as cheap as libstdc++'s identity
+/// hash of an `int` (llama.cpp's `unordered_map<llama_token, int>`), with
+/// the high bits mixed as hashbrown needs.
+#[derive(Default)]
+pub struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u32(&mut self, x: u32) {
+        self.write_u64(x as u64);
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+/// llama.cpp's `llama_token_data`.
+#[derive(Clone, Copy, Debug)]
+struct TokenData {
+    id: u32,
+    logit: f32,
+    p: f32,
+}
+
+/// Plain Rust written like llama.cpp's sampling: the logits copied into a
+/// candidate array of `(id, logit, p)`, the penalties by looking every
+/// candidate up in a hash map of window counts, then top-k (select + sort
+/// of the k) and temperature, min-p, top-p and the draw over those k.
+pub struct LlamaCppStyle {
+    p: Params,
+    pen: Option<Penalties>,
+    /// Counts of the window's tokens: built once, as llama.cpp keeps them
+    /// up to date in `accept` rather than per call.
+    counts: HashMap<u32, u32, BuildHasherDefault<IdHasher>>,
+    cands: Vec<TokenData>,
+    rng: SmallRng,
+}
+
+impl LlamaCppStyle {
+    pub fn new(p: Params, pen: Option<(Penalties, &[u32])>) -> Self {
+        let mut counts = HashMap::default();
+        if let Some((pen, history)) = pen {
+            for &t in pen.window(history) {
+                *counts.entry(t).or_insert(0) += 1;
+            }
+        }
+        Self {
+            p,
+            pen: pen.map(|(pen, _)| pen),
+            counts,
+            cands: Vec::new(),
+            rng: rng(),
+        }
+    }
+
+    pub fn sample(&mut self, logits: &[f32]) -> u32 {
+        let c = &mut self.cands;
+        c.clear();
+        c.extend(logits.iter().enumerate().map(|(i, &logit)| TokenData {
+            id: i as u32,
+            logit,
+            p: 0.0,
+        }));
+        if let Some(pen) = self.pen {
+            for d in c.iter_mut() {
+                if let Some(&count) = self.counts.get(&d.id) {
+                    d.logit = pen.apply(d.logit, count);
+                }
+            }
+        }
+        let desc = |a: &TokenData, b: &TokenData| b.logit.total_cmp(&a.logit);
+        let k = if self.p.top_k > 0 {
+            self.p.top_k.min(c.len())
+        } else {
+            c.len()
+        };
+        if k < c.len() {
+            c.select_nth_unstable_by(k - 1, desc);
+            c.truncate(k);
+        }
+        c.sort_unstable_by(desc);
+        // Temperature and softmax over the k, then min-p, then top-p, then the draw.
+        let max = c[0].logit;
+        for d in c.iter_mut() {
+            d.p = ((d.logit - max) / self.p.temperature).exp();
+        }
+        // The max's p is 1: min-p keeps p >= min_p.
+        let keep = c.iter().take_while(|d| d.p >= self.p.min_p).count();
+        let kept = &c[..keep];
+        let mass: f32 = kept.iter().map(|d| d.p).sum();
+        let mut cum = 0.0;
+        let mut nucleus = keep;
+        for (i, d) in kept.iter().enumerate() {
+            cum += d.p / mass;
+            if cum >= self.p.top_p {
+                nucleus = i + 1;
+                break;
+            }
+        }
+        let kept = &kept[..nucleus];
+        let total: f32 = kept.iter().map(|d| d.p).sum();
+        let target = self.rng.random::<f32>() * total;
+        let mut acc = 0.0;
+        for d in kept {
+            acc += d.p;
+            if acc > target {
+                return d.id;
+            }
+        }
+        kept[kept.len() - 1].id
     }
 }
 

@@ -26,7 +26,7 @@ use rand_core::Rng;
 
 use crate::config::{Order, SamplerConfig, Stage};
 use crate::context::MaxTracker;
-use crate::context::constraints::{Constraints, MAX_FINITE_BIAS};
+use crate::context::constraints::{Checked, Constraints, MAX_FINITE_BIAS};
 use crate::context::dry::{self, Breakers};
 use crate::context::history::History;
 use crate::context::logprob::{self, Model, Sampled, TokenLogprob};
@@ -279,7 +279,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         let token = if self.config.temperature == 0.0 {
             logits::first_max(self.kernels, logits, max)
         } else {
-            self.draw(logits, max, r)
+            self.draw(logits, max, None, r)
         };
         self.history.write(token);
         Ok(token)
@@ -305,17 +305,17 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         top: &mut [TokenLogprob],
     ) -> Result<Sampled, SampleError> {
         let k = self.kernels;
-        let (max0, max_allowed) = self.validate(logits, constraints)?;
-        let model = Model::new(k, logits, max0);
+        let checked = self.validate(logits, constraints)?;
+        let model = Model::new(k, logits, checked.max);
         logprob::fill_top(k, logits, model, top);
         let r = rng.next_u64();
         let mut bias = [0.0; MAX_FINITE_BIAS];
         let mut touched = Touched::NONE;
-        let max = self.rewrite(logits, constraints, max_allowed, &mut bias, &mut touched);
+        let (max, gathered) = self.rewrite(logits, constraints, checked, &mut bias, &mut touched);
         let (token, drawn, sampling_logprob) = if self.config.temperature == 0.0 {
-            (logits::first_max(k, logits, max), max, 0.0)
+            (self.first_max(logits, max, gathered), max, 0.0)
         } else {
-            let (token, logit, mass, total) = self.draw_keeping(logits, max, r);
+            let (token, logit, mass, total) = self.draw_keeping(logits, max, gathered, r);
             let ln = |x: u64| libm::logf(x as f32);
             // Among certain tokens the filters rewrote `+inf` to 0 (see
             // `logits::keep_certain_only`): the drawn one's logit was `+inf`.
@@ -332,6 +332,29 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
             logprob: model.logprob(original),
             sampling_logprob,
         })
+    }
+
+    /// [`sample_with`](Self::sample_with) without the log-probabilities:
+    /// the constraints (bias, mask) and the draw, at the cost of `sample`
+    /// plus the mask's pass (no pass over the vocabulary for the model's
+    /// normaliser). The same token as `sample_with`.
+    pub fn sample_constrained<R: Rng + ?Sized>(
+        &mut self,
+        logits: &mut [f32],
+        rng: &mut R,
+        constraints: &Constraints,
+    ) -> Result<u32, SampleError> {
+        let checked = self.validate(logits, constraints)?;
+        let r = rng.next_u64();
+        let (mut bias, mut touched) = ([0.0; MAX_FINITE_BIAS], Touched::NONE);
+        let (max, gathered) = self.rewrite(logits, constraints, checked, &mut bias, &mut touched);
+        let token = if self.config.temperature == 0.0 {
+            self.first_max(logits, max, gathered)
+        } else {
+            self.draw(logits, max, gathered, r)
+        };
+        self.history.write(token);
+        Ok(token)
     }
 
     /// Replaces `logits` by the distribution `sample` draws from: the survivors'
@@ -353,19 +376,19 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         constraints: &Constraints,
     ) -> Result<(), SampleError> {
         let k = self.kernels;
-        let max = if *constraints == Constraints::default() {
-            self.scan_rewritten(logits)?
+        let (max, gathered) = if *constraints == Constraints::default() {
+            (self.scan_rewritten(logits)?, None)
         } else {
-            let (_, max_allowed) = self.validate(logits, constraints)?;
+            let checked = self.validate(logits, constraints)?;
             let (mut bias, mut touched) = ([0.0; MAX_FINITE_BIAS], Touched::NONE);
-            self.rewrite(logits, constraints, max_allowed, &mut bias, &mut touched)
+            self.rewrite(logits, constraints, checked, &mut bias, &mut touched)
         };
         if self.config.temperature == 0.0 {
-            let winner = logits::first_max(k, logits, max);
+            let winner = self.first_max(logits, max, gathered);
             logits::one_hot(logits, winner);
             return Ok(());
         }
-        match self.filter(logits, max) {
+        match self.filter(logits, max, gathered) {
             (Survivors::Scratch(len), w, _) => {
                 debug_assert!(
                     len > 0 && len <= CAP,
@@ -390,11 +413,12 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         Ok(())
     }
 
-    /// Every check of a call, read-only: the logits (length, NaN, not all
-    /// `-inf`) and the constraints. Returns the largest logit and the
-    /// largest allowed one.
-    fn validate(&self, xs: &[f32], c: &Constraints) -> Result<(f32, f32), SampleError> {
-        c.scan_and_check(self.kernels, xs)
+    /// Every check of a call, without writing the buffer: the logits
+    /// (length, NaN, not all `-inf`) and the constraints (see
+    /// `Constraints::scan_and_check`; it may gather a mask's tokens into the
+    /// scratch, which holds no state between calls).
+    fn validate(&mut self, xs: &[f32], c: &Constraints) -> Result<Checked, SampleError> {
+        c.scan_and_check(self.kernels, xs, &mut self.scratch)
     }
 
     /// The windows of the penalties and of DRY, 0 for a stage that is off.
@@ -465,23 +489,29 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
 
     /// With constraints (checked by `validate`): writes them and the context
     /// stages into `xs`; returns the largest logit afterwards, scanning again
-    /// only if a rewrite lowered a token holding the max. `bias` and
-    /// `touched` receive what `sample_with` needs to report the model's
-    /// logprob of a rewritten token.
+    /// only if a rewrite lowered a token holding the max, and, for a mask
+    /// that allows at most `CAP` tokens, their number: they are then gathered
+    /// into the scratch (in ascending id) by the mask's set bits instead of
+    /// writing `-inf` over every other logit, and the buffer is not read as
+    /// logits again. `bias` and `touched` receive what `sample_with` needs
+    /// to report the model's logprob of a rewritten token.
     fn rewrite(
-        &self,
+        &mut self,
         xs: &mut [f32],
         c: &Constraints,
-        max_allowed: f32,
+        checked: Checked,
         bias: &mut [f32; MAX_FINITE_BIAS],
         touched: &mut Touched<HISTORY>,
-    ) -> f32 {
-        let mut tracker = c.apply(xs, max_allowed, bias);
+    ) -> (f32, Option<usize>) {
+        let mut tracker = c.apply(xs, checked.max_allowed, bias, checked.gathered.is_none());
         let (pen, dry) = self.windows();
         if pen.max(dry) > 0 {
             touched.capture(self.window(pen.max(dry)), xs);
         }
         self.apply_context(xs, touched, &mut tracker);
+        if let Some(len) = checked.gathered {
+            return self.refresh_gathered(xs, len, c, touched);
+        }
         let max = match tracker.known() {
             Some(max) => max,
             None => self.kernels.max_nan(xs).max,
@@ -490,14 +520,66 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
             max == self.kernels.max_nan(xs).max,
             "the tracked maximum is the buffer's"
         );
-        max
+        (max, None)
+    }
+
+    /// The gathered candidates after the rewrites: the bias's tokens and the
+    /// history's (the only ones rewritten) take their new logits, banned ones
+    /// leave; returns the largest logit and how many remain.
+    fn refresh_gathered(
+        &mut self,
+        xs: &[f32],
+        len: usize,
+        c: &Constraints,
+        touched: &Touched<HISTORY>,
+    ) -> (f32, Option<usize>) {
+        let cands = self.scratch.get_mut(..len).unwrap_or_default();
+        let rewritten = c
+            .logit_bias
+            .iter()
+            .map(|b| b.0)
+            .chain(touched.pairs().map(|p| p.0));
+        for token in rewritten {
+            if let Ok(i) = cands.binary_search_by_key(&token, |c| c.id)
+                && let (Some(cand), Some(&x)) = (cands.get_mut(i), xs.get(token as usize))
+            {
+                cand.logit = x;
+            }
+        }
+        let (mut kept, mut max) = (0, f32::NEG_INFINITY);
+        for i in 0..len {
+            if let Some(&cand) = cands.get(i)
+                && cand.logit > f32::NEG_INFINITY
+                && let Some(slot) = cands.get_mut(kept)
+            {
+                *slot = cand;
+                kept += 1;
+                max = crate::filter::larger(max, cand.logit);
+            }
+        }
+        debug_assert!(kept > 0, "the checks left an allowed token");
+        (max, Some(kept))
+    }
+
+    /// The greedy token: the first holding `max`, among the `gathered`
+    /// candidates if the survivors start in the scratch.
+    fn first_max(&self, xs: &[f32], max: f32, gathered: Option<usize>) -> u32 {
+        match gathered {
+            None => logits::first_max(self.kernels, xs, max),
+            Some(len) => {
+                let cands = self.scratch.get(..len).unwrap_or_default();
+                let found = cands.iter().find(|c| c.logit == max);
+                debug_assert!(found.is_some(), "the max is a candidate");
+                found.map_or(0, |c| c.id)
+            }
+        }
     }
 
     /// The draw of `sample`: filters, then the token for the call's 64-bit
     /// uniform `r`.
-    fn draw(&mut self, logits: &mut [f32], max: f32, r: u64) -> u32 {
+    fn draw(&mut self, logits: &mut [f32], max: f32, gathered: Option<usize>, r: u64) -> u32 {
         let k = self.kernels;
-        match self.filter(logits, max) {
+        match self.filter(logits, max, gathered) {
             (Survivors::Scratch(len), w, ready) => {
                 debug_assert!(
                     len <= CAP && len <= logits.len(),
@@ -525,9 +607,15 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
 
     /// The same draw (the same token), keeping the drawn token's logit
     /// readable: returns the token, its logit, its mass and the total mass.
-    fn draw_keeping(&mut self, logits: &mut [f32], max: f32, r: u64) -> (u32, f32, u64, u64) {
+    fn draw_keeping(
+        &mut self,
+        logits: &mut [f32],
+        max: f32,
+        gathered: Option<usize>,
+        r: u64,
+    ) -> (u32, f32, u64, u64) {
         let k = self.kernels;
-        match self.filter(logits, max) {
+        match self.filter(logits, max, gathered) {
             (Survivors::Scratch(len), w, ready) => {
                 let cands = self.scratch.get_mut(..len).unwrap_or_default();
                 let masses = logits.get_mut(..len).unwrap_or_default();
@@ -573,12 +661,29 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
     /// fit), the weighting the draw uses, and whether the survivors' masses
     /// under it already sit beside them in `xs` (top-p ran last, after
     /// temperature).
-    fn filter(&mut self, xs: &mut [f32], max: f32) -> (Survivors, Weighting, bool) {
+    fn filter(
+        &mut self,
+        xs: &mut [f32],
+        max: f32,
+        gathered: Option<usize>,
+    ) -> (Survivors, Weighting, bool) {
         let cfg = self.config;
         let certain = max == f32::INFINITY;
-        if certain {
-            logits::keep_certain_only(xs);
-        }
+        // "Every finite logit" (or every certain token, now 0), in the buffer
+        // or gathered in the scratch.
+        let mut set = match gathered {
+            Some(len) => Survivors::Scratch(if certain {
+                keep_certain_candidates(self.scratch.get_mut(..len).unwrap_or_default())
+            } else {
+                len
+            }),
+            None => {
+                if certain {
+                    logits::keep_certain_only(xs);
+                }
+                Survivors::AtLeast(if certain { 0.0 } else { -f32::MAX })
+            }
+        };
         // Weights before and after the temperature stage. Among certain tokens,
         // or at temperature +inf, all candidates are equally likely.
         let tempered = if certain || cfg.temperature == f32::INFINITY {
@@ -595,8 +700,6 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
             Weighting { max, inv_t: 1.0 }
         };
         let max = if certain { 0.0 } else { max };
-        // "Every finite logit" (or every certain token, now 0).
-        let mut set = Survivors::AtLeast(if certain { 0.0 } else { -f32::MAX });
         let mut after_temperature = false;
         // The weighting of the masses beside the scratch candidates, while valid.
         let mut beside = None;
@@ -641,6 +744,25 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
             ready,
         )
     }
+}
+
+/// Keeps the candidates whose logit is `+inf`, as logit 0 (the scratch's
+/// `logits::keep_certain_only`); returns how many.
+fn keep_certain_candidates(cands: &mut [Candidate]) -> usize {
+    let mut kept = 0;
+    for i in 0..cands.len() {
+        if let Some(&c) = cands.get(i)
+            && c.logit == f32::INFINITY
+            && let Some(slot) = cands.get_mut(kept)
+        {
+            *slot = Candidate {
+                id: c.id,
+                logit: 0.0,
+            };
+            kept += 1;
+        }
+    }
+    kept
 }
 
 /// Writes each candidate's fixed-point mass (the bits beside it in `xs` if

@@ -7,8 +7,8 @@
 //!   chain alone;
 //! - `penalties`: the same without DRY (the job the peers can do: llm-samplers'
 //!   repetition and frequency/presence samplers, and a llama.cpp-style loop);
-//! - `mask-sparse` / `mask-dense`: `sample_with` under an allowed-token mask
-//!   vs `sample_with` without one (both with an empty top slice);
+//! - `mask-sparse` / `mask-dense`: `sample_constrained` under an
+//!   allowed-token mask vs `sample` (the chain with a mask vs without);
 //! - `logprobs`: `sample_with` (no constraints, top 5) vs `sample`.
 //!
 //! The history ([`history`]) is generated, not chosen: the default chain's
@@ -205,6 +205,31 @@ fn constrained(stage: &str, b: Backend, mask: Option<Vec<u32>>, top: usize) -> C
     })
 }
 
+/// `sample_constrained` (no logprobs) with the default chain on `b` under `mask`.
+fn masked(stage: &str, b: Backend, mask: Vec<u32>) -> Case {
+    let mut s = sampler(DEFAULT_CHAIN, b);
+    let mut rng = Pcg32::seed_from_u64(1);
+    plain(stage, b.name(), Who::Ours(b), move |xs| {
+        let c = Constraints {
+            logit_bias: &[],
+            allowed: Some(&mask),
+        };
+        std::hint::black_box(
+            s.sample_constrained(xs, &mut rng, &c)
+                .expect("valid logits and constraints"),
+        );
+    })
+}
+
+/// `sample` with the default chain on `b`.
+fn unconstrained(b: Backend) -> Case {
+    let mut s = sampler(DEFAULT_CHAIN, b);
+    let mut rng = Pcg32::seed_from_u64(1);
+    plain(BASE_SAMPLE, b.name(), Who::Ours(b), move |xs| {
+        std::hint::black_box(s.sample(xs, &mut rng).expect("valid logits"));
+    })
+}
+
 fn paired(mut case: Case, baseline: Case) -> Case {
     case.baseline = Some(Box::new(baseline));
     case
@@ -212,7 +237,6 @@ fn paired(mut case: Case, baseline: Case) -> Case {
 
 /// What each baseline is, as the report names it.
 pub const BASE_CHAIN: &str = "default chain alone";
-pub const BASE_NO_MASK: &str = "sample_with, no mask";
 pub const BASE_SAMPLE: &str = "sample (no logprobs)";
 pub const BASE_LLM_SAMPLERS: &str = "its default chain (top-40 Logits)";
 pub const BASE_LLAMA_CPP: &str = "the same loop without penalties";
@@ -275,20 +299,13 @@ pub fn cases(input: &Input, backends: &[Backend]) -> Vec<Case> {
         ("mask-dense", dense_mask(n)),
     ] {
         for &b in backends {
-            v.push(paired(
-                constrained(stage, b, Some(mask.clone()), 0),
-                constrained(BASE_NO_MASK, b, None, 0),
-            ));
+            v.push(paired(masked(stage, b, mask.clone()), unconstrained(b)));
         }
     }
     for &b in backends {
-        let mut s = sampler(DEFAULT_CHAIN, b);
-        let mut rng = Pcg32::seed_from_u64(1);
         v.push(paired(
             constrained("logprobs", b, None, 5),
-            plain(BASE_SAMPLE, b.name(), Who::Ours(b), move |xs| {
-                std::hint::black_box(s.sample(xs, &mut rng).expect("valid logits"));
-            }),
+            unconstrained(b),
         ));
     }
     v
@@ -326,8 +343,8 @@ Each is timed interleaved with its baseline in the same run (alternating batches
 `penalties`: repeat 1.1, frequency 0.1, presence 0.2, window 64; `penalties+dry` adds DRY (multiplier 0.8, base 1.75, allowed length 2, window 64, no breakers); baseline: the default chain alone. \
 History: {DRAWN} tokens drawn by the default chain itself from the same logits (Pcg32 seed 9), then tokens {REPEAT_FROM}..{} again, so the window ends in an 8-token repetition; at vocab {vocab} it holds {} distinct tokens, the max holder {max_count} times. \
 The history is a ring of 64 tokens and `sample` writes each drawn token into it, so before every timed call (both sides) it is restored outside the timing (`reset` + 64 `accept`), and these rows are timed one call at a time. \
-Masks (`sample_with`, empty top slice, vs `sample_with` without constraints): sparse = runs of 1-8 allowed tokens at seeded positions until 2% are allowed ({:.1}% at vocab {vocab}; {} of the 40 largest logits allowed; {} of the {} mask words mixed), dense = 6 disallowed runs of seeded positions and lengths ({:.1}% allowed; {} of the 40 largest allowed; {} words mixed). \
-`logprobs`: `sample_with` without constraints, top 5, vs `sample`. `sample_with` always reports the drawn token's model logprob, so it always makes the model normaliser's exp pass over the vocabulary, even with an empty top slice: the mask rows' baseline includes that pass, the `logprobs` row's does not. \
+Masks (`sample_constrained`, the chain under a mask without logprobs, vs `sample`): sparse = runs of 1-8 allowed tokens at seeded positions until 2% are allowed ({:.1}% at vocab {vocab}; {} of the 40 largest logits allowed; {} of the {} mask words mixed), dense = 6 disallowed runs of seeded positions and lengths ({:.1}% allowed; {} of the 40 largest allowed; {} words mixed). \
+`logprobs`: `sample_with` without constraints, top 5, vs `sample`. `sample_with` always reports the drawn token's model logprob, so it always makes the model normaliser's exp pass over the vocabulary, even with an empty top slice (the `logprobs` row); `sample_constrained` is the same draw without it. \
 Peers on `penalties` (same logits, same history, which they never grow): llm-samplers 0.0.7 `SampleRepetition` + `SampleFreqPresence` in front of its default chain, on `Logits::try_from_iter_top_k(logits, 40 + distinct tokens in the window)` (its fastest exact form: penalties only lower those tokens, so the chain's top 40 after them is among these; its full-vocabulary form scans the window once per token); \
 llama.cpp-style loop: plain Rust written like llama.cpp's — copy the logits into a candidate vec of (id, logit, p), look every candidate up in a HashMap<u32, u32> of window counts (built once, as llama.cpp keeps them in `accept`; a multiplicative hasher, like unordered_map's trivial int hash), apply the same formulas, then top-40 by select_nth + sort and the chain over those 40.",
         REPEAT_FROM + HISTORY - DRAWN,

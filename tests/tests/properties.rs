@@ -215,6 +215,13 @@ fn check_sample_with(
         }
     };
     let before: Vec<u32> = sampler.history().iter().collect();
+    // `sample_constrained`, on a twin, gives the same token or the same error.
+    let mut twin = sampler.clone();
+    let plain = twin.sample_constrained(
+        &mut logits.to_vec(),
+        &mut Pcg32::seed_from_u64(seed),
+        &ctx.constraints,
+    );
     let expected = reference_error(logits, &cfg, ctx);
     let mut buf = logits.to_vec();
     let mut rng = Pcg32::seed_from_u64(seed);
@@ -231,6 +238,7 @@ fn check_sample_with(
             let after: Vec<u32> = sampler.history().iter().collect();
             prop_assert_eq!(after, before, "history changed on error");
             prop_assert_eq!(rng.next_u64(), Pcg32::seed_from_u64(seed).next_u64());
+            prop_assert_eq!(format!("{:?}", plain), format!("{:?}", Err::<u32, _>(e)));
         }
         Ok(s) => {
             prop_assert!(expected.is_none(), "expected {:?}, got {:?}", expected, s);
@@ -241,6 +249,7 @@ fn check_sample_with(
                 s.token
             );
             prop_assert_eq!(sampler.history().recent(), Some(s.token));
+            prop_assert_eq!(plain, Ok(s.token), "sample_constrained");
             // The model's logprobs, in f64 from the logits as passed.
             let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
             let model = |l: f32| -> f64 {

@@ -15,7 +15,7 @@
 
 use super::{MaxTracker, saturate};
 use crate::error::SampleError;
-use crate::kernels::Kernels;
+use crate::kernels::{Candidate, Kernels};
 
 /// Per-request constraints for [`Sampler::sample_with`](crate::Sampler::sample_with),
 /// applied before every other stage. `Default` constrains nothing.
@@ -81,6 +81,63 @@ fn for_each_run(mask: &[u32], n: usize, mut f: impl FnMut(Run)) {
     }
 }
 
+/// The lowest `len` bits set (`len <= 32`).
+fn low_bits(len: usize) -> u32 {
+    1u32.checked_shl(len as u32).map_or(u32::MAX, |b| b - 1)
+}
+
+/// What the read-only checks found.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Checked {
+    /// The largest logit.
+    pub(crate) max: f32,
+    /// The largest allowed logit.
+    pub(crate) max_allowed: f32,
+    /// With a mask whose allowed tokens above `-inf` fit the scratch: how
+    /// many were gathered there.
+    pub(crate) gathered: Option<usize>,
+}
+
+/// The tokens `mask` allows with a logit above `-inf`, in ascending id, into
+/// `out`, and the largest allowed logit; `None` as soon as they do not fit
+/// (so a dense mask costs a few words' worth of bits here).
+fn gather_allowed(mask: &[u32], xs: &[f32], out: &mut [Candidate]) -> Option<(usize, f32)> {
+    let (mut len, mut max) = (0usize, f32::NEG_INFINITY);
+    let n = xs.len();
+    for (w, &word) in mask.iter().enumerate().take(n.div_ceil(32)) {
+        let valid = if (w + 1) * 32 <= n {
+            u32::MAX
+        } else {
+            low_bits(n % 32)
+        };
+        let mut push = |i: usize| -> Option<()> {
+            let x = xs.get(i).copied().unwrap_or(f32::NEG_INFINITY);
+            if x > f32::NEG_INFINITY {
+                *out.get_mut(len)? = Candidate {
+                    id: i as u32,
+                    logit: x,
+                };
+                len += 1;
+                max = crate::filter::larger(max, x);
+            }
+            Some(())
+        };
+        if word == u32::MAX && valid == u32::MAX {
+            // A whole word allowed (a dense mask's usual word): no bit search.
+            for i in w * 32..w * 32 + 32 {
+                push(i)?;
+            }
+            continue;
+        }
+        let mut rest = word & valid;
+        while rest != 0 {
+            push(w * 32 + rest.trailing_zeros() as usize)?;
+            rest &= rest - 1;
+        }
+    }
+    Some((len, max))
+}
+
 /// Whether `token`'s bit is set.
 fn allowed(mask: Option<&[u32]>, token: usize) -> bool {
     match mask {
@@ -92,29 +149,58 @@ fn allowed(mask: Option<&[u32]>, token: usize) -> bool {
 }
 
 impl Constraints<'_> {
-    /// Every check of a call, without writing: the logits (empty, too long,
-    /// NaN, all `-inf`: `logits::scan`'s errors, first), then the
-    /// constraints. Returns the largest logit and the largest allowed one.
-    /// With a mask of the right length, one pass does both maxima.
-    pub(crate) fn scan_and_check(&self, k: Kernels, xs: &[f32]) -> Result<(f32, f32), SampleError> {
+    /// Every check of a call, without writing the caller's buffer: the
+    /// logits (empty, too long, NaN, all `-inf`: `logits::scan`'s errors,
+    /// first), then the constraints.
+    ///
+    /// With a mask, its allowed tokens are first gathered into `scratch` by
+    /// the mask's set bits (in ascending id, `-inf` ones left out): if they
+    /// all fit, that is the candidate set, and the buffer needs only the
+    /// plain scan and no `-inf` written over the other tokens. If they do
+    /// not fit, one pass over the mask's runs does the scan and the allowed
+    /// maximum together, and the mask is written later.
+    pub(crate) fn scan_and_check(
+        &self,
+        k: Kernels,
+        xs: &[f32],
+        scratch: &mut [Candidate],
+    ) -> Result<Checked, SampleError> {
         let n = xs.len();
         let mask = self.allowed.filter(|m| m.len() >= n.div_ceil(32));
-        let (max, max_allowed) = match mask {
+        let checked = match mask {
             Some(mask) if n > 0 && u32::try_from(n).is_ok() => {
-                let scan = masked_scan(k, xs, mask);
-                if let Some(index) = scan.nan {
-                    return Err(SampleError::NanLogit { index });
+                match gather_allowed(mask, xs, scratch) {
+                    Some((len, max_allowed)) => Checked {
+                        max: crate::logits::scan(k, xs)?,
+                        max_allowed,
+                        gathered: Some(len),
+                    },
+                    None => {
+                        let scan = masked_scan(k, xs, mask);
+                        if let Some(index) = scan.nan {
+                            return Err(SampleError::NanLogit { index });
+                        }
+                        if scan.max == f32::NEG_INFINITY {
+                            return Err(SampleError::NoCandidates);
+                        }
+                        Checked {
+                            max: scan.max,
+                            max_allowed: scan.max_allowed,
+                            gathered: None,
+                        }
+                    }
                 }
-                if scan.max == f32::NEG_INFINITY {
-                    return Err(SampleError::NoCandidates);
-                }
-                (scan.max, scan.max_allowed)
             }
             _ => {
                 let max = crate::logits::scan(k, xs)?;
-                (max, max)
+                Checked {
+                    max,
+                    max_allowed: max,
+                    gathered: None,
+                }
             }
         };
+        let max_allowed = checked.max_allowed;
         let mut finite = 0;
         for (index, &(token, bias)) in self.logit_bias.iter().enumerate() {
             if token as usize >= n {
@@ -165,19 +251,22 @@ impl Constraints<'_> {
                 return Err(SampleError::NoTokenAllowed);
             }
         }
-        Ok((max, max_allowed))
+        Ok(checked)
     }
 
-    /// Writes the constraints into `xs` (after [`Self::check`] passed and
-    /// returned `max_allowed`). `originals[j]` receives the logit the `j`-th
-    /// finite bias entry found before it added to it.
+    /// Writes the constraints into `xs` (after [`Self::scan_and_check`]
+    /// passed and returned `max_allowed`); the mask only if `write_mask`
+    /// (not when its tokens were gathered).
+    /// `originals[j]` receives the logit the `j`-th finite bias entry found
+    /// before it added to it.
     pub(crate) fn apply(
         &self,
         xs: &mut [f32],
         max_allowed: f32,
         originals: &mut [f32; MAX_FINITE_BIAS],
+        write_mask: bool,
     ) -> MaxTracker {
-        if let Some(mask) = self.allowed {
+        if let Some(mask) = self.allowed.filter(|_| write_mask) {
             let n = xs.len();
             for_each_run(mask, n, |run| match run {
                 Run::Allowed(_) => {}
@@ -187,11 +276,14 @@ impl Constraints<'_> {
                     }
                 }
                 Run::Mixed { start, bits, len } => {
-                    for j in 0..len {
-                        if bits >> j & 1 == 0
-                            && let Some(x) = xs.get_mut(start + j)
-                        {
-                            *x = f32::NEG_INFINITY;
+                    // A select per float rather than a branch: vectorisable.
+                    if let Some(word) = xs.get_mut(start..start + len) {
+                        for (j, x) in word.iter_mut().enumerate() {
+                            *x = if bits >> j & 1 == 0 {
+                                f32::NEG_INFINITY
+                            } else {
+                                *x
+                            };
                         }
                     }
                 }
@@ -241,7 +333,8 @@ struct MaskedScan {
 }
 
 /// Runs of whole words go through the SIMD max/NaN kernel (the run's
-/// maximum counts as allowed or not as a whole); mixed words element by element.
+/// maximum counts as allowed or not as a whole); so does each mixed word,
+/// whose allowed floats are then visited by their set bits.
 fn masked_scan(k: Kernels, xs: &[f32], mask: &[u32]) -> MaskedScan {
     let larger = crate::filter::larger;
     let mut out = MaskedScan {
@@ -269,16 +362,24 @@ fn masked_scan(k: Kernels, xs: &[f32], mask: &[u32]) -> MaskedScan {
                 }
             }
             Run::Mixed { start, bits, len } => {
-                for j in 0..len {
-                    let x = xs.get(start + j).copied().unwrap_or(0.0);
-                    if x.is_nan() {
-                        out.nan = Some(start + j);
-                        return;
-                    }
-                    out.max = larger(out.max, x);
-                    if bits >> j & 1 == 1 {
+                // The word's floats through the kernel (NaN, max), then
+                // its allowed ones by their set bits.
+                let Some(word) = xs.get(start..start + len) else {
+                    return;
+                };
+                let scan = k.max_nan(word);
+                if let Some(i) = scan.nan {
+                    out.nan = Some(start + i);
+                    return;
+                }
+                out.max = larger(out.max, scan.max);
+                let mut rest = bits & low_bits(len);
+                while rest != 0 {
+                    let j = rest.trailing_zeros() as usize;
+                    if let Some(&x) = word.get(j) {
                         out.max_allowed = larger(out.max_allowed, x);
                     }
+                    rest &= rest - 1;
                 }
             }
         }

@@ -746,6 +746,24 @@ ls_status ls_sample_with(struct ls_sampler *sampler,
                          size_t top_len,
                          struct ls_sampled *out);
 
+// `ls_sample_with` without the log-probabilities: the same token under
+// `constraints` (NULL: none), written to `*token_out`, at the cost of
+// `ls_sample` plus the mask (no pass over the vocabulary for the model's
+// normaliser). Records the token and consumes one 64-bit word from `rng`.
+// On error the logits, `*token_out`, `*rng` and the history are untouched;
+// the errors are `ls_sample_with`'s (`ls_error.argument` 5 for a pointer or
+// length in the constraints).
+//
+// # Safety
+// As `ls_sample_with` for `sampler`, `logits`, `rng` and `constraints`;
+// `token_out` points to writable memory for a `uint32_t`.
+ls_status ls_sample_constrained(struct ls_sampler *sampler,
+                                float *logits,
+                                size_t len,
+                                struct ls_rng *rng,
+                                const struct ls_constraints *constraints,
+                                uint32_t *token_out);
+
 // Replaces `logits[0 .. len)` by the distribution `ls_sample_with` draws
 // from under `constraints` (NULL: none) and the current history: each
 // survivor's renormalised probability, 0 for every other token. Consumes no

@@ -438,6 +438,53 @@ unsafe fn sample_with(
     Ok(())
 }
 
+/// `ls_sample_with` without the log-probabilities: the same token under
+/// `constraints` (NULL: none), written to `*token_out`, at the cost of
+/// `ls_sample` plus the mask (no pass over the vocabulary for the model's
+/// normaliser). Records the token and consumes one 64-bit word from `rng`.
+/// On error the logits, `*token_out`, `*rng` and the history are untouched;
+/// the errors are `ls_sample_with`'s (`ls_error.argument` 5 for a pointer or
+/// length in the constraints).
+///
+/// # Safety
+/// As `ls_sample_with` for `sampler`, `logits`, `rng` and `constraints`;
+/// `token_out` points to writable memory for a `uint32_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ls_sample_constrained(
+    sampler: *mut LsSampler,
+    logits: *mut f32,
+    len: usize,
+    rng: *mut LsRng,
+    constraints: *const LsConstraints,
+    token_out: *mut u32,
+) -> LsStatus {
+    // SAFETY: the caller's promise about `sampler`.
+    let sampler = match unsafe { args::get_mut(sampler, 1) } {
+        Ok(s) => s,
+        Err(e) => return e.status,
+    };
+    let result = (|| {
+        // SAFETY: the caller's promises about each pointer.
+        let (logits, rng, constraints, out) = unsafe {
+            (
+                args::floats_mut(logits, len, 2)?,
+                args::get_mut(rng, 4)?,
+                core_constraints(constraints, 5)?,
+                args::out(token_out, 6)?,
+            )
+        };
+        // SAFETY: the callback, if any, is callable (the caller's promise).
+        let mut source = unsafe { rng.source() };
+        out.write(
+            sampler
+                .sampler
+                .sample_constrained(logits, &mut source, &constraints)?,
+        );
+        Ok(())
+    })();
+    sampler.finish(result)
+}
+
 /// Replaces `logits[0 .. len)` by the distribution `ls_sample_with` draws
 /// from under `constraints` (NULL: none) and the current history: each
 /// survivor's renormalised probability, 0 for every other token. Consumes no

@@ -700,6 +700,32 @@ static void test_sample_with(void) {
     n = load(0);
     CHECK_STATUS(ls_distribution_in_place_with(b, buffer, n, &only), LS_OK);
     for (i = 0; i < n; i++) CHECK(buffer[i] == (i == 4 ? 1.0f : 0.0f));
+    /* ls_sample_constrained: the same draw without logprobs. */
+    n = load(0);
+    CHECK_STATUS(ls_sample_constrained(b, buffer, n, &rb, &only, &token), LS_OK);
+    CHECK(token == 4);
+  }
+  /* ls_sample_constrained draws what ls_sample_with draws, word for word of the generator. */
+  {
+    static uint32_t mask[(MAX_VOCAB + 31) / 32];
+    ls_constraints some;
+    for (i = 0; i < (MAX_VOCAB + 31) / 32; i++) mask[i] = (i % 3 == 0) ? 0x55555555u : 0xffu;
+    memset(&some, 0, sizeof some);
+    some.allowed = mask;
+    some.allowed_words = (MAX_VOCAB + 31) / 32;
+    CHECK_STATUS(ls_rng_seed(&ra, 5), LS_OK);
+    CHECK_STATUS(ls_rng_seed(&rb, 5), LS_OK);
+    a = make_in(&storage, &cfg);
+    b = make_in(&storage2, &cfg);
+    for (d = 0; d < 30; d++) {
+      n = load(1);
+      CHECK_STATUS(ls_sample_with(a, buffer, n, &ra, &some, NULL, 0, &out), LS_OK);
+      n = load(1);
+      CHECK_STATUS(ls_sample_constrained(b, buffer, n, &rb, &some, &token), LS_OK);
+      CHECK(out.token == token && (mask[token / 32] >> (token % 32) & 1u) == 1u);
+    }
+    n = load(1);
+    CHECK_STATUS(ls_sample_constrained(b, buffer, n, &rb, &some, NULL), LS_NULL_POINTER);
   }
 
   /* A -INFINITY bias bans: greedy then takes the runner-up, and the distribution gives the

@@ -104,6 +104,20 @@ pub(crate) struct Checked {
 fn gather_allowed(mask: &[u32], xs: &[f32], out: &mut [Candidate]) -> Option<(usize, f32)> {
     let (mut len, mut max) = (0usize, f32::NEG_INFINITY);
     let n = xs.len();
+    // A count first, stopping once past the capacity: a dense mask is told
+    // apart in a few words (an all-ones word counts 32 without a popcount),
+    // before any copy.
+    let mut allowed = 0usize;
+    for &word in mask.iter().take(n.div_ceil(32)) {
+        allowed += match word {
+            0 => 0,
+            u32::MAX => 32,
+            w => w.count_ones() as usize,
+        };
+        if allowed > out.len() + 32 {
+            return None;
+        }
+    }
     for (w, &word) in mask.iter().enumerate().take(n.div_ceil(32)) {
         let valid = if (w + 1) * 32 <= n {
             u32::MAX

@@ -104,11 +104,13 @@ pub(crate) struct Checked {
 fn gather_allowed(mask: &[u32], xs: &[f32], out: &mut [Candidate]) -> Option<(usize, f32)> {
     let (mut len, mut max) = (0usize, f32::NEG_INFINITY);
     let n = xs.len();
-    // A count first, stopping once past the capacity: a dense mask is told
-    // apart in a few words (an all-ones word counts 32 without a popcount),
-    // before any copy.
+    // A count over the first words first, stopping once past the capacity:
+    // a dense mask is told apart in a few words (an all-ones word counts 32
+    // without a popcount) before any copy; a sparse one pays for twice the
+    // capacity's words at most, and the copy below still stops if it overflows.
     let mut allowed = 0usize;
-    for &word in mask.iter().take(n.div_ceil(32)) {
+    let probe = n.div_ceil(32).min(out.len() / 16 + 2);
+    for &word in mask.iter().take(probe) {
         allowed += match word {
             0 => 0,
             u32::MAX => 32,

@@ -489,12 +489,11 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
 
     /// With constraints (checked by `validate`): writes them and the context
     /// stages into `xs`; returns the largest logit afterwards, scanning again
-    /// only if a rewrite lowered a token holding the max, and, for a mask
-    /// that allows at most `CAP` tokens, their number: they are then gathered
-    /// into the scratch (in ascending id) by the mask's set bits instead of
-    /// writing `-inf` over every other logit, and the buffer is not read as
-    /// logits again. `bias` and `touched` receive what `sample_with` needs
-    /// to report the model's logprob of a rewritten token.
+    /// only if a rewrite lowered a token holding the max, and, when
+    /// validation gathered the mask's tokens into the scratch (they fit),
+    /// how many remain there: the mask is then not written over the buffer,
+    /// which is not read as logits again. `bias` and `touched` receive what
+    /// `sample_with` needs to report the model's logprob of a rewritten token.
     fn rewrite(
         &mut self,
         xs: &mut [f32],

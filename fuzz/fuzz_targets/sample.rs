@@ -1,4 +1,5 @@
-//! `Sampler::sample` and `Sampler::sample_with` on every available backend
+//! `Sampler::sample`, `Sampler::sample_with` and `Sampler::sample_constrained`
+//! on every available backend
 //! and at capacities 0, 1, 16 and 4096 (histories 32, 33, 64 and 32), over
 //! arbitrary logits, configurations (context stages included; valid or not),
 //! stage orders (valid or not), histories, DRY breakers (valid or not), logit
@@ -178,6 +179,20 @@ fn run<const CAP: usize, const H: usize>(input: &SamplerInput, outcomes: &mut Ve
                 );
             }
         }
+        // `sample_constrained` draws `sample_with`'s token (or fails alike).
+        input.prime(&mut sampler);
+        let mut buf = logits.clone();
+        let mut rng = Pcg32::seed_from_u64(input.seed);
+        let plain = sampler.sample_constrained(&mut buf, &mut rng, &input.constraints());
+        let same = match (&plain, &with) {
+            (Ok(a), Ok(b)) => *a == b.token,
+            (Err(a), Err(b)) => same_error(a, b),
+            _ => false,
+        };
+        assert!(
+            same,
+            "{what}: sample_constrained gave {plain:?}, sample_with {with:?}"
+        );
         if input.unconstrained() {
             let same = match (&sample, &with) {
                 (Ok(a), Ok(b)) => *a == b.token,

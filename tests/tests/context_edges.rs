@@ -557,6 +557,7 @@ fn history_records_draws_keeps_the_last_history_and_resets() {
         s.accept(t);
     }
     assert_eq!(s.history().iter().collect::<Vec<_>>(), [2, 3, 4, 5]);
+    assert!(!s.history().is_empty() && s.history().len() == 4);
     let token = s.sample(&mut [0.0, 0.0, 0.0], &mut Fixed(0)).unwrap();
     assert_eq!(s.history().recent(), Some(token));
     // Tokens 0 and 1 fell out of the window: only token 2 of the three is penalised.

@@ -545,17 +545,12 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
                 cand.logit = x;
             }
         }
-        let (mut kept, mut max) = (0, f32::NEG_INFINITY);
-        for i in 0..len {
-            if let Some(&cand) = cands.get(i)
-                && cand.logit > f32::NEG_INFINITY
-                && let Some(slot) = cands.get_mut(kept)
-            {
-                *slot = cand;
-                kept += 1;
-                max = crate::filter::larger(max, cand.logit);
-            }
-        }
+        let kept = crate::filter::retain(cands, |c| (c.logit > f32::NEG_INFINITY).then_some(c));
+        let max = cands
+            .get(..kept)
+            .unwrap_or_default()
+            .iter()
+            .fold(f32::NEG_INFINITY, |m, c| crate::filter::larger(m, c.logit));
         debug_assert!(kept > 0, "the checks left an allowed token");
         (max, Some(kept))
     }
@@ -748,20 +743,12 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
 /// Keeps the candidates whose logit is `+inf`, as logit 0 (the scratch's
 /// `logits::keep_certain_only`); returns how many.
 fn keep_certain_candidates(cands: &mut [Candidate]) -> usize {
-    let mut kept = 0;
-    for i in 0..cands.len() {
-        if let Some(&c) = cands.get(i)
-            && c.logit == f32::INFINITY
-            && let Some(slot) = cands.get_mut(kept)
-        {
-            *slot = Candidate {
-                id: c.id,
-                logit: 0.0,
-            };
-            kept += 1;
-        }
-    }
-    kept
+    crate::filter::retain(cands, |c| {
+        (c.logit == f32::INFINITY).then_some(Candidate {
+            id: c.id,
+            logit: 0.0,
+        })
+    })
 }
 
 /// Writes each candidate's fixed-point mass (the bits beside it in `xs` if

@@ -27,18 +27,10 @@ pub(crate) fn keep_at_least(
     match set {
         Survivors::AtLeast(t) => Survivors::AtLeast(super::larger(t, threshold)),
         Survivors::Scratch(len) => {
-            let mut kept = 0;
-            for i in 0..len {
-                if let Some(&c) = scratch.get(i)
-                    && c.logit >= threshold
-                {
-                    if let Some(slot) = scratch.get_mut(kept) {
-                        *slot = c;
-                    }
-                    kept += 1;
-                }
-            }
-            Survivors::Scratch(kept)
+            let cands = scratch.get_mut(..len).unwrap_or_default();
+            Survivors::Scratch(super::retain(cands, |c| {
+                (c.logit >= threshold).then_some(c)
+            }))
         }
     }
 }

@@ -52,6 +52,26 @@ pub(crate) fn gather(
     }
 }
 
+/// Compacts `cands` in place, order kept: each candidate `f` maps to
+/// `Some` stays (as mapped), the others leave; returns how many stay. The
+/// one compaction behind min-p in the scratch, the certain-token filter and
+/// the refresh of a gathered mask.
+pub(crate) fn retain(
+    cands: &mut [Candidate],
+    mut f: impl FnMut(Candidate) -> Option<Candidate>,
+) -> usize {
+    let mut kept = 0;
+    for i in 0..cands.len() {
+        if let Some(c) = cands.get(i).copied().and_then(&mut f)
+            && let Some(slot) = cands.get_mut(kept)
+        {
+            *slot = c;
+            kept += 1;
+        }
+    }
+    kept
+}
+
 /// The larger of two non-NaN floats, without a libm call (`fmaxf` on FPUs
 /// without `vmaxnm`, such as the Cortex-M4F's).
 pub(crate) fn larger(a: f32, b: f32) -> f32 {

@@ -52,6 +52,76 @@ pub struct SamplerConfig {
     /// DRY's window: the last `dry_penalty_last_n` accepted tokens. At most
     /// the sampler's `HISTORY`; `0` turns DRY off.
     pub dry_penalty_last_n: usize,
+    /// Locally typical sampling: keep the tokens whose surprise `-ln p` is
+    /// closest to the entropy of the survivors (ties to the lowest id), the
+    /// smallest such set whose mass exceeds `typical_p`. In `[0, 1]`; `1` is off.
+    pub typical_p: f32,
+    /// top-n-sigma: keep the logits `>= max - top_n_sigma * sigma`, `sigma`
+    /// the population standard deviation of the survivors' logits. Finite
+    /// and `>= 0`; `0` is off (llama.cpp's "-1 = off" is `0` here).
+    pub top_n_sigma: f32,
+    /// XTC ("exclude top choices"): with this probability per call, remove
+    /// every token with `p >= xtc_threshold` except the least likely of
+    /// them. In `[0, 1]`; `0` is off.
+    pub xtc_probability: f32,
+    /// XTC's probability threshold, in `[0, 1]` (above 0.5 it never acts:
+    /// two tokens cannot both reach it).
+    pub xtc_threshold: f32,
+    /// Dynamic temperature: the temperature stage uses
+    /// `T = Tmin + (Tmax - Tmin) * (H / ln n)^dynatemp_exponent`,
+    /// `Tmin = max(0, temperature - range)`, `Tmax = temperature + range`,
+    /// `H` the survivors' entropy and `n` their number. Finite and `>= 0`;
+    /// `0` is off.
+    pub dynatemp_range: f32,
+    /// The exponent of dynamic temperature; finite and `>= 0`.
+    pub dynatemp_exponent: f32,
+    /// min-p, top-p and typical-p keep at least this many tokens, and XTC
+    /// acts only if it leaves at least this many (llama.cpp's `min_keep`).
+    pub min_keep: usize,
+    /// Mirostat, when on, replaces every other stage (as in llama.cpp): the
+    /// constraints, then the plain temperature, then mirostat's own cut and
+    /// draw; its `mu` is sampler state.
+    pub mirostat: Mirostat,
+}
+
+/// Mirostat (Basu et al. 2021), which steers the surprise of each drawn token
+/// towards `tau` bits by adapting its cut `mu` (starting at `2 tau`) after
+/// every draw: `mu <- mu - eta * (surprise - tau)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Mirostat {
+    /// Off.
+    Off,
+    /// Version 1: estimates the Zipf exponent from the `m` most likely
+    /// tokens, and from it the `k` of a top-k cut.
+    V1 {
+        /// Target surprise in bits; finite and `>= 0`.
+        tau: f32,
+        /// Learning rate; finite and `>= 0`.
+        eta: f32,
+        /// Tokens used for the Zipf estimate, `1..=MAX_MIROSTAT_M` (llama.cpp: 100).
+        m: usize,
+    },
+    /// Version 2: keeps the tokens whose surprise `-log2 p` is at most `mu`.
+    V2 {
+        /// Target surprise in bits; finite and `>= 0`.
+        tau: f32,
+        /// Learning rate; finite and `>= 0`.
+        eta: f32,
+    },
+}
+
+impl Mirostat {
+    /// The largest `m` of [`Mirostat::V1`] (its estimate keeps the top `m`
+    /// logits in a stack array).
+    pub const MAX_M: usize = 128;
+
+    /// `(tau, eta)` when on.
+    pub(crate) fn params(self) -> Option<(f32, f32)> {
+        match self {
+            Mirostat::Off => None,
+            Mirostat::V1 { tau, eta, .. } | Mirostat::V2 { tau, eta } => Some((tau, eta)),
+        }
+    }
 }
 
 impl Default for SamplerConfig {
@@ -79,7 +149,33 @@ impl SamplerConfig {
         dry_base: 1.75,
         dry_allowed_length: 2,
         dry_penalty_last_n: 0,
+        typical_p: 1.0,
+        top_n_sigma: 0.0,
+        xtc_probability: 0.0,
+        xtc_threshold: 0.1,
+        dynatemp_range: 0.0,
+        dynatemp_exponent: 1.0,
+        min_keep: 0,
+        mirostat: Mirostat::Off,
     };
+
+    /// llama.cpp's defaults (`common_params_sampling`): temperature 0.8,
+    /// top-k 40, top-p 0.95, min-p 0.05, a penalty window of 64 with every
+    /// penalty off, DRY off (base 1.75, allowed length 2, window 64), XTC off
+    /// (threshold 0.1), typical-p, top-n-sigma, dynamic temperature and
+    /// mirostat off, `min_keep` 0. With [`Stage::LLAMA_CPP_ORDER`] it is
+    /// llama.cpp's default sampler.
+    pub const fn llama_cpp() -> Self {
+        Self {
+            temperature: 0.8,
+            top_k: 40,
+            top_p: 0.95,
+            min_p: 0.05,
+            penalty_last_n: 64,
+            dry_penalty_last_n: 64,
+            ..Self::DEFAULT
+        }
+    }
 
     /// Greedy decoding: always the highest logit (ties to the lowest id).
     pub const fn greedy() -> Self {
@@ -117,6 +213,41 @@ impl SamplerConfig {
         if !(b.is_finite() && b >= 1.0) {
             return Err(SampleError::InvalidDryBase(b));
         }
+        let unit = |x: f32| (0.0..=1.0).contains(&x);
+        let non_negative = |x: f32| x.is_finite() && x >= 0.0;
+        if !unit(self.typical_p) {
+            return Err(SampleError::InvalidTypicalP(self.typical_p));
+        }
+        if !non_negative(self.top_n_sigma) {
+            return Err(SampleError::InvalidTopNSigma(self.top_n_sigma));
+        }
+        if !unit(self.xtc_probability) {
+            return Err(SampleError::InvalidXtcProbability(self.xtc_probability));
+        }
+        if !unit(self.xtc_threshold) {
+            return Err(SampleError::InvalidXtcThreshold(self.xtc_threshold));
+        }
+        let range = self.dynatemp_range;
+        // The range needs a finite temperature, and `Tmax` must be valid too.
+        if !(non_negative(range)
+            && (range == 0.0
+                || (self.temperature.is_finite()
+                    && validate_temperature(self.temperature + range).is_ok())))
+        {
+            return Err(SampleError::InvalidDynatempRange(range));
+        }
+        if !non_negative(self.dynatemp_exponent) {
+            return Err(SampleError::InvalidDynatempExponent(self.dynatemp_exponent));
+        }
+        if let Some((tau, eta)) = self.mirostat.params() {
+            let m = match self.mirostat {
+                Mirostat::V1 { m, .. } => m,
+                _ => 1,
+            };
+            if !(non_negative(tau) && non_negative(eta) && (1..=Mirostat::MAX_M).contains(&m)) {
+                return Err(SampleError::InvalidMirostat(self.mirostat));
+            }
+        }
         Ok(())
     }
 
@@ -139,11 +270,19 @@ impl SamplerConfig {
         match stage {
             Stage::Penalties => self.penalties_on(),
             Stage::Dry => self.dry_on(),
-            Stage::Temperature => self.temperature != 1.0,
+            Stage::Temperature => self.temperature != 1.0 || self.dynatemp_range > 0.0,
             Stage::MinP => self.min_p > 0.0,
             Stage::TopK => self.top_k > 0,
             Stage::TopP => self.top_p < 1.0,
+            Stage::TopNSigma => self.top_n_sigma > 0.0,
+            Stage::Typical => self.typical_p < 1.0,
+            Stage::Xtc => self.xtc_probability > 0.0,
         }
+    }
+
+    /// Whether a call draws XTC's coin (one more `next_u64`, before the draw).
+    pub(crate) fn xtc_coin(&self) -> bool {
+        self.xtc_probability > 0.0 && self.mirostat == Mirostat::Off
     }
 
     /// The largest finite temperature, 2^64. Scaled logits are formed as
@@ -186,21 +325,48 @@ pub enum Stage {
     TopK,
     /// The top-p (nucleus) filter.
     TopP,
+    /// The top-n-sigma filter.
+    TopNSigma,
+    /// The locally typical filter.
+    Typical,
+    /// XTC, "exclude top choices".
+    Xtc,
 }
 
 impl Stage {
     /// Number of stages.
-    pub const COUNT: usize = 6;
+    pub const COUNT: usize = 9;
 
-    /// Penalties, DRY, temperature, min-p, top-k, top-p: llama.cpp's
-    /// context stages first, then the order of DESIGN.md and most peers.
+    /// Penalties, DRY, top-n-sigma, temperature, min-p, top-k, top-p,
+    /// typical, XTC: llama.cpp's context stages first, top-n-sigma on the raw
+    /// logits (as its paper has it; it does not depend on the temperature),
+    /// then the order of DESIGN.md and most peers, then the two filters that
+    /// may remove the most likely tokens.
     pub const DEFAULT_ORDER: [Stage; Stage::COUNT] = [
         Stage::Penalties,
         Stage::Dry,
+        Stage::TopNSigma,
         Stage::Temperature,
         Stage::MinP,
         Stage::TopK,
         Stage::TopP,
+        Stage::Typical,
+        Stage::Xtc,
+    ];
+
+    /// llama.cpp's default order (`common_params_sampling::samplers`):
+    /// penalties, DRY, top-n-sigma, top-k, typical, top-p, min-p, XTC,
+    /// temperature. Filters before the temperature see temperature 1.
+    pub const LLAMA_CPP_ORDER: [Stage; Stage::COUNT] = [
+        Stage::Penalties,
+        Stage::Dry,
+        Stage::TopNSigma,
+        Stage::TopK,
+        Stage::Typical,
+        Stage::TopP,
+        Stage::MinP,
+        Stage::Xtc,
+        Stage::Temperature,
     ];
 
     fn index(self) -> usize {
@@ -211,6 +377,9 @@ impl Stage {
             Stage::MinP => 3,
             Stage::TopK => 4,
             Stage::TopP => 5,
+            Stage::TopNSigma => 6,
+            Stage::Typical => 7,
+            Stage::Xtc => 8,
         }
     }
 
@@ -240,10 +409,10 @@ impl Order {
     /// come before all others.
     pub(crate) fn new(order: &[Stage], config: &SamplerConfig) -> Result<Order, SampleError> {
         let mut stages = Stage::DEFAULT_ORDER;
-        let mut seen = 0u8;
+        let mut seen = 0u16;
         let mut after_context = false;
         for (i, &stage) in order.iter().enumerate() {
-            let bit = 1u8 << stage.index();
+            let bit = 1u16 << stage.index();
             if seen & bit != 0 || (stage.is_context() && after_context) {
                 return Err(SampleError::InvalidStageOrder);
             }

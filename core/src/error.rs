@@ -5,7 +5,7 @@
 
 use core::fmt;
 
-use crate::config::Stage;
+use crate::config::{Mirostat, Stage};
 use crate::kernels::Backend;
 
 /// Why a call could not produce a token (or a distribution).
@@ -51,6 +51,22 @@ pub enum SampleError {
     InvalidDryMultiplier(f32),
     /// `dry_base` must be finite and `>= 1`.
     InvalidDryBase(f32),
+    /// `typical_p` must lie in `[0, 1]`.
+    InvalidTypicalP(f32),
+    /// `top_n_sigma` must be finite and `>= 0`.
+    InvalidTopNSigma(f32),
+    /// `xtc_probability` must lie in `[0, 1]`.
+    InvalidXtcProbability(f32),
+    /// `xtc_threshold` must lie in `[0, 1]`.
+    InvalidXtcThreshold(f32),
+    /// `dynatemp_range` must be finite and `>= 0`, and when positive the
+    /// temperature must be finite and `temperature + range` a valid temperature.
+    InvalidDynatempRange(f32),
+    /// `dynatemp_exponent` must be finite and `>= 0`.
+    InvalidDynatempExponent(f32),
+    /// Mirostat's `tau` and `eta` must be finite and `>= 0`, and v1's `m` in
+    /// `1..=Mirostat::MAX_M`.
+    InvalidMirostat(Mirostat),
     /// A penalty or DRY window is longer than the sampler's history.
     WindowExceedsHistory {
         /// The window asked for (`penalty_last_n` or `dry_penalty_last_n`).
@@ -139,6 +155,21 @@ impl fmt::Display for SampleError {
             Self::InvalidDryBase(b) => {
                 write!(f, "DRY base {b} is invalid: use a finite value >= 1")
             }
+            Self::InvalidTypicalP(p) => write!(f, "typical-p {p} is outside [0, 1]"),
+            Self::InvalidTopNSigma(n) => write!(f, "top-n-sigma {n} is not finite and >= 0"),
+            Self::InvalidXtcProbability(p) => write!(f, "XTC probability {p} is outside [0, 1]"),
+            Self::InvalidXtcThreshold(t) => write!(f, "XTC threshold {t} is outside [0, 1]"),
+            Self::InvalidDynatempRange(r) => write!(
+                f,
+                "dynamic temperature range {r} is invalid: finite, >= 0, with a finite temperature whose sum with it is a valid temperature"
+            ),
+            Self::InvalidDynatempExponent(e) => {
+                write!(f, "dynamic temperature exponent {e} is not finite and >= 0")
+            }
+            Self::InvalidMirostat(m) => write!(
+                f,
+                "mirostat {m:?} is invalid: tau and eta finite and >= 0, m in 1..=128"
+            ),
             Self::WindowExceedsHistory { window, history } => write!(
                 f,
                 "a window of {window} tokens exceeds the sampler's history of {history}"

@@ -108,7 +108,7 @@ mod logits;
 mod sampler;
 mod softmax;
 
-pub use config::{SamplerConfig, Stage};
+pub use config::{Mirostat, SamplerConfig, Stage};
 pub use context::constraints::{Constraints, MAX_FINITE_BIAS};
 pub use context::dry::{MAX_DRY_BREAKER_LEN, MAX_DRY_BREAKER_TOKENS, MAX_DRY_BREAKERS};
 pub use context::history::History;

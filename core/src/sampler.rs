@@ -24,7 +24,7 @@
 
 use rand_core::Rng;
 
-use crate::config::{Order, SamplerConfig, Stage};
+use crate::config::{Mirostat, Order, SamplerConfig, Stage};
 use crate::context::MaxTracker;
 use crate::context::constraints::{Checked, Constraints, MAX_FINITE_BIAS};
 use crate::context::dry::{self, Breakers};
@@ -33,8 +33,11 @@ use crate::context::logprob::{self, Model, Sampled, TokenLogprob};
 use crate::context::penalties;
 use crate::context::window::{Tally, Window};
 use crate::draw::inverse_cdf::{draw_from_candidates, draw_from_fixed, target};
+use crate::draw::mirostat;
 use crate::error::SampleError;
-use crate::filter::{Survivors, gather, min_p, top_k, top_p};
+use crate::filter::{
+    Survivors, gather, min_p, survivors, temperature, top_k, top_n_sigma, top_p, typical, xtc,
+};
 use crate::kernels::generic::CHUNK;
 use crate::kernels::{Backend, Candidate, Kernels, Weighting};
 use crate::logits;
@@ -60,7 +63,29 @@ pub struct Sampler<const CAP: usize, const HISTORY: usize = 64> {
     kernels: Kernels,
     history: History<HISTORY>,
     breakers: Breakers,
+    /// Mirostat's cut, in bits (`2 tau` after `new`, `set_config` and `reset`).
+    mu: f32,
     scratch: [Candidate; CAP],
+}
+
+/// What the filter stages leave.
+enum Filtered {
+    /// Draw from these survivors under this weighting; `true` if their
+    /// masses under it already sit beside them in the buffer.
+    Draw(Survivors, Weighting, bool),
+    /// The temperature (fixed or dynamic) is 0: the first survivor holding
+    /// this maximum is the token.
+    Greedy(Survivors, f32),
+}
+
+/// The token of a call, its logit (as the filters saw it), its mass and the
+/// total mass of the distribution it was drawn from (`1, 1` when greedy).
+#[derive(Clone, Copy)]
+struct Chosen {
+    token: u32,
+    logit: f32,
+    mass: u64,
+    total: u64,
 }
 
 /// The logits of the history tokens the context stages may rewrite, as
@@ -121,6 +146,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         kernels: Kernels::SCALAR,
         history: History::EMPTY,
         breakers: Breakers::NONE,
+        mu: 0.0,
         scratch: [Candidate { id: 0, logit: 0.0 }; CAP],
     };
 
@@ -137,6 +163,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
             kernels,
             history: History::EMPTY,
             breakers: Breakers::NONE,
+            mu: initial_mu(&config),
             scratch: [Candidate::default(); CAP],
         })
     }
@@ -155,6 +182,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         let kernels = Backend::detect().kernels()?;
         let sampler = slot.write(Self::DEFAULT);
         sampler.config = config;
+        sampler.mu = initial_mu(&config);
         sampler.kernels = kernels;
         Ok(sampler)
     }
@@ -209,10 +237,12 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
 
     /// Replaces the configuration, checked as by [`new`](Self::new) and
     /// against the current order (a stage it turns on must be in the order).
-    /// The history, breakers and backend stay. On error the sampler is unchanged.
+    /// The history, breakers and backend stay; mirostat's `mu` restarts at
+    /// `2 tau`. On error the sampler is unchanged.
     pub fn set_config(&mut self, config: SamplerConfig) -> Result<(), SampleError> {
         Self::check_config(&config, &self.order)?;
         self.config = config;
+        self.mu = initial_mu(&config);
         Ok(())
     }
 
@@ -257,10 +287,16 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         self.history.write(token);
     }
 
-    /// Clears the history (a new conversation). The configuration, order,
-    /// backend and breakers stay.
+    /// Clears the history and restarts mirostat's `mu` at `2 tau` (a new
+    /// conversation). The configuration, order, backend and breakers stay.
     pub fn reset(&mut self) {
         self.history.clear();
+        self.mu = initial_mu(&self.config);
+    }
+
+    /// Mirostat's current cut `mu`, in bits (0 when mirostat is off).
+    pub fn mirostat_mu(&self) -> f32 {
+        self.mu
     }
 
     /// Draws one token id from `logits`, which is used in place as scratch:
@@ -268,19 +304,19 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
     /// Records the token in the history.
     ///
     /// Consumes exactly one `rng.next_u64()` per successful call (greedy
-    /// included), none on error, so a seeded generator reproduces a run.
+    /// included), or two when `xtc_probability > 0` (and mirostat is off):
+    /// XTC's coin first, then the draw's; none on error, so a seeded
+    /// generator reproduces a run. XTC fires when the coin's top 24 bits,
+    /// as an integer, are below `xtc_probability * 2^24`.
     pub fn sample<R: Rng + ?Sized>(
         &mut self,
         logits: &mut [f32],
         rng: &mut R,
     ) -> Result<u32, SampleError> {
         let max = self.scan_rewritten(logits)?;
+        let coin = self.config.xtc_coin().then(|| rng.next_u64());
         let r = rng.next_u64();
-        let token = if self.config.temperature == 0.0 {
-            logits::first_max(self.kernels, logits, max)
-        } else {
-            self.draw(logits, max, None, r)
-        };
+        let token = self.choose(logits, max, None, coin, r, false).token;
         self.history.write(token);
         Ok(token)
     }
@@ -308,20 +344,22 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         let checked = self.validate(logits, constraints)?;
         let model = Model::new(k, logits, checked.max);
         logprob::fill_top(k, logits, model, top);
+        let coin = self.config.xtc_coin().then(|| rng.next_u64());
         let r = rng.next_u64();
         let mut bias = [0.0; MAX_FINITE_BIAS];
         let mut touched = Touched::NONE;
         let (max, gathered) = self.rewrite(logits, constraints, checked, &mut bias, &mut touched);
-        let (token, drawn, sampling_logprob) = if self.config.temperature == 0.0 {
-            (self.first_max(logits, max, gathered), max, 0.0)
+        let chosen = self.choose(logits, max, gathered, coin, r, true);
+        let ln = |x: u64| libm::logf(x as f32);
+        let sampling_logprob = ln(chosen.mass) - ln(chosen.total);
+        // Among certain tokens the filters rewrote `+inf` to 0 (see
+        // `logits::keep_certain_only`): the drawn one's logit was `+inf`.
+        let drawn = if max == f32::INFINITY {
+            max
         } else {
-            let (token, logit, mass, total) = self.draw_keeping(logits, max, gathered, r);
-            let ln = |x: u64| libm::logf(x as f32);
-            // Among certain tokens the filters rewrote `+inf` to 0 (see
-            // `logits::keep_certain_only`): the drawn one's logit was `+inf`.
-            let logit = if max == f32::INFINITY { max } else { logit };
-            (token, logit, ln(mass) - ln(total))
+            chosen.logit
         };
+        let token = chosen.token;
         let original = constraints
             .original(token, &bias)
             .or_else(|| touched.original(token))
@@ -345,21 +383,19 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         constraints: &Constraints,
     ) -> Result<u32, SampleError> {
         let checked = self.validate(logits, constraints)?;
+        let coin = self.config.xtc_coin().then(|| rng.next_u64());
         let r = rng.next_u64();
         let (mut bias, mut touched) = ([0.0; MAX_FINITE_BIAS], Touched::NONE);
         let (max, gathered) = self.rewrite(logits, constraints, checked, &mut bias, &mut touched);
-        let token = if self.config.temperature == 0.0 {
-            self.first_max(logits, max, gathered)
-        } else {
-            self.draw(logits, max, gathered, r)
-        };
+        let token = self.choose(logits, max, gathered, coin, r, false).token;
         self.history.write(token);
         Ok(token)
     }
 
     /// Replaces `logits` by the distribution `sample` draws from: the survivors'
     /// renormalised probabilities, 0 for every other token. On error the buffer
-    /// is untouched. Consumes no randomness and records nothing.
+    /// is untouched. Consumes no randomness and records nothing (mirostat's
+    /// `mu` does not move). XTC is shown as it acts when its coin fires.
     ///
     /// Each value is the survivor's fixed-point mass over the total (see the
     /// crate docs, "Exactness"), rounded to `f32`: the draw itself uses the
@@ -383,13 +419,16 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
             let (mut bias, mut touched) = ([0.0; MAX_FINITE_BIAS], Touched::NONE);
             self.rewrite(logits, constraints, checked, &mut bias, &mut touched)
         };
-        if self.config.temperature == 0.0 {
-            let winner = self.first_max(logits, max, gathered);
-            logits::one_hot(logits, winner);
-            return Ok(());
-        }
-        match self.filter(logits, max, gathered) {
-            (Survivors::Scratch(len), w, _) => {
+        let (set, w) = match self.filter_or_greedy(logits, max, gathered, true) {
+            Filtered::Greedy(set, max) => {
+                let winner = survivors::first_max(k, &self.scratch, logits, set, max);
+                logits::one_hot(logits, winner);
+                return Ok(());
+            }
+            Filtered::Draw(set, w, _) => (set, w),
+        };
+        match set {
+            Survivors::Scratch(len) => {
                 debug_assert!(
                     len > 0 && len <= CAP,
                     "survivors beyond the capacity, or none"
@@ -405,7 +444,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
                     }
                 }
             }
-            (Survivors::AtLeast(t), w, _) => {
+            Survivors::AtLeast(t) => {
                 let total = k.exp_fixed(logits, t, w);
                 k.scale_fixed(logits, probability_factor(total));
             }
@@ -421,9 +460,13 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         c.scan_and_check(self.kernels, xs, &mut self.scratch)
     }
 
-    /// The windows of the penalties and of DRY, 0 for a stage that is off.
+    /// The windows of the penalties and of DRY, 0 for a stage that is off
+    /// (mirostat, when on, replaces them as in llama.cpp).
     fn windows(&self) -> (usize, usize) {
         let cfg = &self.config;
+        if cfg.mirostat != Mirostat::Off {
+            return (0, 0);
+        }
         let pen = if cfg.penalties_on() {
             cfg.penalty_last_n
         } else {
@@ -555,26 +598,83 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         (max, Some(kept))
     }
 
-    /// The greedy token: the first holding `max`, among the `gathered`
-    /// candidates if the survivors start in the scratch.
-    fn first_max(&self, xs: &[f32], max: f32, gathered: Option<usize>) -> u32 {
-        match gathered {
-            None => logits::first_max(self.kernels, xs, max),
-            Some(len) => {
-                let cands = self.scratch.get(..len).unwrap_or_default();
-                let found = cands.iter().find(|c| c.logit == max);
-                debug_assert!(found.is_some(), "the max is a candidate");
-                found.map_or(0, |c| c.id)
+    /// The token of a sampling call for the call's coin (XTC's, if drawn)
+    /// and 64-bit uniform `r`; `keep` asks for its logit and masses (else
+    /// only the token is certain to be right). Moves mirostat's `mu`.
+    fn choose(
+        &mut self,
+        xs: &mut [f32],
+        max: f32,
+        gathered: Option<usize>,
+        coin: Option<u64>,
+        r: u64,
+        keep: bool,
+    ) -> Chosen {
+        let cfg = self.config;
+        // `coin >> 40` is uniform on [0, 2^24); `p * 2^24` is exact.
+        let fires = coin.is_none_or(|c| ((c >> 40) as f32) < cfg.xtc_probability * 16_777_216.0);
+        let chosen = match self.filter_or_greedy(xs, max, gathered, fires) {
+            Filtered::Greedy(set, max) => Chosen {
+                token: survivors::first_max(self.kernels, &self.scratch, xs, set, max),
+                logit: max,
+                mass: 1,
+                total: 1,
+            },
+            Filtered::Draw(set, w, ready) => {
+                if keep || cfg.mirostat != Mirostat::Off {
+                    self.draw_keeping(xs, set, w, ready, r)
+                } else {
+                    let token = self.draw(xs, set, w, ready, r);
+                    Chosen {
+                        token,
+                        logit: w.max,
+                        mass: 1,
+                        total: 1,
+                    }
+                }
             }
+        };
+        if let Some((tau, eta)) = cfg.mirostat.params() {
+            self.mu = mirostat::update(self.mu, tau, eta, chosen.mass, chosen.total);
         }
+        chosen
     }
 
-    /// The draw of `sample`: filters, then the token for the call's 64-bit
-    /// uniform `r`.
-    fn draw(&mut self, logits: &mut [f32], max: f32, gathered: Option<usize>, r: u64) -> u32 {
+    /// [`filter`](Self::filter), or the greedy token's set at once when the
+    /// temperature is 0 and no stage before it can remove the maximum.
+    fn filter_or_greedy(
+        &mut self,
+        xs: &mut [f32],
+        max: f32,
+        gathered: Option<usize>,
+        xtc_fires: bool,
+    ) -> Filtered {
+        let cfg = &self.config;
+        let keeps_max = cfg.mirostat != Mirostat::Off
+            || (cfg.dynatemp_range == 0.0 && cfg.typical_p >= 1.0 && cfg.xtc_probability == 0.0);
+        if cfg.temperature == 0.0 && keeps_max {
+            let set = match gathered {
+                Some(len) => Survivors::Scratch(len),
+                None => Survivors::AtLeast(f32::NEG_INFINITY),
+            };
+            return Filtered::Greedy(set, max);
+        }
+        self.filter(xs, max, gathered, xtc_fires)
+    }
+
+    /// The draw of `sample` from the filters' survivors: the token for the
+    /// call's 64-bit uniform `r`.
+    fn draw(
+        &mut self,
+        logits: &mut [f32],
+        set: Survivors,
+        w: Weighting,
+        ready: bool,
+        r: u64,
+    ) -> u32 {
         let k = self.kernels;
-        match self.filter(logits, max, gathered) {
-            (Survivors::Scratch(len), w, ready) => {
+        match set {
+            Survivors::Scratch(len) => {
                 debug_assert!(
                     len <= CAP && len <= logits.len(),
                     "survivors beyond the capacity"
@@ -592,7 +692,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
                     draw_from_candidates(cands, masses, ready, w, r).0
                 }
             }
-            (Survivors::AtLeast(t), w, _) => {
+            Survivors::AtLeast(t) => {
                 let total = k.exp_fixed(logits, t, w);
                 draw_from_fixed(k, logits, total, r)
             }
@@ -600,27 +700,33 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
     }
 
     /// The same draw (the same token), keeping the drawn token's logit
-    /// readable: returns the token, its logit, its mass and the total mass.
+    /// readable, with its mass and the total mass.
     fn draw_keeping(
         &mut self,
         logits: &mut [f32],
-        max: f32,
-        gathered: Option<usize>,
+        set: Survivors,
+        w: Weighting,
+        ready: bool,
         r: u64,
-    ) -> (u32, f32, u64, u64) {
+    ) -> Chosen {
         let k = self.kernels;
-        match self.filter(logits, max, gathered) {
-            (Survivors::Scratch(len), w, ready) => {
+        match set {
+            Survivors::Scratch(len) => {
                 let cands = self.scratch.get_mut(..len).unwrap_or_default();
                 let masses = logits.get_mut(..len).unwrap_or_default();
                 let (token, total) = draw_from_candidates(cands, masses, ready, w, r);
                 let logit = cands
                     .iter()
                     .find(|c| c.id == token)
-                    .map_or(max, |c| c.logit);
-                (token, logit, w.fixed(logit) as u64, total)
+                    .map_or(w.max, |c| c.logit);
+                Chosen {
+                    token,
+                    logit,
+                    mass: w.fixed(logit) as u64,
+                    total,
+                }
             }
-            (Survivors::AtLeast(t), w, _) => {
+            Survivors::AtLeast(t) => {
                 // Read-only: the total, then chunk totals up to the crossing
                 // chunk, then its elements (the same integer prefix as
                 // `draw_from_fixed`).
@@ -636,7 +742,12 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
                                 let q = w.fixed(x) as u64;
                                 cum += q;
                                 if cum > goal {
-                                    return ((base + i) as u32, x, q, total);
+                                    return Chosen {
+                                        token: (base + i) as u32,
+                                        logit: x,
+                                        mass: q,
+                                        total,
+                                    };
                                 }
                             }
                         }
@@ -646,22 +757,29 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
                     base += chunk.len();
                 }
                 debug_assert!(false, "the target lies below the total");
-                (0, max, 1, total.max(1))
+                Chosen {
+                    token: 0,
+                    logit: w.max,
+                    mass: 1,
+                    total: total.max(1),
+                }
             }
         }
     }
 
-    /// Runs the filter stages; returns the survivors (in the scratch if they
-    /// fit), the weighting the draw uses, and whether the survivors' masses
-    /// under it already sit beside them in `xs` (top-p ran last, after
-    /// temperature).
+    /// Runs the filter stages (or mirostat's cut); returns the survivors (in
+    /// the scratch if they fit) with the weighting the draw uses, and
+    /// whether their masses under it already sit beside them in `xs` (top-p
+    /// ran last, after temperature); or the greedy set at temperature 0.
     fn filter(
         &mut self,
         xs: &mut [f32],
         max: f32,
         gathered: Option<usize>,
-    ) -> (Survivors, Weighting, bool) {
+        xtc_fires: bool,
+    ) -> Filtered {
         let cfg = self.config;
+        let k = self.kernels;
         let certain = max == f32::INFINITY;
         // "Every finite logit" (or every certain token, now 0), in the buffer
         // or gathered in the scratch.
@@ -678,66 +796,111 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
                 Survivors::AtLeast(if certain { 0.0 } else { -f32::MAX })
             }
         };
-        // Weights before and after the temperature stage. Among certain tokens,
-        // or at temperature +inf, all candidates are equally likely.
-        let tempered = if certain || cfg.temperature == f32::INFINITY {
-            Weighting::UNIFORM
-        } else {
-            Weighting {
-                max,
-                inv_t: 1.0 / cfg.temperature,
+        let mut max = if certain { 0.0 } else { max };
+        // Weights at temperature `t`: among certain tokens, or at
+        // temperature +inf, all candidates are equally likely.
+        let weighting = |max: f32, t: f32| {
+            if certain || t == f32::INFINITY {
+                Weighting::UNIFORM
+            } else {
+                Weighting {
+                    max,
+                    inv_t: 1.0 / t,
+                }
             }
         };
-        let untempered = if certain {
-            Weighting::UNIFORM
-        } else {
-            Weighting { max, inv_t: 1.0 }
-        };
-        let max = if certain { 0.0 } else { max };
-        let mut after_temperature = false;
+        if cfg.mirostat != Mirostat::Off {
+            // As in llama.cpp: the constraints (applied), the plain
+            // temperature, then mirostat's cut.
+            if cfg.temperature == 0.0 {
+                return Filtered::Greedy(set, max);
+            }
+            let w = weighting(max, cfg.temperature);
+            let scratch = &mut self.scratch;
+            let set = match cfg.mirostat {
+                Mirostat::V1 { m, .. } => mirostat::v1(k, scratch, xs, set, w, m, self.mu),
+                Mirostat::V2 { .. } => mirostat::v2(k, scratch, xs, set, w, max, self.mu),
+                Mirostat::Off => set,
+            };
+            return Filtered::Draw(gather(k, scratch, xs, set, xs.len() / 8), w, false);
+        }
+        // Filters before the temperature stage see temperature 1.
+        let mut temperature = 1.0f32;
         // The weighting of the masses beside the scratch candidates, while valid.
         let mut beside = None;
         for &stage in self.order.as_slice() {
-            let (w, t) = if after_temperature {
-                (tempered, cfg.temperature)
-            } else {
-                (untempered, 1.0)
-            };
+            let w = weighting(max, temperature);
+            let scratch = &mut self.scratch;
             set = match stage {
                 Stage::Temperature => {
-                    after_temperature = true;
+                    temperature = if cfg.dynatemp_range > 0.0 {
+                        temperature::dynamic(scratch, xs, set, &cfg, w)
+                    } else {
+                        cfg.temperature
+                    };
+                    if temperature == 0.0 {
+                        return Filtered::Greedy(set, max);
+                    }
                     set
                 }
-                Stage::MinP => match min_p::threshold(max, t, cfg.min_p, w == Weighting::UNIFORM) {
-                    Some(threshold) => {
-                        beside = None;
-                        min_p::keep_at_least(&mut self.scratch, set, threshold)
+                Stage::MinP => {
+                    let uniform = w == Weighting::UNIFORM;
+                    match min_p::threshold(max, temperature, cfg.min_p, uniform) {
+                        Some(threshold) => {
+                            beside = None;
+                            min_p::keep_with_min(k, scratch, xs, set, threshold, cfg.min_keep)
+                        }
+                        None => set,
                     }
-                    None => set,
-                },
+                }
                 Stage::TopK if cfg.top_k > 0 => {
                     beside = None;
-                    top_k::top_k(self.kernels, &mut self.scratch, xs, set, cfg.top_k)
+                    top_k::top_k(k, scratch, xs, set, cfg.top_k)
                 }
                 Stage::TopP if cfg.top_p < 1.0 => {
-                    let cut = top_p::top_p(self.kernels, &mut self.scratch, xs, set, cfg.top_p, w);
+                    let cut = top_p::top_p(k, scratch, xs, set, cfg.top_p, cfg.min_keep, w);
                     beside = matches!(cut, Survivors::Scratch(_)).then_some(w);
                     cut
                 }
+                Stage::TopNSigma if cfg.top_n_sigma > 0.0 => {
+                    match top_n_sigma::threshold(scratch, xs, set, max, cfg.top_n_sigma) {
+                        Some(threshold) => {
+                            beside = None;
+                            min_p::keep_at_least(scratch, set, threshold)
+                        }
+                        None => set,
+                    }
+                }
+                Stage::Typical if cfg.typical_p < 1.0 => {
+                    beside = None;
+                    let cut = typical::typical(k, scratch, xs, set, cfg.typical_p, cfg.min_keep, w);
+                    max = survivors::max(k, scratch, xs, cut);
+                    cut
+                }
+                Stage::Xtc if cfg.xtc_probability > 0.0 && xtc_fires => {
+                    beside = None;
+                    let (p, min_keep) = (cfg.xtc_threshold, cfg.min_keep);
+                    let cut = xtc::xtc(k, scratch, xs, set, p, min_keep, w);
+                    max = survivors::max(k, scratch, xs, cut);
+                    cut
+                }
                 // Context stages ran before (`rewrite`); off filters keep all.
-                Stage::Penalties | Stage::Dry | Stage::TopK | Stage::TopP => set,
+                _ => set,
             };
         }
+        let tempered = weighting(max, temperature);
         // Gather for the draw only a set much smaller than the vocabulary: a
         // dense one is drawn faster by the vectorised pass over the buffer
         // (both give the same token).
         let ready = matches!(set, Survivors::Scratch(_)) && beside == Some(tempered);
-        (
-            gather(self.kernels, &mut self.scratch, xs, set, xs.len() / 8),
-            tempered,
-            ready,
-        )
+        let set = gather(k, &mut self.scratch, xs, set, xs.len() / 8);
+        Filtered::Draw(set, tempered, ready)
     }
+}
+
+/// Mirostat's starting `mu`, `2 tau` (0 when it is off).
+fn initial_mu(config: &SamplerConfig) -> f32 {
+    config.mirostat.params().map_or(0.0, |(tau, _)| 2.0 * tau)
 }
 
 /// Keeps the candidates whose logit is `+inf`, as logit 0 (the scratch's

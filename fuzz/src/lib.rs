@@ -791,6 +791,7 @@ impl SamplerInput {
             } else {
                 Constraints::default()
             },
+            ..Context::default()
         }
     }
 

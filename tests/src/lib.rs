@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use logit_sampler::{Constraints, SampleError, SamplerConfig, Stage};
+use logit_sampler::{Constraints, Mirostat, SampleError, SamplerConfig, Stage};
 
 /// Which way borderline decisions go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,6 +54,41 @@ pub fn reference_config_error(cfg: &SamplerConfig) -> Option<SampleError> {
     if !(cfg.dry_base >= 1.0 && cfg.dry_base < f32::INFINITY) {
         return Some(SampleError::InvalidDryBase(cfg.dry_base));
     }
+    let unit = |x: f32| (0.0..=1.0).contains(&x);
+    let non_negative = |x: f32| x >= 0.0 && x < f32::INFINITY;
+    if !unit(cfg.typical_p) {
+        return Some(SampleError::InvalidTypicalP(cfg.typical_p));
+    }
+    if !non_negative(cfg.top_n_sigma) {
+        return Some(SampleError::InvalidTopNSigma(cfg.top_n_sigma));
+    }
+    if !unit(cfg.xtc_probability) {
+        return Some(SampleError::InvalidXtcProbability(cfg.xtc_probability));
+    }
+    if !unit(cfg.xtc_threshold) {
+        return Some(SampleError::InvalidXtcThreshold(cfg.xtc_threshold));
+    }
+    let range = cfg.dynatemp_range;
+    let t_max = t + range;
+    let range_ok = non_negative(range)
+        && (range == 0.0
+            || (t < f32::INFINITY && t_max >= f32::MIN_POSITIVE && t_max <= 2f32.powi(64)));
+    if !range_ok {
+        return Some(SampleError::InvalidDynatempRange(range));
+    }
+    if !non_negative(cfg.dynatemp_exponent) {
+        return Some(SampleError::InvalidDynatempExponent(cfg.dynatemp_exponent));
+    }
+    let miro_ok = match cfg.mirostat {
+        Mirostat::Off => true,
+        Mirostat::V1 { tau, eta, m } => {
+            non_negative(tau) && non_negative(eta) && (1..=128).contains(&m)
+        }
+        Mirostat::V2 { tau, eta } => non_negative(tau) && non_negative(eta),
+    };
+    if !miro_ok {
+        return Some(SampleError::InvalidMirostat(cfg.mirostat));
+    }
     None
 }
 
@@ -67,6 +102,11 @@ pub struct Context<'a> {
     pub breakers: &'a [&'a [u32]],
     /// The call's bias and mask.
     pub constraints: Constraints<'a>,
+    /// XTC's coin did not fire this call (`distribution_in_place` shows it
+    /// firing, the default).
+    pub xtc_idle: bool,
+    /// Mirostat's `mu`; `None` is a fresh sampler's `2 tau`.
+    pub mu: Option<f32>,
 }
 
 /// Constraint errors the core reports from `sample_with`, after the logits'.
@@ -294,10 +334,13 @@ pub fn reference_order_error(order: &[Stage], cfg: &SamplerConfig) -> Option<Sam
                     || cfg.presence_penalty != 0.0)
         }
         Stage::Dry => cfg.dry_penalty_last_n > 0 && cfg.dry_multiplier > 0.0,
-        Stage::Temperature => cfg.temperature != 1.0,
+        Stage::Temperature => cfg.temperature != 1.0 || cfg.dynatemp_range > 0.0,
         Stage::MinP => cfg.min_p > 0.0,
         Stage::TopK => cfg.top_k > 0,
         Stage::TopP => cfg.top_p < 1.0,
+        Stage::TopNSigma => cfg.top_n_sigma > 0.0,
+        Stage::Typical => cfg.typical_p < 1.0,
+        Stage::Xtc => cfg.xtc_probability > 0.0,
     };
     Stage::DEFAULT_ORDER
         .into_iter()
@@ -335,19 +378,33 @@ pub fn reference_with(
         return Err(e);
     }
     let rewritten = reference_rewrite(logits, cfg, order, ctx);
-    let logits = &rewritten[..];
+    Ok(reference_filters(&rewritten, cfg, order, ctx, slack).0)
+}
+
+/// Relative error of the core's dynamic temperature (an `f64` formula
+/// rounded to `f32`, from an entropy of exact masses summed in `f64`).
+const DYNATEMP_REL: f64 = 1.0 / 262_144.0;
+
+/// The filters (or mirostat's cut) over already rewritten logits: the draw's
+/// distribution and the temperature it uses (dynamic temperature's, when on;
+/// 0 for a greedy pick).
+pub fn reference_filters(
+    logits: &[f32],
+    cfg: &SamplerConfig,
+    order: &[Stage],
+    ctx: &Context,
+    slack: Slack,
+) -> (Distribution, f64) {
     let l = |i: u32| logits[i as usize] as f64;
-    let t = cfg.temperature as f64;
     let lmax = logits
         .iter()
         .map(|x| *x as f64)
         .fold(f64::NEG_INFINITY, f64::max);
-    if t == 0.0 {
-        let winner = logits.iter().position(|x| *x as f64 == lmax).unwrap() as u32;
-        return Ok(vec![(winner, 1.0)]);
-    }
     let certain = lmax == f64::INFINITY;
-    // Candidates in the order every filter cuts: logit descending, id ascending.
+    // Candidates in the order every prefix filter cuts: logit descending, id
+    // ascending; kept in that order after every stage.
+    let rank =
+        |set: &mut Vec<u32>| set.sort_by(|&a, &b| l(b).partial_cmp(&l(a)).unwrap().then(a.cmp(&b)));
     let mut set: Vec<u32> = (0..logits.len() as u32)
         .filter(|&i| {
             if certain {
@@ -357,81 +414,302 @@ pub fn reference_with(
             }
         })
         .collect();
-    set.sort_by(|&a, &b| l(b).partial_cmp(&l(a)).unwrap().then(a.cmp(&b)));
-
-    // Weight of token i relative to the max, before or after the temperature stage.
-    // Scaled logit (l - l_max) / T of token i, 0 where all candidates are
-    // equally likely; its weight relative to the max is exp of it.
-    let scaled = |i: u32, tempered: bool| -> f64 {
-        if certain || (tempered && t.is_infinite()) {
+    rank(&mut set);
+    // Scaled logit (l - max) / T of token i against the set's max `top`, 0
+    // where all candidates are equally likely; its weight is exp of it.
+    let scaled = |i: u32, top: u32, temp: f64| -> f64 {
+        if certain || temp.is_infinite() {
             0.0
         } else {
-            (l(i) - lmax) / if tempered { t } else { 1.0 }
+            (l(i) - l(top)) / temp
         }
     };
-    let weight = |i: u32, tempered: bool| scaled(i, tempered).exp();
-    let mut tempered = false;
-    for stage in order {
-        match stage {
-            Stage::Temperature => tempered = true,
-            Stage::MinP if cfg.min_p > 0.0 => {
-                let uniform = certain || (tempered && t.is_infinite());
-                if !uniform {
-                    // p_i >= m p_max  <=>  l_i >= l_max + T ln m.
-                    let temp = if tempered { t } else { 1.0 };
-                    let shift = temp * (cfg.min_p as f64).ln();
-                    let threshold = lmax + shift;
-                    // The core forms `l_max + T ln m` in f32: a relative
-                    // rounding per operation, and in the subnormal range an
-                    // absolute one of half a step (2^-150) per operation.
-                    let delta = 4.0 * (lmax.abs() + shift.abs()) * f64::from(f32::EPSILON) / 2.0
-                        + 4.0 * 2f64.powi(-150);
+    let t0 = cfg.temperature as f64;
+    let mirostat = cfg.mirostat != Mirostat::Off;
+    let may_drop_max = cfg.typical_p < 1.0 || cfg.xtc_probability > 0.0 || cfg.dynatemp_range > 0.0;
+    if t0 == 0.0 && (mirostat || !may_drop_max) {
+        return (vec![(set[0], 1.0)], 0.0);
+    }
+    let t_rel = if cfg.dynatemp_range > 0.0 && !mirostat {
+        DYNATEMP_REL
+    } else {
+        0.0
+    };
+    // The core's masses: relative error from exp and `s`, absolute from the
+    // fixed point (half of 2^-30 per mass, of the max's weight 1).
+    let mass_slack = |set: &[u32], temp: f64| -> (f64, f64, f64) {
+        let top = set[0];
+        let w: Vec<f64> = set.iter().map(|&i| scaled(i, top, temp).exp()).collect();
+        let total: f64 = w.iter().sum();
+        let mean_abs_s: f64 = set
+            .iter()
+            .zip(&w)
+            .map(|(&i, w)| w * scaled(i, top, temp).abs())
+            .filter(|x| x.is_finite())
+            .sum::<f64>()
+            / total;
+        let max_abs_s = set
+            .iter()
+            .map(|&i| scaled(i, top, temp).abs())
+            .fold(0.0, f64::max);
+        let rel = (mean_abs_s + 16.0) * 2f64.powi(-22) + 2.0 * max_abs_s * t_rel;
+        let abs = set.len() as f64 * 2f64.powi(-30) / total;
+        (rel, abs, total)
+    };
+    let mut temp = 1.0f64;
+    if mirostat {
+        temp = t0;
+        let tau = match cfg.mirostat {
+            Mirostat::V1 { tau, .. } | Mirostat::V2 { tau, .. } => tau,
+            Mirostat::Off => 0.0,
+        };
+        let mu = ctx.mu.unwrap_or(2.0 * tau) as f64;
+        let top = set[0];
+        let keep = match cfg.mirostat {
+            Mirostat::V1 { m, .. } => {
+                let v: Vec<f64> = set.iter().take(m).map(|&i| scaled(i, top, temp)).collect();
+                let (mut tb, mut tt) = (0.0, 0.0);
+                for i in 0..v.len().saturating_sub(1) {
+                    let t = ((i + 2) as f64 / (i + 1) as f64).ln();
+                    tb += t * (v[i] - v[i + 1]);
+                    tt += t * t;
+                }
+                let s_hat = tb / tt;
+                let e = s_hat - 1.0;
+                let k =
+                    (e * 2f64.powf(mu) / (1.0 - (logits.len() as f64).powf(-e))).powf(1.0 / s_hat);
+                let k = match slack {
+                    Slack::Strict => k * (1.0 - 1e-5),
+                    Slack::Exact => k,
+                    Slack::Loose => k * (1.0 + 1e-5),
+                };
+                if k >= 1.0 {
+                    (k.min(1e18) as usize).min(set.len())
+                } else {
+                    1
+                }
+            }
+            _ => {
+                let (rel, abs, total) = mass_slack(&set, temp);
+                let bound = 2f64.powf(-mu);
+                let bound = match slack {
+                    Slack::Strict => bound * (1.0 + rel) + abs,
+                    Slack::Exact => bound,
+                    Slack::Loose => bound * (1.0 - rel) - abs,
+                };
+                let n = set
+                    .iter()
+                    .take_while(|&&i| scaled(i, top, temp).exp() / total >= bound)
+                    .count();
+                n.max(1)
+            }
+        };
+        set.truncate(keep);
+    } else {
+        for stage in order {
+            let top = set[0];
+            let weight = |i: u32| scaled(i, top, temp).exp();
+            match stage {
+                Stage::Temperature => {
+                    temp = if cfg.dynatemp_range > 0.0 {
+                        dynamic_temperature(&set, cfg, |i| scaled(i, top, 1.0))
+                    } else {
+                        t0
+                    };
+                    if temp == 0.0 {
+                        return (vec![(set[0], 1.0)], 0.0);
+                    }
+                }
+                Stage::MinP if cfg.min_p > 0.0 => {
+                    let uniform = certain || temp.is_infinite();
+                    if !uniform {
+                        // p_i >= m p_max  <=>  l_i >= l_max + T ln m.
+                        let shift = temp * (cfg.min_p as f64).ln();
+                        let threshold = l(top) + shift;
+                        // The core forms `l_max + T ln m` in f32: a relative
+                        // rounding per operation, and in the subnormal range an
+                        // absolute one of half a step (2^-150) per operation.
+                        let delta = 4.0 * (l(top).abs() + shift.abs()) * f64::from(f32::EPSILON)
+                            / 2.0
+                            + 4.0 * 2f64.powi(-150)
+                            + shift.abs() * t_rel;
+                        let passing = set
+                            .iter()
+                            .filter(|&&i| match slack {
+                                Slack::Strict => l(i) == l(top) || l(i) >= threshold + delta,
+                                Slack::Exact => l(i) >= threshold,
+                                Slack::Loose => l(i) >= threshold - delta,
+                            })
+                            .count();
+                        set.truncate(passing.max(cfg.min_keep));
+                    }
+                }
+                Stage::TopK if cfg.top_k > 0 => set.truncate(cfg.top_k),
+                Stage::TopP if cfg.top_p < 1.0 => {
+                    let (rel, abs, total) = mass_slack(&set, temp);
+                    let p = cfg.top_p as f64;
+                    let p = match slack {
+                        Slack::Strict => p * (1.0 - rel) - abs,
+                        Slack::Exact => p,
+                        Slack::Loose => (p * (1.0 + rel) + abs).min(1.0),
+                    };
+                    let mut cum = 0.0;
+                    let mut keep = 0;
+                    for &i in &set {
+                        cum += weight(i);
+                        keep += 1;
+                        if cum >= p * total {
+                            break;
+                        }
+                    }
+                    set.truncate(keep.max(cfg.min_keep));
+                }
+                Stage::TopNSigma if cfg.top_n_sigma > 0.0 && !certain && set.len() > 1 => {
+                    let n = set.len() as f64;
+                    let mean = set.iter().map(|&i| l(i)).sum::<f64>() / n;
+                    let var = set.iter().map(|&i| (l(i) - mean).powi(2)).sum::<f64>() / n;
+                    let sigma = var.sqrt();
+                    let k = cfg.top_n_sigma as f64;
+                    let threshold = l(top) - k * sigma;
+                    // The core: f32 deviations from the max, f64 sums of them and
+                    // their squares (cancellation grows with mean^2 / var).
+                    let d_mean = mean - l(top);
+                    let delta = k
+                        * sigma
+                        * (1.0 + d_mean * d_mean / var.max(f64::MIN_POSITIVE))
+                        * 2f64.powi(-20)
+                        + (l(top).abs() + k * sigma) * 2f64.powi(-22);
                     set.retain(|&i| match slack {
-                        Slack::Strict => l(i) == lmax || l(i) >= threshold + delta,
+                        Slack::Strict => l(i) == l(top) || l(i) >= threshold + delta,
                         Slack::Exact => l(i) >= threshold,
                         Slack::Loose => l(i) >= threshold - delta,
                     });
                 }
-            }
-            Stage::TopK if cfg.top_k > 0 => set.truncate(cfg.top_k),
-            Stage::TopP if cfg.top_p < 1.0 => {
-                let total: f64 = set.iter().map(|&i| weight(i, tempered)).sum();
-                // The core's weights are within (|s| + 8) * 2^-23 of exact, so its
-                // masses are within the mass-weighted mean of that (doubled here).
-                let mean_abs_s: f64 = set
-                    .iter()
-                    .map(|&i| weight(i, tempered) * scaled(i, tempered).abs())
-                    .filter(|x| x.is_finite())
-                    .sum::<f64>()
-                    / total;
-                let slack_rel = (mean_abs_s + 16.0) * 2f64.powi(-22);
-                // Each fixed-point mass is also off by up to half a unit of
-                // 2^-30 (of the max's weight 1), in every partial sum and the total.
-                let slack_abs = set.len() as f64 * 2f64.powi(-30) / total;
-                let p = cfg.top_p as f64;
-                let p = match slack {
-                    Slack::Strict => p * (1.0 - slack_rel) - slack_abs,
-                    Slack::Exact => p,
-                    Slack::Loose => (p * (1.0 + slack_rel) + slack_abs).min(1.0),
-                };
-                let mut cum = 0.0;
-                let mut keep = 0;
-                for &i in &set {
-                    cum += weight(i, tempered);
-                    keep += 1;
-                    if cum >= p * total {
-                        break;
+                Stage::Typical if cfg.typical_p < 1.0 && set.len() > 1 => {
+                    let s: Vec<f64> = set.iter().map(|&i| scaled(i, top, temp)).collect();
+                    let w: Vec<f64> = s.iter().map(|x| x.exp()).collect();
+                    let total: f64 = w.iter().sum();
+                    // -ln p_i - H = (ln W - s_i) - (ln W - s̄) = s̄ - s_i.
+                    let center: f64 = s.iter().zip(&w).map(|(s, w)| s * w).sum::<f64>() / total;
+                    let dist: Vec<f64> = s.iter().map(|s| (s - center).abs()).collect();
+                    let mut by_dist: Vec<usize> = (0..set.len()).collect();
+                    by_dist.sort_by(|&a, &b| {
+                        dist[a]
+                            .partial_cmp(&dist[b])
+                            .unwrap()
+                            .then(set[a].cmp(&set[b]))
+                    });
+                    let crossing = |p: f64| -> usize {
+                        let mut cum = 0.0;
+                        for (n, &j) in by_dist.iter().enumerate() {
+                            cum += w[j];
+                            if cum > p * total && n + 1 >= cfg.min_keep {
+                                return n;
+                            }
+                        }
+                        by_dist.len() - 1
+                    };
+                    let (rel, abs, _) = mass_slack(&set, temp);
+                    let max_abs_s = s.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+                    let delta =
+                        (max_abs_s + center.abs() + 1.0) * 2f64.powi(-18) + 2.0 * max_abs_s * t_rel;
+                    let p = cfg.typical_p as f64;
+                    let keep: Vec<u32> = match slack {
+                        Slack::Exact => by_dist[..=crossing(p)].iter().map(|&j| set[j]).collect(),
+                        Slack::Strict => {
+                            let d = dist[by_dist[crossing(p * (1.0 - rel) - abs)]];
+                            by_dist
+                                .iter()
+                                .filter(|&&j| dist[j] < d - delta)
+                                .map(|&j| set[j])
+                                .collect()
+                        }
+                        Slack::Loose => {
+                            let d = dist[by_dist[crossing((p * (1.0 + rel) + abs).min(1.0))]];
+                            by_dist
+                                .iter()
+                                .filter(|&&j| dist[j] <= d + delta)
+                                .map(|&j| set[j])
+                                .collect()
+                        }
+                    };
+                    // Strict may keep nothing; the core always keeps a token.
+                    set = keep;
+                    if set.is_empty() {
+                        return (Vec::new(), temp);
                     }
+                    rank(&mut set);
                 }
-                set.truncate(keep);
+                Stage::Xtc if cfg.xtc_probability > 0.0 && !ctx.xtc_idle && set.len() > 1 => {
+                    let (rel, abs, total) = mass_slack(&set, temp);
+                    let kept = |threshold: f64| -> Vec<u32> {
+                        let qualifying: Vec<u32> = set
+                            .iter()
+                            .copied()
+                            .filter(|&i| weight(i) / total >= threshold)
+                            .collect();
+                        let c = qualifying.len();
+                        if c < 2 || set.len() - (c - 1) < cfg.min_keep {
+                            return set.clone();
+                        }
+                        // In rank order, the last qualifying token is the least likely.
+                        let least = qualifying[c - 1];
+                        set.iter()
+                            .copied()
+                            .filter(|i| *i == least || !qualifying.contains(i))
+                            .collect()
+                    };
+                    let t = cfg.xtc_threshold as f64;
+                    let (lo, hi) = (kept(t * (1.0 - rel) - abs), kept(t * (1.0 + rel) + abs));
+                    set = match slack {
+                        Slack::Exact => kept(t),
+                        Slack::Strict => lo.iter().copied().filter(|i| hi.contains(i)).collect(),
+                        Slack::Loose => {
+                            let mut u = lo.clone();
+                            u.extend(hi.iter().copied().filter(|i| !lo.contains(i)));
+                            u
+                        }
+                    };
+                    if set.is_empty() {
+                        return (Vec::new(), temp);
+                    }
+                    rank(&mut set);
+                }
+                _ => {}
             }
-            _ => {}
         }
     }
-    let total: f64 = set.iter().map(|&i| weight(i, true)).sum();
-    let mut dist: Distribution = set.iter().map(|&i| (i, weight(i, true) / total)).collect();
+    let top = set[0];
+    let total: f64 = set.iter().map(|&i| scaled(i, top, temp).exp()).sum();
+    let mut dist: Distribution = set
+        .iter()
+        .map(|&i| (i, scaled(i, top, temp).exp() / total))
+        .collect();
     dist.sort_by_key(|&(i, _)| i);
-    Ok(dist)
+    (dist, temp)
+}
+
+/// Dynamic temperature for the survivors `set` with scaled logits (at
+/// temperature 1) `s`: `Tmin + (Tmax - Tmin) (H / ln n)^exponent`, `T0` for
+/// one survivor, 0 below the smallest normal temperature.
+pub fn dynamic_temperature(set: &[u32], cfg: &SamplerConfig, s: impl Fn(u32) -> f64) -> f64 {
+    let t0 = cfg.temperature as f64;
+    if set.len() <= 1 {
+        return t0;
+    }
+    let w: Vec<f64> = set.iter().map(|&i| s(i).exp()).collect();
+    let total: f64 = w.iter().sum();
+    let h: f64 = w
+        .iter()
+        .map(|w| w / total)
+        .filter(|p| *p > 0.0)
+        .map(|p| -p * p.ln())
+        .sum();
+    let range = cfg.dynatemp_range as f64;
+    let (lo, hi) = ((t0 - range).max(0.0), t0 + range);
+    let norm = (h / (set.len() as f64).ln()).clamp(0.0, 1.0);
+    let t = lo + (hi - lo) * norm.powf(cfg.dynatemp_exponent as f64);
+    if t < f32::MIN_POSITIVE as f64 { 0.0 } else { t }
 }
 
 /// The scaled logits `s = (l - max) / T` the core exponentiates, as a function
@@ -705,15 +983,26 @@ pub fn check_against_reference_with(
             ));
         }
     }
-    let t = if cfg.temperature == 0.0 {
-        1.0
-    } else {
-        cfg.temperature
+    // The exact draw's temperature (dynamic temperature's when on); scaled
+    // logits against the largest logit the core kept.
+    let (_, temp) = reference_filters(logits, cfg, order, ctx, Slack::Exact);
+    let temp = if temp == 0.0 { 1.0 } else { temp };
+    let top = core_set
+        .iter()
+        .map(|&i| logits[i as usize] as f64)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let scaled_logit = |i: u32| {
+        let x = logits[i as usize] as f64;
+        if top == f64::INFINITY || temp.is_infinite() {
+            0.0
+        } else {
+            (x - top) / temp
+        }
     };
-    let scaled_logit = scaled_logits(logits, t);
+    let greedy = cfg.temperature == 0.0 && cfg.dynatemp_range == 0.0;
     for &(i, _) in &strict {
         // Weights below 2^-31 of the max's round to mass 0: such tokens cannot show.
-        let representable = cfg.temperature == 0.0 || scaled_logit(i) > MIN_DRAWABLE_SCALED_LOGIT;
+        let representable = greedy || scaled_logit(i) > MIN_DRAWABLE_SCALED_LOGIT;
         if representable && core[i as usize] <= 0.0 {
             return Err(format!(
                 "core drops token {i}, kept by the strict reference"
@@ -737,9 +1026,17 @@ pub fn check_against_reference_with(
         .zip(&weights)
         .map(|(&i, w)| w / total * scaled_logit(i).abs())
         .sum();
+    // A dynamic temperature is itself rounded: each scaled logit moves by a
+    // relative DYNATEMP_REL, so each probability by that of `|s_i| + S`.
+    let t_rel = if cfg.dynatemp_range > 0.0 && cfg.mirostat == Mirostat::Off {
+        2.0 * DYNATEMP_REL
+    } else {
+        0.0
+    };
     for (&i, w) in core_set.iter().zip(&weights) {
         let (got, p) = (core[i as usize] as f64, w / total);
-        let bound = probability_bound(p, scaled_logit(i), mean_abs_s, core_set.len(), total);
+        let bound = probability_bound(p, scaled_logit(i), mean_abs_s, core_set.len(), total)
+            + p * (scaled_logit(i).abs() + mean_abs_s) * t_rel;
         if (got - p).abs() > bound {
             return Err(format!(
                 "token {i}: core {got:e}, reference {p:e}, bound {bound:e}"

@@ -79,6 +79,7 @@ proptest! {
             history: &history,
             breakers: &[&[1], &[2, 3]],
             constraints: Constraints { logit_bias: &bias, allowed: masked.then_some(&mask[..]) },
+            ..Context::default()
         };
         prop_assume!(sampler_tests::reference_error(&logits, &cfg, &ctx).is_none());
         let want = sampled::<4096>(&logits, cfg, &order, &ctx, Backend::Scalar, seed);

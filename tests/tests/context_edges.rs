@@ -621,8 +621,9 @@ fn sampler_size_is_scratch_plus_history_plus_a_constant() {
     let constant = size_of::<Sampler<0, 128>>() - 4 * 128;
     assert_eq!(size_of::<Sampler<256, 128>>(), 8 * 256 + 4 * 128 + constant);
     assert_eq!(size_of::<Sampler<1024, 64>>(), 8 * 1024 + 4 * 64 + constant);
-    // The constant: configuration, order, backend, the ring's cursor and
-    // the DRY breakers (64 token ids).
-    assert!(constant <= 400, "{constant} bytes");
+    // The constant: configuration (with the shape stages' fields), order,
+    // backend, the ring's cursor, mirostat's mu and the DRY breakers (64
+    // token ids).
+    assert!(constant <= 448, "{constant} bytes");
     println!("Sampler<CAP, HISTORY> = 8 CAP + 4 HISTORY + {constant} bytes");
 }

@@ -19,6 +19,7 @@ fn run(probs: &[f32], cfg: SamplerConfig, history: &[u32], breakers: &[&[u32]]) 
         history,
         breakers,
         constraints: Constraints::default(),
+        ..Context::default()
     };
     let mut first: Option<Vec<f32>> = None;
     for &b in Backend::available() {

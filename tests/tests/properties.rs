@@ -118,6 +118,7 @@ proptest! {
             history: &history,
             breakers: &[&[3], &[4, 5]],
             constraints: Constraints { logit_bias: &bias, allowed: mask.as_deref() },
+            ..Context::default()
         };
         check_sample_with(&logits, cfg, &order, &ctx, top_len, seed)?;
     }

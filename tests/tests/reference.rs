@@ -92,6 +92,7 @@ proptest! {
             history: &history,
             breakers: &breakers,
             constraints: Constraints { logit_bias: &bias, allowed: mask.as_deref() },
+            ..Context::default()
         };
         let want = sampler_tests::reference_error(&logits, &cfg, &ctx);
         prop_assume!(want.is_none());

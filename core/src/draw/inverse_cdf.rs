@@ -138,7 +138,7 @@ pub(crate) fn draw_from_candidates(
         cands,
         Masses::Beside(masses),
         Order::Id,
-        Rule::Reach(target + 1),
+        Rule::reach(target + 1),
     );
     // The prefix holds the lowest ids reaching the target: its highest id crosses it.
     let token = cands

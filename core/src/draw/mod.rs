@@ -3,3 +3,4 @@
 pub(crate) mod alias;
 pub(crate) mod gaussian;
 pub(crate) mod inverse_cdf;
+pub(crate) mod mirostat;

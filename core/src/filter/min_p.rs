@@ -5,7 +5,7 @@
 //! folded into the running threshold). The max token always passes.
 
 use super::Survivors;
-use crate::kernels::Candidate;
+use crate::kernels::{Candidate, Kernels};
 
 /// The logit threshold, or `None` when the filter keeps everything (`m == 0`,
 /// or all candidates are equally likely, as at temperature `+inf`).
@@ -15,6 +15,38 @@ pub(crate) fn threshold(max: f32, temperature: f32, m: f32, uniform: bool) -> Op
     }
     // ln m <= 0; an overflow to -inf correctly keeps everything finite.
     Some(max + temperature * libm::logf(m))
+}
+
+/// Keeps the survivors at or above `threshold`, or the `min_keep` most
+/// likely if fewer pass (llama.cpp's `min_keep`: the two are prefixes of the
+/// same order, so the longer one).
+pub(crate) fn keep_with_min(
+    k: Kernels,
+    scratch: &mut [Candidate],
+    xs: &mut [f32],
+    set: Survivors,
+    threshold: f32,
+    min_keep: usize,
+) -> Survivors {
+    if min_keep > 1 {
+        let passing = match set {
+            Survivors::AtLeast(t) => {
+                let t = super::larger(t, threshold);
+                xs.iter().filter(|&&x| x >= t).take(min_keep).count()
+            }
+            Survivors::Scratch(len) => scratch
+                .get(..len)
+                .unwrap_or_default()
+                .iter()
+                .filter(|c| c.logit >= threshold)
+                .take(min_keep)
+                .count(),
+        };
+        if passing < min_keep {
+            return super::top_k::top_k(k, scratch, xs, set, min_keep);
+        }
+    }
+    keep_at_least(scratch, set, threshold)
 }
 
 /// Keeps the survivors at or above `threshold`: over the buffer by raising the

@@ -1,11 +1,14 @@
-//! The filters: min-p, top-k and top-p.
+//! The filters: min-p, top-k, top-p, top-n-sigma, typical-p, XTC (and the
+//! dynamic temperature, which reads the survivors like a filter).
 //!
-//! Every filter keeps a prefix of the same total order — logit descending, then
-//! token id ascending — so the survivors of any chain are such a prefix too.
-//! The sampler represents them either as candidates gathered into its scratch
-//! (when they fit) or, beyond the capacity, as "every logit `>= t`" over the
-//! caller's buffer, with excluded ties at `t` overwritten by `-inf`. Both
-//! representations give the same survivors; see `select.rs`.
+//! min-p, top-k, top-p and top-n-sigma keep a prefix of the same total order
+//! (logit descending, then token id ascending); typical-p and XTC may remove
+//! the most likely tokens. The sampler represents the survivors either as
+//! candidates gathered into its scratch (when they fit) or, beyond the
+//! capacity, as "every logit `>= t`" over the caller's buffer, where excluded
+//! tokens at or above `t` (ties at a cut, typical-p's and XTC's removals) are
+//! overwritten by `-inf`. Both representations give the same survivors; see
+//! `select.rs` and `survivors.rs`.
 //!
 //! Once the survivors are in the scratch the logits buffer is never read again
 //! as logits, so the filters may use it as scratch space (top-p keeps its
@@ -13,8 +16,13 @@
 
 pub(crate) mod min_p;
 pub(crate) mod select;
+pub(crate) mod survivors;
+pub(crate) mod temperature;
 pub(crate) mod top_k;
+pub(crate) mod top_n_sigma;
 pub(crate) mod top_p;
+pub(crate) mod typical;
+pub(crate) mod xtc;
 
 use crate::kernels::{Candidate, Kernels};
 

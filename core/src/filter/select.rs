@@ -34,6 +34,26 @@ pub(crate) enum Order {
     Rank,
     /// Id ascending: the order of the draw.
     Id,
+    /// Distance of the scaled logit from a center ascending, then id
+    /// ascending: typical-p's order (see [`Distance`]).
+    Distance(Distance),
+}
+
+/// Typical-p's key: `|(l - max) * inv_t - center|`, in `f32` (the same
+/// operations wherever it is computed, so every path orders alike).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Distance {
+    pub(crate) max: f32,
+    pub(crate) inv_t: f32,
+    pub(crate) center: f32,
+}
+
+impl Distance {
+    /// An order key: larger for a smaller distance.
+    pub(crate) fn key(self, logit: f32) -> u32 {
+        let d = (logit - self.max) * self.inv_t - self.center;
+        order_key(-f32::from_bits(d.to_bits() & 0x7fff_ffff))
+    }
 }
 
 /// Where a candidate's mass comes from.
@@ -46,27 +66,46 @@ pub(crate) enum Masses<'a> {
     Beside(&'a mut [f32]),
 }
 
-/// The target mass of a selection.
+/// The target of a selection: the smallest prefix whose mass reaches `mass`
+/// and that holds at least `count` candidates (llama.cpp's `min_keep`).
 #[derive(Clone, Copy, Debug)]
-pub(crate) enum Rule {
-    /// Reach this absolute mass (top-k: a count; the draw: target + 1).
-    Reach(u64),
-    /// Reach `p` (in (0, 1)) of `total`, the whole survivor set's mass (top-p).
-    Fraction {
-        /// The top-p parameter.
-        p: f32,
-        /// Mass of the whole survivor set.
-        total: u64,
-    },
+pub(crate) struct Rule {
+    mass: u64,
+    count: u64,
 }
 
 impl Rule {
-    /// The mass to reach, at least 1 so a selection is never empty.
-    fn target(self) -> u64 {
-        match self {
-            Rule::Reach(n) => n.max(1),
-            Rule::Fraction { p, total } => ceil_mul(p, total).max(1),
+    /// Reach this absolute mass (top-k: a count; the draw: target + 1); at
+    /// least 1, so a selection is never empty.
+    pub(crate) fn reach(mass: u64) -> Rule {
+        Rule {
+            mass: mass.max(1),
+            count: 0,
         }
+    }
+
+    /// Reach `p` (in (0, 1)) of `total`, the whole set's mass (top-p).
+    pub(crate) fn fraction(p: f32, total: u64) -> Rule {
+        Rule::reach(ceil_mul(p, total))
+    }
+
+    /// Exceed `p` (in [0, 1)) of `total`, i.e. reach `floor(p * total) + 1`
+    /// (typical-p).
+    pub(crate) fn exceed(p: f32, total: u64) -> Rule {
+        Rule::reach(mul_floor(p, total).0 + 1)
+    }
+
+    /// The same, holding at least `count` candidates too.
+    pub(crate) fn at_least(self, count: usize) -> Rule {
+        Rule {
+            count: count as u64,
+            ..self
+        }
+    }
+
+    /// The mass to reach and the candidates to hold.
+    pub(crate) fn needs(self) -> (u64, u64) {
+        (self.mass, self.count)
     }
 }
 
@@ -75,6 +114,13 @@ impl Rule {
 /// and `m * total = x * 2^32 + y` with `x = m * (total >> 32) < 2^54` and
 /// `y = m * (total & 0xffff_ffff) < 2^56`.
 pub(crate) fn ceil_mul(p: f32, total: u64) -> u64 {
+    let (whole, inexact) = mul_floor(p, total);
+    whole + inexact as u64
+}
+
+/// `floor(p * total)` and whether the product has a fractional part, exactly
+/// (see [`ceil_mul`]).
+fn mul_floor(p: f32, total: u64) -> (u64, bool) {
     let bits = p.to_bits();
     let biased = (bits >> 23) & 0xff;
     let fraction = (bits & 0x7f_ffff) as u64;
@@ -98,7 +144,7 @@ pub(crate) fn ceil_mul(p: f32, total: u64) -> u64 {
         let rest = if k >= 64 { z } else { low_bits(z, k) };
         (whole, rest != 0 || low_bits(y, 32) != 0)
     };
-    whole + inexact as u64
+    (whole, inexact)
 }
 
 /// Writes each candidate's fixed-point mass under `w` beside it (as `u32`
@@ -130,21 +176,54 @@ fn from_order_key(key: u32) -> f32 {
     f32::from_bits(key ^ ((((!key) as i32 >> 31) as u32) | 0x8000_0000))
 }
 
-/// Candidates, their masses and the order of one selection. For
-/// [`Order::Rank`] each candidate's `logit` field holds its order key's bits
-/// while the selection runs, so a key is two integer operations.
-struct Selection<'c, 'm, const RANK: bool> {
-    cands: &'c mut [Candidate],
-    masses: Masses<'m>,
+/// How a selection ranks a candidate: larger means earlier (the id breaks ties).
+trait Key: Copy {
+    fn rank(self, logit: f32) -> u32;
 }
 
-impl<const RANK: bool> Selection<'_, '_, RANK> {
+/// [`Order::Id`]: every candidate ranks alike, so the id decides.
+#[derive(Clone, Copy)]
+struct ById;
+
+impl Key for ById {
+    #[inline(always)]
+    fn rank(self, _: f32) -> u32 {
+        0
+    }
+}
+
+/// [`Order::Rank`]: each candidate's `logit` field holds its order key's
+/// bits while the selection runs, so a key is two integer operations.
+#[derive(Clone, Copy)]
+struct ByKeyBits;
+
+impl Key for ByKeyBits {
+    #[inline(always)]
+    fn rank(self, logit: f32) -> u32 {
+        logit.to_bits()
+    }
+}
+
+impl Key for Distance {
+    #[inline(always)]
+    fn rank(self, logit: f32) -> u32 {
+        self.key(logit)
+    }
+}
+
+/// Candidates, their masses and the order of one selection.
+struct Selection<'c, 'm, K: Key> {
+    cands: &'c mut [Candidate],
+    masses: Masses<'m>,
+    order: K,
+}
+
+impl<K: Key> Selection<'_, '_, K> {
     /// Position in the order: larger means earlier.
     #[inline(always)]
     fn key(&self, i: usize) -> u64 {
         self.cands.get(i).map_or(0, |c| {
-            let rank = if RANK { c.logit.to_bits() as u64 } else { 0 };
-            (rank << 32) | (u32::MAX - c.id) as u64
+            ((self.order.rank(c.logit) as u64) << 32) | (u32::MAX - c.id) as u64
         })
     }
 
@@ -264,9 +343,10 @@ impl<const RANK: bool> Selection<'_, '_, RANK> {
         }
     }
 
-    /// The smallest prefix of `0..len` in the order whose mass reaches `need`
-    /// (at most the whole set's mass), moved to the front; returns its length.
-    fn prefix(&mut self, mut need: u64) -> usize {
+    /// The smallest prefix of `0..len` in the order whose mass reaches
+    /// `need` and that holds at least `count` candidates (both reachable),
+    /// moved to the front; returns its length.
+    fn prefix(&mut self, mut need: u64, mut count: u64) -> usize {
         let (mut lo, mut hi) = (0usize, self.cands.len());
         for _round in 0..64 {
             if hi - lo <= 16 {
@@ -275,21 +355,24 @@ impl<const RANK: bool> Selection<'_, '_, RANK> {
             let pivot = self.partition(lo, hi);
             let upper = self.mass_of(lo..pivot);
             let with_pivot = upper + self.mass(pivot);
-            if upper >= need {
+            let (n_upper, n_with) = ((pivot - lo) as u64, (pivot - lo + 1) as u64);
+            if upper >= need && n_upper >= count {
                 hi = pivot;
-            } else if with_pivot >= need {
+            } else if with_pivot >= need && n_with >= count {
                 return pivot + 1;
             } else {
-                need -= with_pivot;
+                need = need.saturating_sub(with_pivot);
+                count = count.saturating_sub(n_with);
                 lo = pivot + 1;
             }
         }
         // Small (or stubborn) remainder: sort it and walk.
         self.sort(lo, hi);
-        let mut acc = 0u64;
+        let (mut acc, mut n) = (0u64, 0u64);
         for i in lo..hi {
             acc += self.mass(i);
-            if acc >= need {
+            n += 1;
+            if acc >= need && n >= count {
                 return i + 1;
             }
         }
@@ -312,7 +395,8 @@ pub(crate) fn prefix_in_scratch(
     if let Masses::Beside(m) = &masses {
         debug_assert!(m.len() >= len, "a mass beside every candidate");
     }
-    let need = rule.target();
+    let (need, count) = rule.needs();
+    let count = count.min(len as u64);
     // top-k with k at least the set's size keeps everything, at no cost. Every
     // other caller asks for at most the set's mass (the draw's target lies
     // below the total; top-p's nucleus lies inside the sets it prefilters),
@@ -326,13 +410,28 @@ pub(crate) fn prefix_in_scratch(
         ),
     }
     match order {
-        Order::Id => Selection::<false> { cands, masses }.prefix(need),
+        Order::Id => Selection {
+            cands,
+            masses,
+            order: ById,
+        }
+        .prefix(need, count),
+        Order::Distance(d) => Selection {
+            cands,
+            masses,
+            order: d,
+        }
+        .prefix(need, count),
         Order::Rank => {
-            let mut set = Selection::<true> { cands, masses };
+            let mut set = Selection {
+                cands,
+                masses,
+                order: ByKeyBits,
+            };
             for c in set.cands.iter_mut() {
                 c.logit = f32::from_bits(order_key(c.logit));
             }
-            let kept = set.prefix(need);
+            let kept = set.prefix(need, count);
             // Only the prefix survives: the rest keep their keys.
             for c in set.cands.iter_mut().take(kept) {
                 c.logit = from_order_key(c.logit.to_bits());
@@ -340,6 +439,18 @@ pub(crate) fn prefix_in_scratch(
             kept
         }
     }
+}
+
+/// Sorts `cands` by id, ascending (for the sums that must visit survivors in
+/// the buffer's order).
+pub(crate) fn sort_by_id(cands: &mut [Candidate]) {
+    let len = cands.len();
+    Selection {
+        cands,
+        masses: Masses::Count,
+        order: ById,
+    }
+    .sort(0, len);
 }
 
 /// What a token weighs in a selection over the buffer.
@@ -363,21 +474,21 @@ impl StreamMass {
 /// Floats whose masses are computed per kernel call in the streaming passes.
 const STRIP: usize = 256;
 
-/// Calls `f(order key, mass)` for every `x >= t` of `xs` whose order key,
-/// shifted right by `shift`, equals `prefix` (all of them when `filter` is
-/// `None`). Masses come from the kernels a strip at a time (bit-identical to
+/// Calls `f(key, mass)` for every `x >= t` of `xs` whose key, shifted right
+/// by `shift`, equals `prefix` (all of them when `filter` is `None`). Masses
+/// come from the kernels a strip at a time (bit-identical to
 /// `Weighting::fixed`), so the scalar loop only does integer work.
 fn for_each_mass(
     k: Kernels,
     xs: &[f32],
     t: f32,
     mass: StreamMass,
+    key: impl Fn(f32) -> u32,
     filter: Option<(u32, u32)>,
     mut f: impl FnMut(u32, u64),
 ) {
     let selected = |x: f32| {
-        x >= t
-            && filter.is_none_or(|(shift, prefix)| order_key(x).checked_shr(shift) == Some(prefix))
+        x >= t && filter.is_none_or(|(shift, prefix)| key(x).checked_shr(shift) == Some(prefix))
     };
     let mut masses = [0.0f32; STRIP];
     for strip in xs.chunks(STRIP) {
@@ -396,36 +507,60 @@ fn for_each_mass(
                     StreamMass::Count => 1,
                     StreamMass::Fixed(_) => q.to_bits() as u64,
                 };
-                f(order_key(x), m);
+                f(key(x), m);
             }
         }
     }
 }
 
-/// The same selection (order [`Order::Rank`]) over the survivors `{x >= t}`
-/// of the whole buffer. Returns the new threshold; excluded ties at it are
-/// overwritten by `-inf`.
-pub(crate) fn prefix_streaming(
+/// The last token of a streaming selection's prefix: its key and id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Crossing {
+    key: u32,
+    id: u32,
+}
+
+impl Crossing {
+    /// Whether a token with this key and id lies in the prefix ending here.
+    pub(crate) fn keeps(self, key: u32, id: u32) -> bool {
+        key > self.key || (key == self.key && id <= self.id)
+    }
+
+    /// The longer of two prefixes of the same order.
+    fn later(self, other: Option<Crossing>) -> Crossing {
+        match other {
+            Some(o) if !self.keeps(o.key, o.id) => o,
+            _ => self,
+        }
+    }
+}
+
+/// The smallest prefix (keys descending, ids ascending) of the survivors
+/// `{x >= t}` of the whole buffer whose mass reaches `need`, by a radix
+/// select on the keys (8 bits per pass, 4 passes, a 256-bucket `u64` mass
+/// histogram on the stack), then a walk over the ties at the cut key in id
+/// order. `None` when the whole set does not exceed `need` (all stay).
+fn crossing(
     k: Kernels,
-    xs: &mut [f32],
+    xs: &[f32],
     t: f32,
     mass: StreamMass,
-    rule: Rule,
-) -> f32 {
+    mut need: u64,
+    key: impl Fn(f32) -> u32 + Copy,
+) -> Option<Crossing> {
     let mut hist = [0u64; 256];
     let mut prefix = 0u32;
-    let mut need = rule.target();
     for level in 0..4u32 {
         let shift = 24 - 8 * level;
         hist.fill(0);
         let filter = (level > 0).then_some((shift + 8, prefix));
-        for_each_mass(k, xs, t, mass, filter, |key, m| {
+        for_each_mass(k, xs, t, mass, key, filter, |key, m| {
             if let Some(h) = hist.get_mut(((key >> shift) & 0xff) as usize) {
                 *h += m;
             }
         });
         if level == 0 && need >= hist.iter().sum() {
-            return t;
+            return None;
         }
         let mut chosen = 0u32;
         for (bucket, &m) in hist.iter().enumerate().rev() {
@@ -437,19 +572,83 @@ pub(crate) fn prefix_streaming(
         }
         prefix = (prefix << 8) | chosen;
     }
-    let cut = from_order_key(prefix);
-    // All tokens at the cut weigh the same: keep the first `keep` of them by id.
-    let keep = need.div_ceil(mass.of(cut).max(1));
-    let mut seen = 0u64;
-    for x in xs.iter_mut() {
-        if *x == cut {
-            seen += 1;
-            if seen > keep {
-                *x = f32::NEG_INFINITY;
+    // The ties at the cut key, in id order, until the rest of the need is met
+    // (ties at a logit weigh the same; at a distance they may not).
+    let mut acc = 0u64;
+    for (i, &x) in xs.iter().enumerate() {
+        if x >= t && key(x) == prefix {
+            acc += mass.of(x);
+            if acc >= need {
+                return Some(Crossing {
+                    key: prefix,
+                    id: i as u32,
+                });
             }
         }
     }
-    cut
+    debug_assert!(false, "the cut key's ties hold the rest of the need");
+    None
+}
+
+/// The crossing of `rule` (its mass and its count) in the order of `key`.
+fn rule_crossing(
+    k: Kernels,
+    xs: &[f32],
+    t: f32,
+    mass: StreamMass,
+    rule: Rule,
+    key: impl Fn(f32) -> u32 + Copy,
+) -> Option<Crossing> {
+    let (need, count) = rule.needs();
+    let by_mass = crossing(k, xs, t, mass, need, key)?;
+    Some(if count > 1 {
+        by_mass.later(crossing(k, xs, t, StreamMass::Count, count, key))
+    } else {
+        by_mass
+    })
+}
+
+/// The same selection as [`prefix_in_scratch`] (order [`Order::Rank`]) over
+/// the survivors `{x >= t}` of the whole buffer. Returns the new threshold;
+/// excluded ties at it are overwritten by `-inf`.
+pub(crate) fn prefix_streaming(
+    k: Kernels,
+    xs: &mut [f32],
+    t: f32,
+    mass: StreamMass,
+    rule: Rule,
+) -> f32 {
+    let Some(cut) = rule_crossing(k, xs, t, mass, rule, order_key) else {
+        return t;
+    };
+    for (i, x) in xs.iter_mut().enumerate() {
+        if order_key(*x) == cut.key && !cut.keeps(cut.key, i as u32) {
+            *x = f32::NEG_INFINITY;
+        }
+    }
+    from_order_key(cut.key)
+}
+
+/// [`prefix_in_scratch`] in a [`Distance`] order over the survivors
+/// `{x >= t}` of the whole buffer: every survivor outside the prefix is
+/// overwritten by `-inf` (the threshold stays).
+pub(crate) fn distance_streaming(
+    k: Kernels,
+    xs: &mut [f32],
+    t: f32,
+    mass: StreamMass,
+    rule: Rule,
+    d: Distance,
+) {
+    let key = |x: f32| d.key(x);
+    let Some(cut) = rule_crossing(k, xs, t, mass, rule, key) else {
+        return;
+    };
+    for (i, x) in xs.iter_mut().enumerate() {
+        if *x >= t && !cut.keeps(key(*x), i as u32) {
+            *x = f32::NEG_INFINITY;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -560,6 +759,7 @@ mod tests {
         masses: &[u64],
         order: Order,
         need: u64,
+        count: usize,
     ) -> std::vec::Vec<u32> {
         let mut idx: std::vec::Vec<usize> = (0..cands.len()).collect();
         idx.sort_by(|&a, &b| {
@@ -567,6 +767,14 @@ mod tests {
             match order {
                 Order::Rank => y.logit.partial_cmp(&x.logit).unwrap().then(x.id.cmp(&y.id)),
                 Order::Id => x.id.cmp(&y.id),
+                // By the distance itself (not the key), in f64.
+                Order::Distance(d) => {
+                    let dist = |l: f32| ((l - d.max) * d.inv_t - d.center).abs();
+                    dist(x.logit)
+                        .partial_cmp(&dist(y.logit))
+                        .unwrap()
+                        .then(x.id.cmp(&y.id))
+                }
             }
         });
         let mut acc = 0;
@@ -574,7 +782,7 @@ mod tests {
         for i in idx {
             out.push(cands[i].id);
             acc += masses[i];
-            if acc >= need.max(1) {
+            if acc >= need.max(1) && out.len() >= count {
                 break;
             }
         }
@@ -597,10 +805,18 @@ mod tests {
                 let masses: std::vec::Vec<u64> =
                     (0..n as u64).map(|i| (i * 13 + salt as u64) % 5).collect();
                 let total: u64 = masses.iter().sum();
-                for order in [Order::Rank, Order::Id] {
+                let distance = Order::Distance(Distance {
+                    max: 1.0,
+                    inv_t: 0.5,
+                    center: -0.75,
+                });
+                for order in [Order::Rank, Order::Id, distance] {
                     // (Callers' sets always weigh something: the max token has 2^30.)
                     let needs = [1, total / 3, total / 2 + 1, total.saturating_sub(1), total];
-                    for need in needs.into_iter().filter(|&need| total > 0 && need <= total) {
+                    let needs = needs.into_iter().filter(|&need| total > 0 && need <= total);
+                    // With a count to hold too (min_keep), beyond the mass's prefix.
+                    let counts = [0, n / 2 + 1, n];
+                    for (need, count) in needs.flat_map(|need| counts.map(|c| (need, c))) {
                         // Masses beside.
                         let mut c = cands.clone();
                         let mut m: std::vec::Vec<f32> =
@@ -609,14 +825,17 @@ mod tests {
                             &mut c,
                             Masses::Beside(&mut m),
                             order,
-                            Rule::Reach(need),
+                            Rule::reach(need).at_least(count),
                         );
                         let mut got: std::vec::Vec<u32> = c[..kept].iter().map(|c| c.id).collect();
                         got.sort();
                         // (At `need == total` the smallest prefix leaves out
                         // trailing zero masses.)
-                        let want = brute_force(&cands, &masses, order, need);
-                        assert_eq!(got, want, "n {n} salt {salt} {order:?} need {need}");
+                        let want = brute_force(&cands, &masses, order, need, count);
+                        assert_eq!(
+                            got, want,
+                            "n {n} salt {salt} {order:?} need {need} count {count}"
+                        );
                         // Survivors keep their logits (the order keys are undone).
                         for s in &c[..kept] {
                             let orig = cands.iter().find(|o| o.id == s.id).unwrap();
@@ -631,11 +850,15 @@ mod tests {
                     // Count masses: top-k.
                     let k = (n / 3).max(1) as u64;
                     let mut c = cands.clone();
-                    let kept = prefix_in_scratch(&mut c, Masses::Count, order, Rule::Reach(k));
+                    let kept = prefix_in_scratch(&mut c, Masses::Count, order, Rule::reach(k));
                     let mut got: std::vec::Vec<u32> = c[..kept].iter().map(|c| c.id).collect();
                     got.sort();
                     let ones = std::vec![1u64; n];
-                    assert_eq!(got, brute_force(&cands, &ones, order, k), "top-{k} of {n}");
+                    assert_eq!(
+                        got,
+                        brute_force(&cands, &ones, order, k, 0),
+                        "top-{k} of {n}"
+                    );
                 }
             }
         }
@@ -650,9 +873,10 @@ mod tests {
             for x in c.iter_mut() {
                 x.logit = f32::from_bits(order_key(x.logit));
             }
-            let mut set = Selection::<true> {
+            let mut set = Selection {
                 cands: &mut c,
                 masses: Masses::Beside(&mut m),
+                order: ByKeyBits,
             };
             set.sort(0, n);
             for i in 1..n {
@@ -669,9 +893,10 @@ mod tests {
     fn partition_puts_the_higher_ranked_first() {
         for n in [3, 4, 17, 50] {
             let mut c = candidates(n, 5);
-            let mut set = Selection::<false> {
+            let mut set = Selection {
                 cands: &mut c,
                 masses: Masses::Count,
+                order: ById,
             };
             let p = set.partition(0, n);
             let pivot = set.key(p);

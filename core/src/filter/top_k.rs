@@ -23,7 +23,7 @@ pub(crate) fn top_k(
     set: Survivors,
     top_k: usize,
 ) -> Survivors {
-    let rule = Rule::Reach(top_k as u64);
+    let rule = Rule::reach(top_k as u64);
     match gather(k, scratch, xs, set, scratch.len()) {
         Survivors::Scratch(len) => {
             debug_assert!(len <= scratch.len(), "survivors beyond the capacity");
@@ -47,7 +47,7 @@ pub(crate) fn top_k(
 /// top-k over a buffer too large for the scratch, in one pass. Needs
 /// `2k <= scratch.len()` so every refill makes progress.
 fn by_scan(k: Kernels, scratch: &mut [Candidate], xs: &[f32], t: f32, top_k: usize) -> Survivors {
-    let rule = Rule::Reach(top_k as u64);
+    let rule = Rule::reach(top_k as u64);
     // A window of 4k (at least 256) rather than the whole scratch: the first
     // fill takes every token, so a small window raises the threshold sooner.
     let window = top_k.saturating_mul(4).max(256).min(scratch.len());

@@ -36,15 +36,20 @@ const SOFT_FLOAT: bool = cfg!(any(
     all(target_arch = "riscv32", not(target_feature = "f"))
 ));
 
-/// Cuts `set` to its nucleus of mass `p` (in (0, 1)) under the weighting `w`.
+/// Cuts `set` to its nucleus of mass `p` (in (0, 1)) under the weighting
+/// `w`, or to its `min_keep` most likely tokens if that is more.
 pub(crate) fn top_p(
     k: Kernels,
     scratch: &mut [Candidate],
     xs: &mut [f32],
     set: Survivors,
     p: f32,
+    min_keep: usize,
     w: Weighting,
 ) -> Survivors {
+    // The bounds below rule out tokens by mass alone: with `min_keep` the
+    // prefix may need more tokens than they let through.
+    let prefilters = min_keep <= 1;
     // On the scalar backend a vector pass over the buffer costs what one exp
     // per candidate costs: for a small vocabulary whose set fits, gather it
     // and compute each mass once. Otherwise one vector pass sums the buffer,
@@ -63,20 +68,22 @@ pub(crate) fn top_p(
             let masses = xs.get_mut(..len).unwrap_or_default();
             let total = select::fill_masses(cands, masses, w);
             // Masses below the bound cannot be in the nucleus: drop them first.
-            let kept = match mass_bound(p, total, len) {
+            let kept = match mass_bound(p, total, len).filter(|_| prefilters) {
                 Some(bound) => keep_masses_at_least(cands, masses, bound),
                 None => len,
             };
             let cands = scratch.get_mut(..kept).unwrap_or_default();
             let masses = xs.get_mut(..kept).unwrap_or_default();
-            select_in_scratch(cands, masses, Rule::Fraction { p, total })
+            select_in_scratch(cands, masses, Rule::fraction(p, total).at_least(min_keep))
         }
         Survivors::AtLeast(t) => {
             let total = k.exp_fixed_sum(xs, t, w);
-            let rule = Rule::Fraction { p, total };
+            let rule = Rule::fraction(p, total).at_least(min_keep);
             // Only tokens at or above the bound can be in the nucleus: if those
             // fit, select among them (with the whole set's total).
-            let bound = prefilter(p, w, total, xs.len()).map_or(t, |b| super::larger(b, t));
+            let bound = prefilter(p, w, total, xs.len())
+                .filter(|_| prefilters)
+                .map_or(t, |b| super::larger(b, t));
             if let Survivors::Scratch(len) =
                 gather(k, scratch, xs, Survivors::AtLeast(bound), scratch.len())
             {
@@ -162,8 +169,19 @@ pub(crate) fn prefilter(p: f32, w: Weighting, total: u64, n: usize) -> Option<f3
     if a.partial_cmp(&1.5) != Some(core::cmp::Ordering::Greater) {
         return None;
     }
-    let bound = (a - 0.5) / (2.0 * FIXED_ONE);
-    let offset = libm::logf(bound) / w.inv_t;
+    logit_floor(w, (a - 0.5) / (2.0 * FIXED_ONE))
+}
+
+/// `max + ln(weight) / inv_t`, stepped below its own roundings: a logit
+/// below it has a weight under `w` below `weight` (> 0), so a caller that
+/// needs weights of at least twice `weight` (which absorbs exp's rounding
+/// and that of `(l - max) * inv_t`) may skip every logit below it. `None`
+/// for uniform weights.
+pub(crate) fn logit_floor(w: Weighting, weight: f32) -> Option<f32> {
+    if w.inv_t == 0.0 {
+        return None;
+    }
+    let offset = libm::logf(weight) / w.inv_t;
     let threshold = w.max + offset;
     // The two roundings above are each at most half an ulp of the larger
     // magnitude: step below them so the threshold errs on the inclusive side.

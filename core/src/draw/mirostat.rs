@@ -1,0 +1,153 @@
+//! Mirostat (Basu et al. 2021, as in llama.cpp): a cut that adapts after
+//! every draw so the surprise `-log2 p` of the drawn tokens tracks `tau`.
+//!
+//! - v1 estimates the Zipf exponent `s` of the distribution from its `m`
+//!   largest logits (`b_i = (l_i - l_(i+1)) / T`, the log-ratio of
+//!   neighbouring probabilities, regressed on `t_i = ln((i + 2) / (i + 1))`)
+//!   and keeps the top `k = (e 2^mu / (1 - N^-e))^(1 / s)` tokens, `e = s - 1`,
+//!   `N` the vocabulary size;
+//! - v2 keeps the tokens with `-log2 p <= mu`, i.e. mass `q >= Q 2^-mu`
+//!   (the most likely one if none).
+//!
+//! Then the draw from the kept tokens, renormalised, and
+//! `mu <- mu - eta * (log2(Q_kept / q_drawn) - tau)`. Everything is computed
+//! from exact masses or from logits, in `f64`, so every path agrees.
+//! Where llama.cpp's float code gives NaN (one candidate, or `m = 1`: no
+//! pairs to regress on), v1 keeps one token, which is what llama.cpp ends up
+//! doing through an undefined `int(NaN)`.
+
+use crate::config::Mirostat;
+use crate::filter::{Survivors, survivors, top_k};
+use crate::kernels::{Candidate, FIXED_ONE, Kernels, Weighting};
+
+/// v1's cut: the top `k` of `set` for the Zipf estimate at `mu`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn v1(
+    k: Kernels,
+    scratch: &mut [Candidate],
+    xs: &mut [f32],
+    set: Survivors,
+    w: Weighting,
+    m: usize,
+    mu: f32,
+) -> Survivors {
+    let (top, len) = largest(scratch, xs, set, m);
+    let top = top.get(..len).unwrap_or_default();
+    // Least squares through the origin of b_i on t_i.
+    let (mut tb, mut tt) = (0.0f64, 0.0f64);
+    for (i, pair) in top.windows(2).enumerate() {
+        if let [a, b] = *pair {
+            let t = libm::log((i + 2) as f64 / (i + 1) as f64);
+            tb += t * ((a - b) as f64 * w.inv_t as f64);
+            tt += t * t;
+        }
+    }
+    let s = tb / tt;
+    let e = s - 1.0;
+    let vocab = xs.len() as f64;
+    let kf = libm::pow(
+        e * libm::exp2(mu as f64) / (1.0 - libm::pow(vocab, -e)),
+        1.0 / s,
+    );
+    // NaN (no pairs) and anything below 1 keep one token; `as` saturates.
+    let keep = if kf >= 1.0 { kf as usize } else { 1 };
+    top_k::top_k(k, scratch, xs, set, keep)
+}
+
+/// The `m` largest survivor logits, descending (a min-heap of them while
+/// scanning, so `O(n log m)`), and how many there are.
+fn largest(
+    scratch: &mut [Candidate],
+    xs: &[f32],
+    set: Survivors,
+    m: usize,
+) -> ([f32; Mirostat::MAX_M], usize) {
+    let mut heap = [f32::NEG_INFINITY; Mirostat::MAX_M];
+    let cap = m.min(Mirostat::MAX_M);
+    let mut len = 0usize;
+    survivors::for_each(scratch, xs, set, |_, x| {
+        if len < cap {
+            // Sift up.
+            let mut i = len;
+            len += 1;
+            while i > 0 && heap.get((i - 1) / 2).is_some_and(|&p| p > x) {
+                heap.swap(i, (i - 1) / 2);
+                i = (i - 1) / 2;
+            }
+            if let Some(slot) = heap.get_mut(i) {
+                *slot = x;
+            }
+        } else if cap > 0 && heap.first().is_some_and(|&min| x > min) {
+            sift_down(heap.get_mut(..len).unwrap_or_default(), 0, x);
+        }
+    });
+    // Heapsort: pop the minimum to the back, so the array ends descending.
+    for end in (1..len).rev() {
+        let last = heap.get(end).copied().unwrap_or(0.0);
+        let min = heap.first().copied().unwrap_or(0.0);
+        if let Some(slot) = heap.get_mut(end) {
+            *slot = min;
+        }
+        sift_down(heap.get_mut(..end).unwrap_or_default(), 0, last);
+    }
+    (heap, len)
+}
+
+/// Places `x` at `root` of the min-heap `h` and sifts it down.
+fn sift_down(h: &mut [f32], mut root: usize, x: f32) {
+    loop {
+        let mut child = 2 * root + 1;
+        let Some(&c) = h.get(child) else { break };
+        let mut smallest = c;
+        if let Some(&r) = h.get(child + 1)
+            && r < c
+        {
+            child += 1;
+            smallest = r;
+        }
+        if smallest >= x {
+            break;
+        }
+        if let Some(slot) = h.get_mut(root) {
+            *slot = smallest;
+        }
+        root = child;
+    }
+    if let Some(slot) = h.get_mut(root) {
+        *slot = x;
+    }
+}
+
+/// v2's cut: the tokens of mass `q >= ceil(Q 2^-mu)`, or the first maximum
+/// alone if none (the maximum has the largest mass, 2^30).
+pub(crate) fn v2(
+    k: Kernels,
+    scratch: &mut [Candidate],
+    xs: &mut [f32],
+    set: Survivors,
+    w: Weighting,
+    max: f32,
+    mu: f32,
+) -> Survivors {
+    let total = survivors::total_mass(k, scratch, xs, set, w);
+    let need = libm::ceil(total as f64 * libm::exp2(-(mu as f64)));
+    if need > FIXED_ONE as f64 {
+        let first = survivors::first_max(k, scratch, xs, set, max);
+        return survivors::retain(scratch, xs, set, |id, _| id == first);
+    }
+    let floor = if need >= 2.0 {
+        crate::filter::top_p::logit_floor(w, (need / (2.0 * FIXED_ONE as f64)) as f32)
+            .unwrap_or(f32::NEG_INFINITY)
+    } else {
+        f32::NEG_INFINITY
+    };
+    survivors::retain(scratch, xs, set, |_, x| {
+        x >= floor && w.fixed(x) as f64 >= need
+    })
+}
+
+/// `mu` after drawing a token of mass `mass` out of `total`.
+pub(crate) fn update(mu: f32, tau: f32, eta: f32, mass: u64, total: u64) -> f32 {
+    let surprise = libm::log2(total as f64 / mass.max(1) as f64) as f32;
+    mu - eta * (surprise - tau)
+}

@@ -1,0 +1,213 @@
+//! Whole-set operations on the survivors, for the stages that are not a
+//! threshold on the logits: statistics (top-n-sigma's deviation, the entropy
+//! of typical-p and dynamic temperature), removal by a predicate (typical-p,
+//! XTC, mirostat v2), the maximum and the count.
+//!
+//! Each works on either representation of the set (see `filter/mod.rs`):
+//! candidates in the scratch or "every logit `>= t`" in the buffer. Sums of
+//! floats depend on the order of the additions, so they visit survivors in
+//! ascending id whatever the representation (the scratch is sorted by id
+//! first) and add them in the kernels' chunk layout ([`LaneSum`]): the same
+//! bits on every path, hence the same cut for every capacity and backend.
+
+use super::Survivors;
+use super::select::sort_by_id;
+use crate::kernels::generic::{BLOCK, CHUNK};
+use crate::kernels::{Candidate, Kernels, Weighting, lane_tree};
+
+/// An `f64` sum in the kernels' chunk layout (`kernels/generic.rs`): value
+/// `i` goes to lane `i % 16` of chunk `i / 1024`, a chunk's lanes are folded
+/// by the fixed tree, chunk sums are added in order. Ids must come in
+/// ascending order; absent ids add nothing (as `+0.0` would).
+pub(crate) struct LaneSum {
+    lanes: [f64; BLOCK],
+    chunk: u32,
+    total: f64,
+}
+
+impl LaneSum {
+    pub(crate) const fn new() -> Self {
+        Self {
+            lanes: [0.0; BLOCK],
+            chunk: 0,
+            total: 0.0,
+        }
+    }
+
+    pub(crate) fn add(&mut self, id: u32, v: f32) {
+        let chunk = id / CHUNK as u32;
+        if chunk != self.chunk {
+            self.total += lane_tree(self.lanes);
+            self.lanes = [0.0; BLOCK];
+            self.chunk = chunk;
+        }
+        if let Some(lane) = self.lanes.get_mut(id as usize % BLOCK) {
+            *lane += v as f64;
+        }
+    }
+
+    pub(crate) fn total(&self) -> f64 {
+        self.total + lane_tree(self.lanes)
+    }
+}
+
+/// Calls `f(id, logit)` for every survivor, in ascending id (sorting the
+/// scratch by id first).
+pub(crate) fn for_each(
+    scratch: &mut [Candidate],
+    xs: &[f32],
+    set: Survivors,
+    mut f: impl FnMut(u32, f32),
+) {
+    match set {
+        Survivors::AtLeast(t) => {
+            for (i, &x) in xs.iter().enumerate() {
+                if x >= t {
+                    f(i as u32, x);
+                }
+            }
+        }
+        Survivors::Scratch(len) => {
+            let cands = scratch.get_mut(..len).unwrap_or_default();
+            sort_by_id(cands);
+            for c in cands.iter() {
+                f(c.id, c.logit);
+            }
+        }
+    }
+}
+
+/// Removes the survivors for which `keep(id, logit)` is false: compacts the
+/// scratch, or overwrites them by `-inf` in the buffer.
+pub(crate) fn retain(
+    scratch: &mut [Candidate],
+    xs: &mut [f32],
+    set: Survivors,
+    mut keep: impl FnMut(u32, f32) -> bool,
+) -> Survivors {
+    match set {
+        Survivors::AtLeast(t) => {
+            for (i, x) in xs.iter_mut().enumerate() {
+                if *x >= t && !keep(i as u32, *x) {
+                    *x = f32::NEG_INFINITY;
+                }
+            }
+            set
+        }
+        Survivors::Scratch(len) => {
+            let cands = scratch.get_mut(..len).unwrap_or_default();
+            Survivors::Scratch(super::retain(cands, |c| keep(c.id, c.logit).then_some(c)))
+        }
+    }
+}
+
+/// The largest survivor logit (`-inf` for an empty set).
+pub(crate) fn max(k: Kernels, scratch: &[Candidate], xs: &[f32], set: Survivors) -> f32 {
+    match set {
+        // Every logit below `t` is below every survivor.
+        Survivors::AtLeast(_) => k.max_nan(xs).max,
+        Survivors::Scratch(len) => scratch
+            .get(..len)
+            .unwrap_or_default()
+            .iter()
+            .fold(f32::NEG_INFINITY, |m, c| super::larger(m, c.logit)),
+    }
+}
+
+/// The first survivor (lowest id) holding `max`, the survivors' maximum:
+/// the greedy token.
+pub(crate) fn first_max(
+    k: Kernels,
+    scratch: &[Candidate],
+    xs: &[f32],
+    set: Survivors,
+    max: f32,
+) -> u32 {
+    let found = match set {
+        // Logits below `t` are below `max`; excluded ones are `-inf`.
+        Survivors::AtLeast(_) => k.position_of(xs, max).map(|i| i as u32),
+        Survivors::Scratch(len) => scratch
+            .get(..len)
+            .unwrap_or_default()
+            .iter()
+            .filter(|c| c.logit == max)
+            .map(|c| c.id)
+            .min(),
+    };
+    debug_assert!(found.is_some(), "the max is a survivor");
+    found.unwrap_or(0)
+}
+
+/// The number of survivors.
+pub(crate) fn count(xs: &[f32], set: Survivors) -> usize {
+    match set {
+        Survivors::AtLeast(t) => xs.iter().filter(|&&x| x >= t).count(),
+        Survivors::Scratch(len) => len,
+    }
+}
+
+/// The survivors' total fixed-point mass under `w`.
+pub(crate) fn total_mass(
+    k: Kernels,
+    scratch: &[Candidate],
+    xs: &[f32],
+    set: Survivors,
+    w: Weighting,
+) -> u64 {
+    match set {
+        Survivors::AtLeast(t) => k.exp_fixed_sum(xs, t, w),
+        Survivors::Scratch(len) => scratch
+            .get(..len)
+            .unwrap_or_default()
+            .iter()
+            .map(|c| w.fixed(c.logit) as u64)
+            .sum(),
+    }
+}
+
+/// The entropy of the survivors' distribution under a weighting.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Entropy {
+    /// Number of survivors.
+    pub(crate) count: usize,
+    /// Their total fixed-point mass `Q`.
+    pub(crate) total: u64,
+    /// The mass-weighted mean `s̄ = Σ q s / Q` of their scaled logits
+    /// `s = (l - max) * inv_t` (at most 0).
+    pub(crate) center: f32,
+    /// `H = -Σ p ln p` in nats, `p = q / Q`, clamped to `[0, ln count]`.
+    pub(crate) nats: f64,
+}
+
+/// With `p_i = q_i / Q` and `q_i = 2^30 e^(s_i)` (to exp's rounding),
+/// `-ln p_i = ln(Q / 2^30) - s_i`, so `H = ln(Q / 2^30) - s̄` and a token's
+/// distance from the entropy, typical-p's key, is `|s_i - s̄|`. Tokens of
+/// mass 0 add nothing, as `p ln p -> 0`.
+pub(crate) fn entropy(
+    scratch: &mut [Candidate],
+    xs: &[f32],
+    set: Survivors,
+    w: Weighting,
+) -> Entropy {
+    let (mut count, mut total) = (0usize, 0u64);
+    let mut sum = LaneSum::new();
+    for_each(scratch, xs, set, |id, x| {
+        let q = w.fixed(x);
+        count += 1;
+        total += q as u64;
+        sum.add(id, q as i32 as f32 * ((x - w.max) * w.inv_t));
+    });
+    let center = if total == 0 {
+        0.0
+    } else {
+        (sum.total() / total as f64) as f32
+    };
+    let ln_count = libm::log(count.max(1) as f64);
+    let nats = libm::log(total.max(1) as f64 / crate::kernels::FIXED_ONE as f64) - center as f64;
+    Entropy {
+        count,
+        total,
+        center,
+        nats: nats.clamp(0.0, ln_count),
+    }
+}

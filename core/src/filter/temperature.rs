@@ -1,0 +1,34 @@
+//! Dynamic temperature (the "entropy" variant of llama.cpp's `temp_ext`):
+//! `T = Tmin + (Tmax - Tmin) * (H / ln n)^exponent`, `Tmin = max(0, T0 - range)`,
+//! `Tmax = T0 + range`, `H` the entropy of the survivors (at temperature 1)
+//! and `n` their number: a confident distribution is sampled colder.
+//!
+//! `H` comes from `survivors::entropy` (exact masses, sums in the chunk
+//! layout), the rest in `f64`, so every path picks the same `T`. With one
+//! survivor the temperature changes nothing but greediness, and `T0` is kept
+//! (llama.cpp returns early there, leaving its logits unscaled).
+
+use super::{Survivors, survivors};
+use crate::config::SamplerConfig;
+use crate::kernels::{Candidate, Weighting};
+
+/// The temperature of the stage for the current survivors; `0` is greedy.
+pub(crate) fn dynamic(
+    scratch: &mut [Candidate],
+    xs: &[f32],
+    set: Survivors,
+    cfg: &SamplerConfig,
+    w: Weighting,
+) -> f32 {
+    let entropy = survivors::entropy(scratch, xs, set, w);
+    if entropy.count <= 1 {
+        return cfg.temperature;
+    }
+    let t0 = cfg.temperature as f64;
+    let range = cfg.dynatemp_range as f64;
+    let (lo, hi) = ((t0 - range).max(0.0), t0 + range);
+    let normalised = (entropy.nats / libm::log(entropy.count as f64)).clamp(0.0, 1.0);
+    let t = (lo + (hi - lo) * libm::pow(normalised, cfg.dynatemp_exponent as f64)) as f32;
+    // Below the smallest normal temperature `1 / T` overflows: that is greedy.
+    if t < f32::MIN_POSITIVE { 0.0 } else { t }
+}

@@ -55,7 +55,7 @@ pub fn reference_config_error(cfg: &SamplerConfig) -> Option<SampleError> {
         return Some(SampleError::InvalidDryBase(cfg.dry_base));
     }
     let unit = |x: f32| (0.0..=1.0).contains(&x);
-    let non_negative = |x: f32| x >= 0.0 && x < f32::INFINITY;
+    let non_negative = |x: f32| (0.0..f32::INFINITY).contains(&x);
     if !unit(cfg.typical_p) {
         return Some(SampleError::InvalidTypicalP(cfg.typical_p));
     }
@@ -616,19 +616,23 @@ pub fn reference_filters(
                     let p = cfg.typical_p as f64;
                     let keep: Vec<u32> = match slack {
                         Slack::Exact => by_dist[..=crossing(p)].iter().map(|&j| set[j]).collect(),
+                        // Equal logits have equal keys in the core too, so among
+                        // them the id decides exactly, on either side.
                         Slack::Strict => {
-                            let d = dist[by_dist[crossing(p * (1.0 - rel) - abs)]];
+                            let c = by_dist[crossing(p * (1.0 - rel) - abs)];
+                            let tie = |j: usize| l(set[j]) == l(set[c]) && set[j] <= set[c];
                             by_dist
                                 .iter()
-                                .filter(|&&j| dist[j] < d - delta)
+                                .filter(|&&j| dist[j] < dist[c] - delta || tie(j))
                                 .map(|&j| set[j])
                                 .collect()
                         }
                         Slack::Loose => {
-                            let d = dist[by_dist[crossing((p * (1.0 + rel) + abs).min(1.0))]];
+                            let c = by_dist[crossing((p * (1.0 + rel) + abs).min(1.0))];
+                            let beyond = |j: usize| l(set[j]) == l(set[c]) && set[j] > set[c];
                             by_dist
                                 .iter()
-                                .filter(|&&j| dist[j] <= d + delta)
+                                .filter(|&&j| dist[j] <= dist[c] + delta && !beyond(j))
                                 .map(|&j| set[j])
                                 .collect()
                         }
@@ -1045,6 +1049,30 @@ pub fn check_against_reference_with(
     }
     let pinned = strict.len() == loose.len();
     Ok(pinned)
+}
+
+/// For pipelines with stages whose output is not monotone in their input
+/// (typical-p, XTC: a larger set can lose other tokens), `strict ⊆ core ⊆
+/// loose` need not hold when a decision is borderline. Returns `Ok(false)`
+/// for such a case (strict, exact and loose differ); otherwise the set is
+/// pinned and [`check_against_reference_with`] must pass.
+pub fn check_pinned_with(
+    logits: &[f32],
+    cfg: &SamplerConfig,
+    order: &[Stage],
+    ctx: &Context,
+    core: &[f32],
+) -> Result<bool, String> {
+    let rewritten = reference_rewrite(logits, cfg, order, ctx);
+    let ids = |slack| -> Vec<u32> {
+        let d = reference_filters(&rewritten, cfg, order, ctx, slack).0;
+        d.iter().map(|p| p.0).collect()
+    };
+    let exact = ids(Slack::Exact);
+    if ids(Slack::Strict) != exact || ids(Slack::Loose) != exact {
+        return Ok(false);
+    }
+    check_against_reference_with(logits, cfg, order, ctx, core).map(|_| true)
 }
 
 /// A proptest configuration with `cases` cases and a pinned seed, so a run's

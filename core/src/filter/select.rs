@@ -527,10 +527,11 @@ impl Crossing {
     }
 
     /// The longer of two prefixes of the same order.
-    fn later(self, other: Option<Crossing>) -> Crossing {
-        match other {
-            Some(o) if !self.keeps(o.key, o.id) => o,
-            _ => self,
+    fn later(self, other: Crossing) -> Crossing {
+        if self.keeps(other.key, other.id) {
+            self
+        } else {
+            other
         }
     }
 }
@@ -601,11 +602,13 @@ fn rule_crossing(
 ) -> Option<Crossing> {
     let (need, count) = rule.needs();
     let by_mass = crossing(k, xs, t, mass, need, key)?;
-    Some(if count > 1 {
-        by_mass.later(crossing(k, xs, t, StreamMass::Count, count, key))
+    if count > 1 {
+        // `None`: fewer than `count` survivors, so all stay.
+        let by_count = crossing(k, xs, t, StreamMass::Count, count, key)?;
+        Some(by_mass.later(by_count))
     } else {
-        by_mass
-    })
+        Some(by_mass)
+    }
 }
 
 /// The same selection as [`prefix_in_scratch`] (order [`Order::Rank`]) over

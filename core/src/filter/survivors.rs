@@ -195,7 +195,11 @@ pub(crate) fn entropy(
         let q = w.fixed(x);
         count += 1;
         total += q as u64;
-        sum.add(id, q as i32 as f32 * ((x - w.max) * w.inv_t));
+        // Mass 0 adds nothing (and its `s` may be `-inf`: `l - max` overflows
+        // for logits more than `f32::MAX` apart).
+        if q > 0 {
+            sum.add(id, q as i32 as f32 * ((x - w.max) * w.inv_t));
+        }
     });
     let center = if total == 0 {
         0.0

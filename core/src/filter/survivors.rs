@@ -212,6 +212,7 @@ pub(crate) fn entropy(
         count,
         total,
         center,
-        nats: nats.clamp(0.0, ln_count),
+        // (Not `clamp`, which keeps a panic path for bounds it cannot order.)
+        nats: nats.max(0.0).min(ln_count),
     }
 }

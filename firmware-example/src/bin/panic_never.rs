@@ -13,8 +13,8 @@ use core::hint::black_box;
 
 use logit_sampler::rand_core::SeedableRng;
 use logit_sampler::{
-    AliasTable, Backend, Constraints, Pcg32, Sampler, SamplerConfig, Stage, TokenLogprob, argmax,
-    fill_gaussian, gaussian, sample_inverse_cdf, softmax_in_place,
+    AliasTable, Backend, Constraints, Mirostat, Pcg32, Sampler, SamplerConfig, Stage, TokenLogprob,
+    argmax, fill_gaussian, gaussian, sample_inverse_cdf, softmax_in_place,
 };
 use panic_never as _;
 
@@ -105,6 +105,50 @@ fn exercise() -> bool {
         xs.copy_from_slice(logits.get(..n).unwrap_or_default());
         let mut top = [TokenLogprob::default(); 3];
         ok &= s.sample_with(xs, &mut rng, &constraints, &mut top).is_ok();
+    }
+    // The shape stages (typical-p, top-n-sigma, XTC, dynamic temperature,
+    // min_keep) in llama.cpp's order on both paths, and mirostat v1 and v2.
+    let shape = black_box(SamplerConfig {
+        typical_p: 0.9,
+        top_n_sigma: 1.5,
+        xtc_probability: 0.5,
+        dynatemp_range: 0.3,
+        min_keep: 2,
+        penalty_last_n: 8,
+        dry_penalty_last_n: 8,
+        ..SamplerConfig::llama_cpp()
+    });
+    let mirostats = black_box([
+        Mirostat::V1 {
+            tau: 5.0,
+            eta: 0.1,
+            m: 100,
+        },
+        Mirostat::V2 { tau: 5.0, eta: 0.1 },
+    ]);
+    for m in [Mirostat::Off, mirostats[0], mirostats[1]] {
+        let cfg = SamplerConfig {
+            mirostat: m,
+            ..shape
+        };
+        // One sampler at a time: the Cortex-M0 has 16 KiB of RAM.
+        match Sampler::<32, 8>::new(cfg).and_then(|s| s.with_order(&Stage::LLAMA_CPP_ORDER)) {
+            Ok(mut s) => {
+                xs.copy_from_slice(logits.get(..n).unwrap_or_default());
+                ok &= s.sample(xs, &mut rng).is_ok();
+                ok &= (m == Mirostat::Off) == (s.mirostat_mu() == 0.0);
+            }
+            Err(_) => ok = false,
+        }
+        match Sampler::<1, 8>::new(cfg) {
+            Ok(mut s) => {
+                xs.copy_from_slice(logits.get(..n).unwrap_or_default());
+                ok &= s.sample(xs, &mut rng).is_ok();
+                xs.copy_from_slice(logits.get(..n).unwrap_or_default());
+                ok &= s.distribution_in_place(xs).is_ok();
+            }
+            Err(_) => ok = false,
+        }
     }
     xs.copy_from_slice(logits.get(..n).unwrap_or_default());
     if let Ok(mut s) = Sampler::<8>::new(black_box(SamplerConfig::greedy())) {

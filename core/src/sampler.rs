@@ -834,7 +834,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
             set = match stage {
                 Stage::Temperature => {
                     temperature = if cfg.dynatemp_range > 0.0 {
-                        temperature::dynamic(scratch, xs, set, &cfg, w)
+                        temperature::dynamic(k, scratch, xs, set, &cfg, w)
                     } else {
                         cfg.temperature
                     };
@@ -863,7 +863,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
                     cut
                 }
                 Stage::TopNSigma if cfg.top_n_sigma > 0.0 => {
-                    match top_n_sigma::threshold(scratch, xs, set, max, cfg.top_n_sigma) {
+                    match top_n_sigma::threshold(k, scratch, xs, set, max, cfg.top_n_sigma) {
                         Some(threshold) => {
                             beside = None;
                             min_p::keep_at_least(scratch, set, threshold)

@@ -13,6 +13,7 @@
 
 pub mod context;
 pub mod peers;
+pub mod shape;
 
 use std::sync::{Mutex, PoisonError};
 
@@ -413,6 +414,7 @@ pub fn cases(input: &Input, backends: &[Backend]) -> Vec<Case> {
         }
     }
     v.extend(context::cases(input, backends));
+    v.extend(shape::cases(input, backends));
     v
 }
 

@@ -33,7 +33,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use logit_sampler::rand_core::SeedableRng;
 use logit_sampler::{Backend, Pcg32, Sampler, SamplerConfig};
 use serde::Serialize;
-use simd_bench::{Case, Input, VOCABS, Who, cases, context, peers, time_case, time_pair};
+use simd_bench::{Case, Input, VOCABS, Who, cases, context, peers, shape, time_case, time_pair};
 
 const WORDS: [&str; 5] = ["moon", "stars", "sky", "station", "launchpad"];
 const LOGITS: [f32; 5] = [3.5, 3.1, 2.9, 2.0, -0.5];
@@ -573,6 +573,7 @@ fn inputs_text(vocabs: &[usize]) -> String {
         vocabs.first().copied().unwrap_or(128_256)
     };
     write!(s, "\n{}\n", context::describe(n)).unwrap();
+    write!(s, "\n{}\n", shape::describe()).unwrap();
     s
 }
 

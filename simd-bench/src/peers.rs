@@ -434,3 +434,50 @@ impl CandleProcessor {
         self.0.sample(&t).expect("a token")
     }
 }
+
+/// llm-samplers' shape samplers, each on the whole vocabulary (`Logits::try_from_iter`).
+pub struct LlmSamplersShape {
+    chain: SamplerChain,
+    resources: SimpleSamplerResources,
+}
+
+impl LlmSamplersShape {
+    fn build(chain: SamplerChain) -> Self {
+        use rand08::SeedableRng as _;
+        let rng = rand08::rngs::StdRng::seed_from_u64(1);
+        Self {
+            chain,
+            resources: SimpleSamplerResources::new(Some(Box::new(rng)), None),
+        }
+    }
+
+    /// `SampleLocallyTypical(p, 1)` then `SampleRandDistrib`.
+    pub fn typical(p: f32) -> Self {
+        let mut chain = SamplerChain::new();
+        chain += llm_samplers::prelude::SampleLocallyTypical::new(p, 1);
+        chain += SampleRandDistrib::new();
+        Self::build(chain)
+    }
+
+    /// `SampleMirostat2(tau, eta)`, which draws the token itself.
+    pub fn mirostat2(tau: f32, eta: f32) -> Self {
+        let mut chain = SamplerChain::new();
+        chain += llm_samplers::prelude::SampleMirostat2::new(tau, eta);
+        Self::build(chain)
+    }
+
+    /// `SampleRandDistrib` alone: the full-vocabulary draw.
+    pub fn draw() -> Self {
+        let mut chain = SamplerChain::new();
+        chain += SampleRandDistrib::new();
+        Self::build(chain)
+    }
+
+    pub fn sample(&mut self, logits: &[f32]) -> u32 {
+        let mut l = Logits::try_from_iter(logits.iter().copied()).expect("no NaN logits");
+        self.chain
+            .sample_token(&mut self.resources, &mut l)
+            .expect("a token")
+            .unwrap_or(0)
+    }
+}

@@ -22,6 +22,9 @@ use crate::kernels::{Candidate, FIXED_ONE, Kernels, Weighting};
 
 /// v1's cut: the top `k` of `set` for the Zipf estimate at `mu`.
 #[allow(clippy::too_many_arguments)]
+// Out of line: its sums and arrays stay off the stack frame of the common
+// chain (measured on the Cortex-M4F by firmware-example/check.sh).
+#[inline(never)]
 pub(crate) fn v1(
     k: Kernels,
     scratch: &mut [Candidate],
@@ -120,6 +123,7 @@ fn sift_down(h: &mut [f32], mut root: usize, x: f32) {
 
 /// v2's cut: the tokens of mass `q >= ceil(Q 2^-mu)`, or the first maximum
 /// alone if none (the maximum has the largest mass, 2^30).
+#[inline(never)]
 pub(crate) fn v2(
     k: Kernels,
     scratch: &mut [Candidate],
@@ -135,15 +139,24 @@ pub(crate) fn v2(
         let first = survivors::first_max(k, scratch, xs, set, max);
         return survivors::retain(scratch, xs, set, |id, _| id == first);
     }
-    let floor = if need >= 2.0 {
-        crate::filter::top_p::logit_floor(w, (need / (2.0 * FIXED_ONE as f64)) as f32)
-            .unwrap_or(f32::NEG_INFINITY)
-    } else {
-        f32::NEG_INFINITY
+    // Only logits at or above the floor can reach `need`: raise the set's
+    // threshold there (most of a vocabulary lies below), gather what is left
+    // when it fits, then keep the masses that reach `need`.
+    let set = match floor(w, need) {
+        Some(f) => crate::filter::min_p::keep_at_least(scratch, set, f),
+        None => set,
     };
-    survivors::retain(scratch, xs, set, |_, x| {
-        x >= floor && w.fixed(x) as f64 >= need
-    })
+    let set = crate::filter::gather(k, scratch, xs, set, scratch.len());
+    survivors::retain(scratch, xs, set, |_, x| w.fixed(x) as f64 >= need)
+}
+
+/// A logit below which no mass reaches `need` (`>= 2`: a mass of `need`
+/// needs a weight above `need / 2^31`), `None` when there is none.
+fn floor(w: Weighting, need: f64) -> Option<f32> {
+    if need < 2.0 {
+        return None;
+    }
+    crate::filter::top_p::logit_floor(w, (need / (2.0 * FIXED_ONE as f64)) as f32)
 }
 
 /// `mu` after drawing a token of mass `mass` out of `total`.

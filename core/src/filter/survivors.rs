@@ -13,7 +13,7 @@
 use super::Survivors;
 use super::select::sort_by_id;
 use crate::kernels::generic::{BLOCK, CHUNK};
-use crate::kernels::{Candidate, Kernels, Weighting, lane_tree};
+use crate::kernels::{Candidate, Kernels, SetSums, Weighting, lane_tree};
 
 /// An `f64` sum in the kernels' chunk layout (`kernels/generic.rs`): value
 /// `i` goes to lane `i % 16` of chunk `i / 1024`, a chunk's lanes are folded
@@ -165,6 +165,64 @@ pub(crate) fn total_mass(
     }
 }
 
+/// [`Kernels::deviation_sums`] over the survivors: for the buffer the
+/// kernel, for the scratch the same sums in id order ([`LaneSum`]).
+pub(crate) fn deviation_sums(
+    k: Kernels,
+    scratch: &mut [Candidate],
+    xs: &[f32],
+    set: Survivors,
+    c: f32,
+) -> SetSums {
+    if let Survivors::AtLeast(t) = set {
+        return k.deviation_sums(xs, t, c);
+    }
+    let (mut count, mut first, mut second) = (0u64, LaneSum::new(), LaneSum::new());
+    for_each(scratch, xs, set, |id, x| {
+        let d = x - c;
+        count += 1;
+        first.add(id, d);
+        second.add(id, d * d);
+    });
+    SetSums {
+        count,
+        mass: 0,
+        first: first.total(),
+        second: second.total(),
+    }
+}
+
+/// [`Kernels::entropy_sums`] over the survivors, likewise.
+pub(crate) fn entropy_sums(
+    k: Kernels,
+    scratch: &mut [Candidate],
+    xs: &[f32],
+    set: Survivors,
+    w: Weighting,
+) -> SetSums {
+    if let Survivors::AtLeast(t) = set {
+        return k.entropy_sums(xs, t, w);
+    }
+    let (mut count, mut mass, mut first) = (0u64, 0u64, LaneSum::new());
+    for_each(scratch, xs, set, |id, x| {
+        let q = w.fixed(x);
+        count += 1;
+        mass += q as u64;
+        // Mass 0 adds nothing (and its `s` may be `-inf`: `l - max` overflows
+        // for logits more than `f32::MAX` apart). The conversion is the
+        // kernels' `fixed_to_float`.
+        if q > 0 {
+            first.add(id, q as i32 as f32 * ((x - w.max) * w.inv_t));
+        }
+    });
+    SetSums {
+        count,
+        mass,
+        first: first.total(),
+        second: 0.0,
+    }
+}
+
 /// The entropy of the survivors' distribution under a weighting.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Entropy {
@@ -184,27 +242,18 @@ pub(crate) struct Entropy {
 /// distance from the entropy, typical-p's key, is `|s_i - s̄|`. Tokens of
 /// mass 0 add nothing, as `p ln p -> 0`.
 pub(crate) fn entropy(
+    k: Kernels,
     scratch: &mut [Candidate],
     xs: &[f32],
     set: Survivors,
     w: Weighting,
 ) -> Entropy {
-    let (mut count, mut total) = (0usize, 0u64);
-    let mut sum = LaneSum::new();
-    for_each(scratch, xs, set, |id, x| {
-        let q = w.fixed(x);
-        count += 1;
-        total += q as u64;
-        // Mass 0 adds nothing (and its `s` may be `-inf`: `l - max` overflows
-        // for logits more than `f32::MAX` apart).
-        if q > 0 {
-            sum.add(id, q as i32 as f32 * ((x - w.max) * w.inv_t));
-        }
-    });
+    let sums = entropy_sums(k, scratch, xs, set, w);
+    let (count, total) = (sums.count as usize, sums.mass);
     let center = if total == 0 {
         0.0
     } else {
-        (sum.total() / total as f64) as f32
+        (sums.first / total as f64) as f32
     };
     let ln_count = libm::log(count.max(1) as f64);
     let nats = libm::log(total.max(1) as f64 / crate::kernels::FIXED_ONE as f64) - center as f64;

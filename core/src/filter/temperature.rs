@@ -10,17 +10,21 @@
 
 use super::{Survivors, survivors};
 use crate::config::SamplerConfig;
-use crate::kernels::{Candidate, Weighting};
+use crate::kernels::{Candidate, Kernels, Weighting};
 
 /// The temperature of the stage for the current survivors; `0` is greedy.
+// Out of line: its sums and arrays stay off the stack frame of the common
+// chain (measured on the Cortex-M4F by firmware-example/check.sh).
+#[inline(never)]
 pub(crate) fn dynamic(
+    k: Kernels,
     scratch: &mut [Candidate],
     xs: &[f32],
     set: Survivors,
     cfg: &SamplerConfig,
     w: Weighting,
 ) -> f32 {
-    let entropy = survivors::entropy(scratch, xs, set, w);
+    let entropy = survivors::entropy(k, scratch, xs, set, w);
     if entropy.count <= 1 {
         return cfg.temperature;
     }

@@ -20,6 +20,9 @@ struct Qualifying {
 }
 
 /// Applies XTC (its coin fired) to `set` under the weighting `w`.
+// Out of line: its sums and arrays stay off the stack frame of the common
+// chain (measured on the Cortex-M4F by firmware-example/check.sh).
+#[inline(never)]
 pub(crate) fn xtc(
     k: Kernels,
     scratch: &mut [Candidate],
@@ -42,28 +45,72 @@ pub(crate) fn xtc(
         f32::NEG_INFINITY
     };
     let qualifies = |x: f32| x >= floor && w.fixed(x) as u64 >= need;
+    let min_keep_allows = |q: &Qualifying, xs: &[f32]| {
+        q.count >= 2 && (min_keep == 0 || survivors::count(xs, set) - (q.count - 1) >= min_keep)
+    };
+    // Over the buffer, the few tokens at or above the floor are gathered into
+    // the (then free) scratch when they fit, in id order.
+    if let Survivors::AtLeast(t) = set {
+        let g = k.gather_at_least(xs, super::larger(t, floor), 0, scratch);
+        if g.next == xs.len() {
+            let cands = scratch.get(..g.count).unwrap_or_default();
+            let q = qualifying(cands.iter().map(|c| (c.id, c.logit)), qualifies, w);
+            if let Some((kept, _, _)) = q.least
+                && min_keep_allows(&q, xs)
+            {
+                for c in cands.iter().filter(|c| c.id != kept && qualifies(c.logit)) {
+                    if let Some(x) = xs.get_mut(c.id as usize) {
+                        *x = f32::NEG_INFINITY;
+                    }
+                }
+            }
+            return set;
+        }
+    }
     let mut q = Qualifying {
         count: 0,
         least: None,
     };
-    survivors::for_each(scratch, xs, set, |id, x| {
-        if qualifies(x) {
-            q.count += 1;
-            let m = w.fixed(x);
-            // Visited in ascending id: `<=` on a tie moves to the higher id.
-            let later = q
-                .least
-                .is_none_or(|(_, l, lm)| m < lm || (m == lm && x <= l));
-            if later {
-                q.least = Some((id, x, m));
-            }
-        }
-    });
+    survivors::for_each(scratch, xs, set, |id, x| q.visit(id, x, qualifies, w));
     let Some((kept, _, _)) = q.least else {
         return set;
     };
-    if q.count < 2 || (min_keep > 0 && survivors::count(xs, set) - (q.count - 1) < min_keep) {
+    if !min_keep_allows(&q, xs) {
         return set;
     }
     survivors::retain(scratch, xs, set, |id, x| id == kept || !qualifies(x))
+}
+
+impl Qualifying {
+    /// Counts `(id, x)` if it qualifies and keeps the least likely so far;
+    /// ids must come in ascending order.
+    fn visit(&mut self, id: u32, x: f32, qualifies: impl Fn(f32) -> bool, w: Weighting) {
+        if qualifies(x) {
+            self.count += 1;
+            let m = w.fixed(x);
+            // Ascending ids: `<=` on a tie moves to the higher id.
+            let later = self
+                .least
+                .is_none_or(|(_, l, lm)| m < lm || (m == lm && x <= l));
+            if later {
+                self.least = Some((id, x, m));
+            }
+        }
+    }
+}
+
+/// The qualifying tokens among `(id, logit)` pairs in ascending id.
+fn qualifying(
+    pairs: impl Iterator<Item = (u32, f32)>,
+    qualifies: impl Fn(f32) -> bool + Copy,
+    w: Weighting,
+) -> Qualifying {
+    let mut q = Qualifying {
+        count: 0,
+        least: None,
+    };
+    for (id, x) in pairs {
+        q.visit(id, x, qualifies, w);
+    }
+    q
 }

@@ -26,7 +26,7 @@
 //! Tails shorter than a 16-float block are copied into a padded block on the
 //! stack and run through the same code, so there is no separate tail loop.
 
-use super::{Candidate, ChunkScan, Gathered, MaxScan, Weighting};
+use super::{Candidate, ChunkScan, Gathered, MaxScan, SetSums, Weighting};
 
 /// Floats per block: the widest register (AVX-512) holds one block, and a
 /// block's floats go to the 16 summation lanes.
@@ -680,6 +680,106 @@ pub(crate) unsafe fn exp_fixed_sum<V: Vector>(xs: &[f32], t: f32, w: Weighting) 
         for_each_block(xs.as_ptr(), xs.len(), f32::NEG_INFINITY, &mut op);
         V::sum_total(op.sum)
     }
+}
+
+/// One chunk of `deviation_sums` (`ENTROPY = false`) or `entropy_sums`.
+struct SetBlock<V: Vector, const ENTROPY: bool> {
+    threshold: V,
+    /// `c`, or the weighting's max.
+    center: V,
+    inv_t: V,
+    count: u64,
+    mass: V::Sum,
+    first: Lanes<V>,
+    second: Lanes<V>,
+}
+
+impl<V: Vector, const ENTROPY: bool> BlockOp<V> for SetBlock<V, ENTROPY> {
+    type P = *const f32;
+
+    #[inline(always)]
+    unsafe fn register(&mut self, p: *const f32, _: usize, j: usize) -> Option<usize> {
+        // SAFETY: ISA guaranteed by the caller; `p` holds LANES readable floats.
+        unsafe {
+            let x = V::load(p);
+            let keep = x.ge(self.threshold);
+            self.count += V::mask_bits(keep).count_ones() as u64;
+            if ENTROPY {
+                let s = x.sub(self.center).mul(self.inv_t);
+                // As `FixedBlock`: no exp when every lane's mass is 0.
+                if V::mask_bits(s.ge(V::splat(MASS_ZERO_BELOW))) != 0 {
+                    let q = exp_scaled_fixed(s).select_or_zero(keep).to_fixed();
+                    self.mass = V::sum_add(self.mass, q);
+                    let qf = q.fixed_to_float();
+                    // Mass 0 adds nothing (its `s` may be `-inf`: 0 * inf is NaN).
+                    let v = qf.mul(s).select_or_zero(qf.ge(V::splat(1.0)));
+                    self.first.add(j, v);
+                }
+            } else {
+                let d = x.sub(self.center).select_or_zero(keep);
+                self.first.add(j, d);
+                self.second.add(j, d.mul(d));
+            }
+        }
+        None
+    }
+}
+
+/// `deviation_sums` or `entropy_sums`: chunk by chunk, each chunk's lanes
+/// folded by the fixed tree and added in order.
+#[inline(always)]
+unsafe fn set_sums<V: Vector, const ENTROPY: bool>(
+    xs: &[f32],
+    t: f32,
+    center: f32,
+    inv_t: f32,
+) -> SetSums {
+    let mut out = SetSums {
+        count: 0,
+        mass: 0,
+        first: 0.0,
+        second: 0.0,
+    };
+    let mut start = 0;
+    while start < xs.len() {
+        let n = CHUNK.min(xs.len() - start);
+        // SAFETY: ISA guaranteed by the caller; the chunk lies inside the
+        // slice; -inf padding is below every threshold.
+        unsafe {
+            let mut op = SetBlock::<V, ENTROPY> {
+                threshold: V::splat(t),
+                center: V::splat(center),
+                inv_t: V::splat(inv_t),
+                count: 0,
+                mass: V::sum_zero(),
+                first: Lanes::new(),
+                second: Lanes::new(),
+            };
+            for_each_block(xs.as_ptr().add(start), n, f32::NEG_INFINITY, &mut op);
+            out.count += op.count;
+            out.mass += V::sum_total(op.mass);
+            out.first += op.first.sum();
+            if !ENTROPY {
+                out.second += op.second.sum();
+            }
+        }
+        start += n;
+    }
+    out
+}
+
+/// For the elements `x >= t`: count, `Σ (x - c)`, `Σ (x - c)^2`.
+#[inline(always)]
+pub(crate) unsafe fn deviation_sums<V: Vector>(xs: &[f32], t: f32, c: f32) -> SetSums {
+    // SAFETY: ISA guaranteed by the caller.
+    unsafe { set_sums::<V, false>(xs, t, c, 1.0) }
+}
+
+/// For the elements `x >= t`: count, total mass, `Σ q s` over `q > 0`.
+#[inline(always)]
+pub(crate) unsafe fn entropy_sums<V: Vector>(xs: &[f32], t: f32, w: Weighting) -> SetSums {
+    // SAFETY: ISA guaranteed by the caller.
+    unsafe { set_sums::<V, true>(xs, t, w.max, w.inv_t) }
 }
 
 struct FixedSum<V: Vector>(V::Sum);

@@ -167,7 +167,7 @@ fn x86_tier_available(_: Backend) -> bool {
 /// backend's `Vector` type, under `#[target_feature]` for the SIMD backends.
 macro_rules! entry_points {
     ($V:ty $(, $features:literal)?) => {
-        use $crate::kernels::{Candidate, ChunkScan, Gathered, MaxScan, Weighting, generic};
+        use $crate::kernels::{Candidate, ChunkScan, Gathered, MaxScan, SetSums, Weighting, generic};
 
         $(#[target_feature(enable = $features)])?
         pub(crate) unsafe fn max_nan(xs: &[f32]) -> MaxScan {
@@ -203,6 +203,16 @@ macro_rules! entry_points {
         pub(crate) unsafe fn exp_fixed_sum(xs: &[f32], t: f32, w: Weighting) -> u64 {
             // SAFETY: the caller guarantees the CPU has this backend's features.
             unsafe { generic::exp_fixed_sum::<$V>(xs, t, w) }
+        }
+        $(#[target_feature(enable = $features)])?
+        pub(crate) unsafe fn deviation_sums(xs: &[f32], t: f32, c: f32) -> SetSums {
+            // SAFETY: the caller guarantees the CPU has this backend's features.
+            unsafe { generic::deviation_sums::<$V>(xs, t, c) }
+        }
+        $(#[target_feature(enable = $features)])?
+        pub(crate) unsafe fn entropy_sums(xs: &[f32], t: f32, w: Weighting) -> SetSums {
+            // SAFETY: the caller guarantees the CPU has this backend's features.
+            unsafe { generic::entropy_sums::<$V>(xs, t, w) }
         }
         $(#[target_feature(enable = $features)])?
         pub(crate) unsafe fn fixed_prefix(qs: &[f32], target: u64) -> Option<usize> {
@@ -292,6 +302,22 @@ pub struct Gathered {
     /// Index where the scan stopped: the first qualifying element that did not
     /// fit, or the slice length when everything fitted.
     pub next: usize,
+}
+
+/// Sums over the elements `>= t` of a slice, the `f64` ones in the chunk
+/// layout (`generic.rs`): what top-n-sigma and the entropy of typical-p and
+/// dynamic temperature read of a set in the buffer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SetSums {
+    /// Elements `>= t`.
+    pub count: u64,
+    /// `entropy_sums`: their fixed-point masses' exact total; else 0.
+    pub mass: u64,
+    /// `deviation_sums`: `Σ (x - c)`; `entropy_sums`: `Σ q s` over the
+    /// nonzero masses `q`, `s = (x - max) * inv_t`.
+    pub first: f64,
+    /// `deviation_sums`: `Σ (x - c)^2` (the square in `f32`); else 0.
+    pub second: f64,
 }
 
 /// Result of a chunk-prefix walk.
@@ -388,6 +414,21 @@ impl Kernels {
     /// The sum `exp_fixed` would return, without writing.
     pub fn exp_fixed_sum(self, xs: &[f32], t: f32, w: Weighting) -> u64 {
         dispatch!(self, exp_fixed_sum(xs, t, w))
+    }
+
+    /// For the elements `x >= t`: their number, `Σ (x - c)` and `Σ (x - c)^2`
+    /// (`x - c` and its square in `f32`, the sums in `f64` in the chunk
+    /// layout, so every backend returns the same bits).
+    pub fn deviation_sums(self, xs: &[f32], t: f32, c: f32) -> SetSums {
+        dispatch!(self, deviation_sums(xs, t, c))
+    }
+
+    /// For the elements `x >= t`: their number, the exact total of their
+    /// masses `q = w.fixed(x)`, and `Σ q s` over `q > 0` with
+    /// `s = (x - w.max) * w.inv_t` (`q as f32 * s` in `f32`, the sum in `f64`
+    /// in the chunk layout).
+    pub fn entropy_sums(self, xs: &[f32], t: f32, w: Weighting) -> SetSums {
+        dispatch!(self, entropy_sums(xs, t, w))
     }
 
     /// Over fixed-point masses as `exp_fixed` writes them: the first index at

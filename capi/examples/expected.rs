@@ -3,7 +3,7 @@
 //!
 //! The logits are made here (Gaussian and model-like vectors, ties, `±inf`),
 //! and every expected number is computed by the core's Rust API (`Sampler`
-//! with its history, breakers and `sample_with`, `Pcg32::seed_from_u64`,
+//! with its history, breakers, `sample_with` and `mirostat_mu`, `Pcg32::seed_from_u64`,
 //! `softmax_in_place`, `argmax`, `sample_inverse_cdf`), never by the C API. The C tests run the same inputs
 //! through the C API and must get the same tokens and the same bits. Large
 //! outputs (distributions, softmax) are compared by their FNV-1a hash, which
@@ -12,10 +12,10 @@
 
 use std::fmt::Write as _;
 
-use logit_sampler::rand_core::{Rng, SeedableRng};
+use logit_sampler::rand_core::{Infallible, Rng, SeedableRng, TryRng};
 use logit_sampler::{
-    Constraints, Pcg32, Sampler, SamplerConfig, Stage, TokenLogprob, argmax, fill_gaussian,
-    sample_inverse_cdf, softmax_in_place,
+    Constraints, Mirostat, Pcg32, Sampler, SamplerConfig, Stage, TokenLogprob, argmax,
+    fill_gaussian, sample_inverse_cdf, softmax_in_place,
 };
 
 /// The C sampler's capacity (`LS_SAMPLER_CAPACITY`; `test_capi.c` checks they
@@ -42,6 +42,30 @@ fn fnv1a(xs: &[f32]) -> u64 {
         }
     }
     h
+}
+
+/// A generator that counts the 64-bit words drawn from it (the sampler draws
+/// nothing else): one per sample, two with XTC's coin.
+struct Counted {
+    inner: Pcg32,
+    words: usize,
+}
+
+impl TryRng for Counted {
+    type Error = Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        unreachable!("the sampler draws 64-bit words only")
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        self.words += 1;
+        Ok(self.inner.next_u64())
+    }
+
+    fn try_fill_bytes(&mut self, _: &mut [u8]) -> Result<(), Infallible> {
+        unreachable!("the sampler draws 64-bit words only")
+    }
 }
 
 /// The logits vectors, each exercising another path of the sampler.
@@ -125,14 +149,7 @@ fn cases(sets: &[(&str, Vec<f32>)]) -> Vec<Case> {
     };
     const DEFAULT: &[Stage] = &Stage::DEFAULT_ORDER;
     const CUSTOM: &[Stage] = &[Stage::TopK, Stage::Temperature, Stage::TopP, Stage::MinP];
-    const LLAMA_CPP: &[Stage] = &[
-        Stage::Penalties,
-        Stage::Dry,
-        Stage::TopK,
-        Stage::TopP,
-        Stage::MinP,
-        Stage::Temperature,
-    ];
+    const LLAMA_CPP: &[Stage] = &Stage::LLAMA_CPP_ORDER;
     let (default, custom) = (DEFAULT, CUSTOM);
     let case = |logits, config, order, seed| Case {
         logits,
@@ -181,6 +198,54 @@ fn cases(sets: &[(&str, Vec<f32>)]) -> Vec<Case> {
         penalty_last_n: HISTORY,
         ..cfg(1.0, 0.0, 0, 0.99)
     };
+    // The shape stages (typical-p, top-n-sigma, XTC, dynamic temperature,
+    // min_keep, mirostat), alone and together.
+    let shape = |f: &dyn Fn(&mut SamplerConfig)| {
+        let mut c = SamplerConfig::default();
+        f(&mut c);
+        c
+    };
+    let typical = shape(&|c| {
+        c.temperature = 0.9;
+        c.typical_p = 0.9;
+        c.min_keep = 2;
+    });
+    let sigma = shape(&|c| c.top_n_sigma = 1.5);
+    let xtc = shape(&|c| {
+        c.xtc_probability = 0.5;
+        c.xtc_threshold = 0.1;
+    });
+    let dynatemp = shape(&|c| {
+        c.temperature = 0.8;
+        c.dynatemp_range = 0.5;
+        c.dynatemp_exponent = 1.5;
+    });
+    let mirostat2 = shape(&|c| {
+        c.mirostat = Mirostat::V2 { tau: 5.0, eta: 0.1 };
+    });
+    let mirostat1 = shape(&|c| {
+        c.mirostat = Mirostat::V1 {
+            tau: 5.0,
+            eta: 0.1,
+            m: 100,
+        };
+    });
+    let min_keep = shape(&|c| {
+        c.min_p = 0.9;
+        c.min_keep = 3;
+    });
+    let everything = SamplerConfig {
+        repeat_penalty: 1.2,
+        penalty_last_n: 64,
+        dry_multiplier: 0.8,
+        top_n_sigma: 3.0,
+        typical_p: 0.95,
+        xtc_probability: 0.7,
+        xtc_threshold: 0.05,
+        dynatemp_range: 0.3,
+        min_keep: 1,
+        ..SamplerConfig::llama_cpp()
+    };
     let with_state = |mut c: Case, prompt: &[u32], breakers: &[&[u32]]| {
         c.prompt = prompt.to_vec();
         c.breakers = breakers.iter().map(|b| b.to_vec()).collect();
@@ -220,6 +285,21 @@ fn cases(sets: &[(&str, Vec<f32>)]) -> Vec<Case> {
             &(0..200).map(|i| i * 7 % 3000).collect::<Vec<u32>>(),
             &[],
         ),
+        // 16: llama.cpp's default sampler.
+        case(4, SamplerConfig::llama_cpp(), LLAMA_CPP, 17),
+        case(1, typical, default, 18),
+        case(4, sigma, default, 19),
+        case(2, sigma, default, 20),
+        // 20, 21: XTC, two words per sample.
+        case(4, xtc, default, 21),
+        case(0, xtc, LLAMA_CPP, 22),
+        case(1, dynatemp, default, 23),
+        // 23, 24: mirostat, whose mu the C side checks too.
+        case(4, mirostat2, default, 24),
+        case(4, mirostat1, default, 25),
+        case(0, min_keep, default, 26),
+        // 26: every stage at once, with a history.
+        with_state(case(4, everything, LLAMA_CPP, 27), &model_prompt, &[]),
     ]
 }
 
@@ -275,6 +355,25 @@ fn with_cases(sets: &[(&str, Vec<f32>)]) -> Vec<WithCase> {
             mask: None,
             seed: 35,
         },
+        // XTC (two words per sample) and mirostat under constraints.
+        WithCase {
+            case: 20,
+            bias: vec![(top_model[1], 2.0)],
+            mask: None,
+            seed: 36,
+        },
+        WithCase {
+            case: 23,
+            bias: vec![(top_model[0], f32::NEG_INFINITY)],
+            mask: Some(every_third(sets[4].1.len())),
+            seed: 37,
+        },
+        WithCase {
+            case: 26,
+            bias: vec![(top_model[0], -1.0)],
+            mask: None,
+            seed: 38,
+        },
     ]
 }
 
@@ -303,6 +402,9 @@ fn stage_name(s: Stage) -> &'static str {
         Stage::TopP => "LS_STAGE_TOP_P",
         Stage::Penalties => "LS_STAGE_PENALTIES",
         Stage::Dry => "LS_STAGE_DRY",
+        Stage::TopNSigma => "LS_STAGE_TOP_N_SIGMA",
+        Stage::Typical => "LS_STAGE_TYPICAL",
+        Stage::Xtc => "LS_STAGE_XTC",
     }
 }
 
@@ -399,11 +501,17 @@ fn main() {
          uint32_t repeat_penalty, frequency_penalty, presence_penalty;\n  \
          size_t penalty_last_n;\n  uint32_t dry_multiplier, dry_base;\n  \
          size_t dry_allowed_length, dry_penalty_last_n;\n  \
+         uint32_t typical_p, top_n_sigma, xtc_probability, xtc_threshold;\n  \
+         uint32_t dynatemp_range, dynatemp_exponent;\n  size_t min_keep;\n  \
+         uint32_t mirostat; /* 0 off, 1, 2 */\n  uint32_t mirostat_tau, mirostat_eta;\n  \
+         size_t mirostat_m;\n  \
          uint32_t order[{}];\n  size_t order_len;\n  uint64_t seed;\n  \
          const uint32_t *prompt; /* accepted before the draws */\n  size_t prompt_len;\n  \
          const uint32_t *breaker_tokens; /* DRY's breakers, flat */\n  \
          const size_t *breaker_lens;\n  size_t breakers;\n  \
          uint32_t tokens[EXPECTED_DRAWS];\n  \
+         unsigned words; /* generator words per sample: 2 with XTC's coin */\n  \
+         uint32_t mirostat_mu; /* ls_sampler_mirostat_mu after the draws (f32 bits) */\n  \
          uint64_t distribution_hash; /* after the draws */\n\
          }} expected_case;\n",
         Stage::COUNT
@@ -414,13 +522,19 @@ fn main() {
     for (i, c) in cases.iter().enumerate() {
         let xs = &sets[c.logits].1;
         let mut sampler = c.sampler();
-        let mut rng = Pcg32::seed_from_u64(c.seed);
+        let mut rng = Counted {
+            inner: Pcg32::seed_from_u64(c.seed),
+            words: 0,
+        };
         let tokens: Vec<String> = (0..DRAWS)
             .map(|_| {
                 let token = sampler.sample(&mut xs.clone(), &mut rng).unwrap();
                 token.to_string()
             })
             .collect();
+        assert_eq!(rng.words % DRAWS, 0, "case {i}: the same words per sample");
+        let words = rng.words / DRAWS;
+        let mu = sampler.mirostat_mu();
         let mut dist = xs.clone();
         sampler.distribution_in_place(&mut dist).unwrap();
         let prompt = c_array(w, "uint32_t", &format!("expected_prompt_{i}"), &c.prompt);
@@ -432,9 +546,18 @@ fn main() {
         order.resize(Stage::COUNT, "LS_STAGE_COUNT");
         let cfg = c.config;
         let bits = |x: f32| format!("0x{:08x}u", x.to_bits());
+        // Mirostat's parameters as `ls_config` holds them (`ls_config_default`'s
+        // values when a version does not use them).
+        let (version, tau, eta, m) = match cfg.mirostat {
+            Mirostat::Off => (0, 5.0, 0.1, 100),
+            Mirostat::V1 { tau, eta, m } => (1, tau, eta, m),
+            Mirostat::V2 { tau, eta } => (2, tau, eta, 100),
+        };
         rows.push(format!(
-            "  {{ {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {{ {} }}, {}, {}u, {}, {}, {}, {}, {}, \
-             {{ {} }}, 0x{:016x}u }},",
+            "  {{ {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, \
+             {}, {}, {}, {}, {}, {}, {}, {}u, {}, {}, {}, \
+             {{ {} }}, {}, {}u, {}, {}, {}, {}, {}, \
+             {{ {} }}, {}u, {}, 0x{:016x}u }},",
             c.logits,
             bits(cfg.temperature),
             bits(cfg.min_p),
@@ -448,6 +571,17 @@ fn main() {
             bits(cfg.dry_base),
             cfg.dry_allowed_length,
             cfg.dry_penalty_last_n,
+            bits(cfg.typical_p),
+            bits(cfg.top_n_sigma),
+            bits(cfg.xtc_probability),
+            bits(cfg.xtc_threshold),
+            bits(cfg.dynatemp_range),
+            bits(cfg.dynatemp_exponent),
+            cfg.min_keep,
+            version,
+            bits(tau),
+            bits(eta),
+            m,
             order.join(", "),
             c.order.len(),
             c.seed,
@@ -457,6 +591,8 @@ fn main() {
             breaker_lens,
             c.breakers.len(),
             tokens.join(", "),
+            words,
+            bits(mu),
             fnv1a(&dist)
         ));
     }

@@ -1,7 +1,8 @@
 /*
  * The C API on a Cortex-M4F (QEMU mps2-an386), built with arm-none-eabi-gcc and no C
  * library: the Rust API's tokens and bits from expected.h (computed on the host: with
- * histories, penalties, DRY, logit biases, masks and logprobs), reproduced by
+ * histories, penalties, DRY, the shape stages (top-n-sigma, typical-p, XTC, dynamic
+ * temperature, mirostat), logit biases, masks and logprobs), reproduced by
  * liblogit_sampler.a for thumbv7em-none-eabihf; a few errors with the buffer untouched;
  * every entry point called once. Prints the stack high-water mark
  * and "N passed, M failed"; exits 0 only if nothing failed.
@@ -92,6 +93,17 @@ static ls_sampler *make_case(const expected_case *e) {
   cfg.dry_base = from_bits(e->dry_base);
   cfg.dry_allowed_length = e->dry_allowed_length;
   cfg.dry_penalty_last_n = e->dry_penalty_last_n;
+  cfg.typical_p = from_bits(e->typical_p);
+  cfg.top_n_sigma = from_bits(e->top_n_sigma);
+  cfg.xtc_probability = from_bits(e->xtc_probability);
+  cfg.xtc_threshold = from_bits(e->xtc_threshold);
+  cfg.dynatemp_range = from_bits(e->dynatemp_range);
+  cfg.dynatemp_exponent = from_bits(e->dynatemp_exponent);
+  cfg.min_keep = e->min_keep;
+  cfg.mirostat = e->mirostat;
+  cfg.mirostat_tau = from_bits(e->mirostat_tau);
+  cfg.mirostat_eta = from_bits(e->mirostat_eta);
+  cfg.mirostat_m = e->mirostat_m;
   for (i = 0; i < LS_STAGE_COUNT; i++) cfg.order[i] = (ls_stage)e->order[i];
   cfg.order_len = e->order_len;
   CHECK(ls_sampler_init_ex(&storage, sizeof storage, &cfg, &s, 0) == LS_OK);
@@ -110,6 +122,8 @@ static void expected_tokens_and_bits(void) {
     ls_sampler *s = make_case(e);
     ls_rng rng, inner, callback;
     uint32_t token = 0;
+    float mu = -1.0f;
+    unsigned w;
     CHECK(ls_rng_seed(&rng, e->seed) == LS_OK);
     CHECK(ls_rng_seed(&inner, e->seed) == LS_OK);
     CHECK(ls_rng_callback(&callback, next_word, &inner) == LS_OK);
@@ -117,13 +131,16 @@ static void expected_tokens_and_bits(void) {
       n = load(e->logits);
       CHECK(ls_sample(s, buffer, n, (d & 1) ? &callback : &rng, &token) == LS_OK);
       CHECK(token == e->tokens[d]);
-      /* The two generators must stay in step: one word per sample. */
-      if (d & 1) {
-        CHECK(ls_rng_next_u64(&rng, &(uint64_t){0}) == LS_OK);
-      } else {
-        CHECK(ls_rng_next_u64(&inner, &(uint64_t){0}) == LS_OK);
+      /* The two generators must stay in step: one word per sample, two with XTC's coin. */
+      for (w = 0; w < e->words; w++) {
+        if (d & 1) {
+          CHECK(ls_rng_next_u64(&rng, &(uint64_t){0}) == LS_OK);
+        } else {
+          CHECK(ls_rng_next_u64(&inner, &(uint64_t){0}) == LS_OK);
+        }
       }
     }
+    CHECK(ls_sampler_mirostat_mu(s, &mu) == LS_OK && to_bits(mu) == e->mirostat_mu);
     n = load(e->logits);
     CHECK(ls_distribution_in_place(s, buffer, n) == LS_OK);
     CHECK(fnv1a(buffer, n) == e->distribution_hash);
@@ -215,10 +232,19 @@ static void errors_and_the_rest(void) {
     one_len = 0;
     CHECK(ls_sampler_set_dry_breakers(s, &one, &one_len, 1) == LS_INVALID_DRY_BREAKER);
     CHECK(ls_config_llama_cpp(&cfg) == LS_OK && cfg.top_k == 40);
+    CHECK(cfg.order_len == LS_STAGE_COUNT && cfg.order[8] == LS_STAGE_TEMPERATURE);
     cfg.penalty_last_n = LS_HISTORY + 1;
     CHECK(ls_sampler_init_ex(&storage, sizeof storage, &cfg, &s, &err) ==
           LS_WINDOW_EXCEEDS_HISTORY);
     CHECK(err.capacity == LS_HISTORY);
+    cfg.penalty_last_n = 64;
+    cfg.mirostat = 3;
+    CHECK(ls_sampler_init_ex(&storage, sizeof storage, &cfg, &s, &err) == LS_INVALID_MIROSTAT);
+    CHECK(err.index == 3);
+    cfg.mirostat = 1;
+    cfg.mirostat_m = 129;
+    CHECK(ls_sampler_init_ex(&storage, sizeof storage, &cfg, &s, &err) == LS_INVALID_MIROSTAT);
+    CHECK(err.index == 1 && err.len == 129);
   }
   CHECK(ls_backend_detect() == LS_BACKEND_SCALAR);
   CHECK(ls_backend_available(LS_BACKEND_SCALAR) && !ls_backend_available(LS_BACKEND_NEON));

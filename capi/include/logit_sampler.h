@@ -1,15 +1,16 @@
 /*
  * logit_sampler.h: the C API of logit-sampler. Turns a vector of LLM logits into one
- * token id (logit bias and grammar mask, repetition penalties, DRY, temperature, min-p,
- * top-k, top-p, an exact draw) with no malloc, no global state and no panic; the same
- * token as the Rust API for the same logits, config, history and seed.
+ * token id (logit bias and grammar mask, repetition penalties, DRY, top-n-sigma,
+ * temperature (fixed or dynamic), min-p, top-k, top-p, typical-p, XTC, or mirostat 1/2,
+ * then an exact draw) with no malloc, no global state and no panic; the same token as the
+ * Rust API for the same logits, config, history and seed.
  *
  *     ls_config cfg;
  *     ls_config_default(&cfg);
  *     cfg.temperature = 0.8f; cfg.top_k = 40; cfg.top_p = 0.95f; cfg.min_p = 0.05f;
  *     static ls_sampler_storage memory;            // or ls_sampler_size() bytes of your own
  *     ls_sampler *s;
- *     if (ls_sampler_init(&memory, sizeof memory, &cfg, &s, NULL) != LS_OK) abort();
+ *     if (ls_sampler_init(&memory, sizeof memory, &cfg, &s) != LS_OK) abort();
  *     ls_rng rng;
  *     ls_rng_seed(&rng, 42);                       // same as Rust's Pcg32::seed_from_u64(42)
  *     uint32_t token;
@@ -52,7 +53,7 @@
 #include <stdint.h>
 
 // The capacity of `ls_config.order`: the number of `ls_stage` values.
-#define LS_STAGE_COUNT 6
+#define LS_STAGE_COUNT 9
 
 // The sampler's scratch capacity, in candidates (8 bytes each). It trades
 // memory for speed, never correctness: survivors beyond it are handled by
@@ -172,6 +173,24 @@ enum ls_status
   // The allowed-token mask and the `-INFINITY` biases leave no token with a
   // logit above `-INFINITY`.
   LS_NO_TOKEN_ALLOWED = 25,
+  // typical-p must lie in `[0, 1]` (`ls_error.value`).
+  LS_INVALID_TYPICAL_P = 26,
+  // top-n-sigma must be finite and `>= 0` (`ls_error.value`).
+  LS_INVALID_TOP_N_SIGMA = 27,
+  // XTC's probability must lie in `[0, 1]` (`ls_error.value`).
+  LS_INVALID_XTC_PROBABILITY = 28,
+  // XTC's threshold must lie in `[0, 1]` (`ls_error.value`).
+  LS_INVALID_XTC_THRESHOLD = 29,
+  // Dynamic temperature's range must be finite and `>= 0`, and when
+  // positive the temperature finite and `temperature + range` a valid
+  // temperature (`ls_error.value` is the range).
+  LS_INVALID_DYNATEMP_RANGE = 30,
+  // Dynamic temperature's exponent must be finite and `>= 0` (`ls_error.value`).
+  LS_INVALID_DYNATEMP_EXPONENT = 31,
+  // Mirostat: the version is not 0, 1 or 2 (`ls_error.index` is the
+  // value), or tau or eta is not finite and `>= 0` (`ls_error.value` is
+  // the first bad one), or version 1's m is not in 1..=128 (`ls_error.len`).
+  LS_INVALID_MIROSTAT = 32,
   // A required pointer argument is NULL (`ls_error.argument` says which).
   LS_NULL_POINTER = 64,
   // A pointer argument is not aligned for its type (`ls_error.argument`).
@@ -226,7 +245,8 @@ typedef uint32_t ls_backend;
 // unknown one makes the order invalid (`LS_INVALID_STAGE_ORDER`).
 //
 // The values are stable: the four filters keep the numbers they had before
-// the context stages (penalties, DRY) were added.
+// the context stages (penalties, DRY: 4, 5) were added, and the shape stages
+// (top-n-sigma, typical, XTC) came after them (6 to 8).
 enum ls_stage
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
@@ -248,6 +268,12 @@ enum ls_stage
   // DRY, the penalty on extending a repeated sequence, over the last
   // `dry_penalty_last_n` accepted tokens (a context stage).
   LS_STAGE_DRY = 5,
+  // Keep the logits `>= max - top_n_sigma * sigma`.
+  LS_STAGE_TOP_N_SIGMA = 6,
+  // Locally typical sampling (`typical_p`).
+  LS_STAGE_TYPICAL = 7,
+  // XTC, "exclude top choices" (`xtc_probability`, `xtc_threshold`).
+  LS_STAGE_XTC = 8,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -310,13 +336,50 @@ typedef struct ls_config {
   // DRY's window: the last `dry_penalty_last_n` accepted tokens, at most
   // `LS_HISTORY`. 0 turns DRY off.
   size_t dry_penalty_last_n;
+  // Locally typical sampling: keep the tokens whose surprise is closest to
+  // the survivors' entropy, the smallest such set whose mass exceeds
+  // `typical_p`. In `[0, 1]`; 1 is off.
+  float typical_p;
+  // Keep the logits `>= max - top_n_sigma * sigma` (sigma: the population
+  // standard deviation of the survivors' logits). Finite and `>= 0`; 0 is
+  // off (llama.cpp's -1).
+  float top_n_sigma;
+  // XTC: with this probability per call (its own `next_u64` from the
+  // generator, before the draw's), remove every token with
+  // `p >= xtc_threshold` except the least likely of them. In `[0, 1]`;
+  // 0 is off.
+  float xtc_probability;
+  // XTC's threshold, in `[0, 1]`.
+  float xtc_threshold;
+  // Dynamic temperature: `T = Tmin + (Tmax - Tmin) (H / ln n)^exponent`
+  // with `Tmin = max(0, temperature - range)`, `Tmax = temperature +
+  // range`. Finite and `>= 0`; 0 is off.
+  float dynatemp_range;
+  // Dynamic temperature's exponent; finite and `>= 0` (default 1).
+  float dynatemp_exponent;
+  // min-p, top-p and typical-p keep at least this many tokens; XTC acts
+  // only if it leaves this many.
+  size_t min_keep;
+  // Mirostat 1's number of tokens for its Zipf estimate, 1 to 128
+  // (llama.cpp: 100). (Before `mirostat` so that the struct has no
+  // padding on 64-bit targets.)
+  size_t mirostat_m;
+  // Mirostat: 0 off, 1 version 1, 2 version 2. When on it replaces every
+  // other stage (the constraints, the plain temperature, then mirostat's
+  // cut and draw), as in llama.cpp.
+  uint32_t mirostat;
+  // Mirostat's target surprise in bits; finite and `>= 0`.
+  float mirostat_tau;
+  // Mirostat's learning rate; finite and `>= 0`.
+  float mirostat_eta;
   // The stages to run, in order: `order[0 .. order_len)`. Each `ls_stage`
   // at most once; the context stages (`LS_STAGE_PENALTIES`,
   // `LS_STAGE_DRY`) before all others; and every stage the fields above
   // turn on must be listed (`LS_STAGE_NOT_IN_ORDER` otherwise: nothing is
   // skipped silently). Entries from `order_len` on are ignored;
   // `ls_sampler_config` writes `LS_STAGE_COUNT` there.
-  // Default: `PENALTIES, DRY, TEMPERATURE, MIN_P, TOP_K, TOP_P`.
+  // Default: `PENALTIES, DRY, TOP_N_SIGMA, TEMPERATURE, MIN_P, TOP_K,
+  // TOP_P, TYPICAL, XTC`.
   ls_stage order[LS_STAGE_COUNT];
   // The number of stages in `order`, at most `LS_STAGE_COUNT`.
   size_t order_len;
@@ -337,6 +400,7 @@ typedef struct ls_error {
   // `LS_NAN_LOGIT`, `LS_INVALID_WEIGHT`: the index of the first bad entry.
   // `LS_INVALID_DRY_BREAKER`: the breaker's index.
   // `LS_INVALID_LOGIT_BIAS`: the entry's index in the bias array.
+  // `LS_INVALID_MIROSTAT`: the version (`ls_config.mirostat`).
   size_t index;
   // `LS_TOO_LONG`, `LS_CAPACITY_EXCEEDED`: the length passed.
   // `LS_BUFFER_TOO_SMALL`: the bytes given.
@@ -344,6 +408,7 @@ typedef struct ls_error {
   // `LS_INVALID_DRY_BREAKER`: the breaker's length.
   // `LS_TOKEN_OUT_OF_RANGE`: the number of logits.
   // `LS_MASK_TOO_SHORT`: the mask's words.
+  // `LS_INVALID_MIROSTAT`: version 1's `m` (0 for version 2).
   size_t len;
   // `LS_CAPACITY_EXCEEDED`: the table's capacity.
   // `LS_BUFFER_TOO_SMALL`: the bytes needed (`ls_sampler_size()`).
@@ -353,7 +418,11 @@ typedef struct ls_error {
   // `LS_INVALID_TEMPERATURE`, `LS_INVALID_MIN_P`, `LS_INVALID_TOP_P`,
   // `LS_INVALID_UNIFORM`, `LS_INVALID_REPEAT_PENALTY`,
   // `LS_INVALID_FREQUENCY_PENALTY`, `LS_INVALID_PRESENCE_PENALTY`,
-  // `LS_INVALID_DRY_MULTIPLIER`, `LS_INVALID_DRY_BASE`: the value given.
+  // `LS_INVALID_DRY_MULTIPLIER`, `LS_INVALID_DRY_BASE`,
+  // `LS_INVALID_TYPICAL_P`, `LS_INVALID_TOP_N_SIGMA`,
+  // `LS_INVALID_XTC_PROBABILITY`, `LS_INVALID_XTC_THRESHOLD`,
+  // `LS_INVALID_DYNATEMP_RANGE`, `LS_INVALID_DYNATEMP_EXPONENT`: the value
+  // given. `LS_INVALID_MIROSTAT`: tau if it is bad, else eta.
   // `LS_INVALID_LOGIT_BIAS`: the bias.
   float value;
   // `LS_BACKEND_UNAVAILABLE`: the backend asked for (as given, so possibly
@@ -369,7 +438,8 @@ typedef struct ls_error {
 // generator has none). It is called with the `context` stored beside it,
 // must return normally (no longjmp, no C++ exception) and must not call back
 // into this library with the sampler or generator in use. A sample consumes
-// exactly one word.
+// exactly one word, or two when the sampler's XTC is on (`xtc_probability >
+// 0`, mirostat off): XTC's coin, then the draw's.
 typedef uint64_t (*ls_next_u64)(void *context);
 
 // A random generator, in memory the caller owns (no allocation; copy it to
@@ -467,10 +537,11 @@ const char *ls_status_str(ls_status status);
 const char *ls_version(void);
 
 // Writes the default configuration to `*out`: temperature 1 and every
-// other stage off (a draw from the model's distribution), all six stages in
-// the default order (`PENALTIES, DRY, TEMPERATURE, MIN_P, TOP_K, TOP_P`),
-// and DRY's base and allowed length at llama.cpp's 1.75 and 2, for when a
-// multiplier and a window turn it on.
+// other stage off (a draw from the model's distribution), all nine stages in
+// the default order (`PENALTIES, DRY, TOP_N_SIGMA, TEMPERATURE, MIN_P,
+// TOP_K, TOP_P, TYPICAL, XTC`), DRY's base and allowed length at llama.cpp's
+// 1.75 and 2, XTC's threshold 0.1, dynamic temperature's exponent 1 and
+// mirostat's tau 5, eta 0.1 and m 100, for when their switches turn them on.
 //
 // Returns `LS_NULL_POINTER` or `LS_BAD_ALIGNMENT` for a bad `out`.
 //
@@ -486,15 +557,14 @@ ls_status ls_config_default(struct ls_config *out);
 // As `ls_config_default`.
 ls_status ls_config_greedy(struct ls_config *out);
 
-// Writes llama.cpp's default sampling parameters (`common_params_sampling`)
-// to `*out`, for the stages this library has: temperature 0.8, top-k 40,
-// top-p 0.95, min-p 0.05; a penalty window of 64 with the penalties off
-// (repeat 1, frequency 0, presence 0); DRY off (multiplier 0; base 1.75,
-// allowed length 2, window `LS_HISTORY` for llama.cpp's -1, "the whole
-// context"); and llama.cpp's order, `PENALTIES, DRY, TOP_K, TOP_P, MIN_P,
-// TEMPERATURE` (the filters before the temperature). A preset for
-// convenience: DRY's default sequence breakers are strings in llama.cpp,
-// tokens here (`ls_sampler_set_dry_breakers`).
+// Writes llama.cpp's default sampler (`common_params_sampling`) to `*out`:
+// temperature 0.8, top-k 40, top-p 0.95, min-p 0.05; a penalty window of 64
+// with the penalties off; DRY off (base 1.75, allowed length 2, window 64);
+// XTC off (threshold 0.1), typical-p, top-n-sigma, dynamic temperature and
+// mirostat off (tau 5, eta 0.1, m 100); and llama.cpp's order, `PENALTIES,
+// DRY, TOP_N_SIGMA, TOP_K, TYPICAL, TOP_P, MIN_P, XTC, TEMPERATURE` (the
+// filters before the temperature). DRY's default sequence breakers are
+// strings in llama.cpp, tokens here (`ls_sampler_set_dry_breakers`).
 //
 // # Safety
 // As `ls_config_default`.
@@ -513,7 +583,8 @@ size_t ls_sampler_align(void);
 // `ls_sampler_storage` is both) and stores its address in `*out`. The backend
 // is `ls_backend_detect()`'s. No allocation; nothing to free.
 //
-// The history starts empty, with no DRY sequence breakers.
+// The history starts empty, with no DRY sequence breakers; mirostat's `mu`
+// at `2 * mirostat_tau`.
 //
 // Errors (nothing is written on error): `LS_NULL_POINTER` (`mem`, `cfg`,
 // `out`), `LS_BAD_ALIGNMENT`, `LS_BUFFER_TOO_SMALL`, and the config's
@@ -521,7 +592,11 @@ size_t ls_sampler_align(void);
 // `LS_INVALID_REPEAT_PENALTY`, `LS_INVALID_FREQUENCY_PENALTY`,
 // `LS_INVALID_PRESENCE_PENALTY`, `LS_INVALID_DRY_MULTIPLIER`,
 // `LS_INVALID_DRY_BASE`, `LS_WINDOW_EXCEEDS_HISTORY`,
-// `LS_INVALID_STAGE_ORDER`, `LS_STAGE_NOT_IN_ORDER`. `ls_sampler_init_ex`
+// `LS_INVALID_TYPICAL_P`, `LS_INVALID_TOP_N_SIGMA`,
+// `LS_INVALID_XTC_PROBABILITY`, `LS_INVALID_XTC_THRESHOLD`,
+// `LS_INVALID_DYNATEMP_RANGE`, `LS_INVALID_DYNATEMP_EXPONENT`,
+// `LS_INVALID_MIROSTAT`, `LS_INVALID_STAGE_ORDER`, `LS_STAGE_NOT_IN_ORDER`.
+// `ls_sampler_init_ex`
 // also reports the detail (which argument, which value).
 //
 // Calling it again on the same memory makes a fresh sampler (this is how to
@@ -544,7 +619,8 @@ ls_status ls_sampler_init(void *mem,
 // `ls_sampler_storage` is both) and stores its address in `*out`. The backend
 // is `ls_backend_detect()`'s. No allocation; nothing to free.
 //
-// The history starts empty, with no DRY sequence breakers.
+// The history starts empty, with no DRY sequence breakers; mirostat's `mu`
+// at `2 * mirostat_tau`.
 //
 // Errors (nothing is written on error): `LS_NULL_POINTER` (`mem`, `cfg`,
 // `out`), `LS_BAD_ALIGNMENT`, `LS_BUFFER_TOO_SMALL`, and the config's
@@ -566,8 +642,10 @@ ls_status ls_sampler_init_ex(void *mem,
                              struct ls_error *err);
 
 // Draws one token id from `logits[0 .. len)` into `*token_out`, consuming
-// exactly one 64-bit word from `rng` on success, and records the token in
-// the sampler's history (for the penalties and DRY). The result is the
+// exactly one 64-bit word from `rng` on success (two when
+// `xtc_probability > 0` and mirostat is off: XTC's coin first, then the
+// draw's), and records the token in the sampler's history (for the
+// penalties and DRY; mirostat moves its `mu`). The result is the
 // token the Rust API's `Sampler::sample` returns for the same logits,
 // configuration, history and generator state, on every backend.
 //
@@ -648,8 +726,9 @@ ls_status ls_sampler_last_error(const struct ls_sampler *sampler, struct ls_erro
 // As `ls_sample`, for `sampler`.
 ls_status ls_accept(struct ls_sampler *sampler, uint32_t token);
 
-// Clears the sampler's history (a new conversation). The configuration,
-// order, backend and DRY sequence breakers stay.
+// Clears the sampler's history (a new conversation) and restarts mirostat's
+// `mu` at `2 * mirostat_tau`. The configuration, order, backend and DRY
+// sequence breakers stay.
 //
 // Errors: `LS_NULL_POINTER`, `LS_BAD_ALIGNMENT` (`sampler`).
 //
@@ -664,6 +743,18 @@ ls_status ls_reset(struct ls_sampler *sampler);
 // `sampler` as in `ls_sample` (read only); `out` points to writable memory
 // for a `size_t`.
 ls_status ls_sampler_history_len(const struct ls_sampler *sampler, size_t *out);
+
+// Writes mirostat's current cut `mu`, in bits, to `*out`: `2 * mirostat_tau`
+// after `ls_sampler_init` and `ls_reset`, then moved by each draw
+// (`mu -= mirostat_eta * (surprise - mirostat_tau)`, the surprise in bits);
+// 0 when mirostat is off. `ls_distribution_in_place` does not move it.
+//
+// Errors: `LS_NULL_POINTER`, `LS_BAD_ALIGNMENT` (`sampler`, `out`).
+//
+// # Safety
+// `sampler` as in `ls_sample` (read only); `out` points to writable memory
+// for a `float`.
+ls_status ls_sampler_mirostat_mu(const struct ls_sampler *sampler, float *out);
 
 // Copies the newest `min(cap, history length)` tokens of the sampler's
 // history to `out[0 ..)`, oldest first, and their number to `*len_out`.
@@ -714,8 +805,8 @@ ls_status ls_sampler_set_dry_breakers(struct ls_sampler *sampler,
 // `top[0 .. top_len)` with the `top_len` most likely tokens of the model
 // distribution, descending, ties to the lowest id (slots past the
 // vocabulary get `UINT32_MAX` and `-INFINITY`). `top` may be NULL if
-// `top_len` is 0. Records the token in the history and consumes exactly
-// one 64-bit word from `rng`, as `ls_sample`.
+// `top_len` is 0. Records the token in the history and consumes the words
+// of `rng` `ls_sample` does (one, or two with XTC on).
 //
 // With no constraints the token is `ls_sample`'s for the same logits,
 // history and generator state. The constraints come before every stage of
@@ -749,7 +840,8 @@ ls_status ls_sample_with(struct ls_sampler *sampler,
 // `ls_sample_with` without the log-probabilities: the same token under
 // `constraints` (NULL: none), written to `*token_out`, at the cost of
 // `ls_sample` plus the mask (no pass over the vocabulary for the model's
-// normaliser). Records the token and consumes one 64-bit word from `rng`.
+// normaliser). Records the token and consumes the words of `rng` `ls_sample`
+// does (one, or two with XTC on).
 // On error the logits, `*token_out`, `*rng` and the history are untouched;
 // the errors are `ls_sample_with`'s (`ls_error.argument` 5 for a pointer or
 // length in the constraints).

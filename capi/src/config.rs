@@ -1,10 +1,9 @@
 //! `ls_config` and `ls_stage`: the sampler's parameters as plain C types.
 
-use logit_sampler::{SampleError, SamplerConfig, Stage};
+use logit_sampler::{Mirostat, SampleError, SamplerConfig, Stage};
 
 use crate::args;
-use crate::sampler::LS_HISTORY;
-use crate::status::LsStatus;
+use crate::status::{LsError, LsStatus};
 
 /// One stage of the pipeline, as `ls_config.order` lists them. The logit
 /// bias and the allowed-token mask of `ls_sample_with` always come first, the
@@ -12,7 +11,8 @@ use crate::status::LsStatus;
 /// unknown one makes the order invalid (`LS_INVALID_STAGE_ORDER`).
 ///
 /// The values are stable: the four filters keep the numbers they had before
-/// the context stages (penalties, DRY) were added.
+/// the context stages (penalties, DRY: 4, 5) were added, and the shape stages
+/// (top-n-sigma, typical, XTC) came after them (6 to 8).
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LsStage {
@@ -32,6 +32,12 @@ pub enum LsStage {
     /// DRY, the penalty on extending a repeated sequence, over the last
     /// `dry_penalty_last_n` accepted tokens (a context stage).
     Dry = 5,
+    /// Keep the logits `>= max - top_n_sigma * sigma`.
+    TopNSigma = 6,
+    /// Locally typical sampling (`typical_p`).
+    Typical = 7,
+    /// XTC, "exclude top choices" (`xtc_probability`, `xtc_threshold`).
+    Xtc = 8,
 }
 
 /// `ls_stage` as a C caller may pass it: any `uint32_t`.
@@ -39,7 +45,7 @@ pub enum LsStage {
 pub type LsStageRaw = u32;
 
 /// The capacity of `ls_config.order`: the number of `ls_stage` values.
-pub const LS_STAGE_COUNT: usize = 6;
+pub const LS_STAGE_COUNT: usize = 9;
 
 const _: () = assert!(
     LS_STAGE_COUNT == Stage::COUNT,
@@ -91,17 +97,65 @@ pub struct LsConfig {
     /// DRY's window: the last `dry_penalty_last_n` accepted tokens, at most
     /// `LS_HISTORY`. 0 turns DRY off.
     pub dry_penalty_last_n: usize,
+    /// Locally typical sampling: keep the tokens whose surprise is closest to
+    /// the survivors' entropy, the smallest such set whose mass exceeds
+    /// `typical_p`. In `[0, 1]`; 1 is off.
+    pub typical_p: f32,
+    /// Keep the logits `>= max - top_n_sigma * sigma` (sigma: the population
+    /// standard deviation of the survivors' logits). Finite and `>= 0`; 0 is
+    /// off (llama.cpp's -1).
+    pub top_n_sigma: f32,
+    /// XTC: with this probability per call (its own `next_u64` from the
+    /// generator, before the draw's), remove every token with
+    /// `p >= xtc_threshold` except the least likely of them. In `[0, 1]`;
+    /// 0 is off.
+    pub xtc_probability: f32,
+    /// XTC's threshold, in `[0, 1]`.
+    pub xtc_threshold: f32,
+    /// Dynamic temperature: `T = Tmin + (Tmax - Tmin) (H / ln n)^exponent`
+    /// with `Tmin = max(0, temperature - range)`, `Tmax = temperature +
+    /// range`. Finite and `>= 0`; 0 is off.
+    pub dynatemp_range: f32,
+    /// Dynamic temperature's exponent; finite and `>= 0` (default 1).
+    pub dynatemp_exponent: f32,
+    /// min-p, top-p and typical-p keep at least this many tokens; XTC acts
+    /// only if it leaves this many.
+    pub min_keep: usize,
+    /// Mirostat 1's number of tokens for its Zipf estimate, 1 to 128
+    /// (llama.cpp: 100). (Before `mirostat` so that the struct has no
+    /// padding on 64-bit targets.)
+    pub mirostat_m: usize,
+    /// Mirostat: 0 off, 1 version 1, 2 version 2. When on it replaces every
+    /// other stage (the constraints, the plain temperature, then mirostat's
+    /// cut and draw), as in llama.cpp.
+    pub mirostat: u32,
+    /// Mirostat's target surprise in bits; finite and `>= 0`.
+    pub mirostat_tau: f32,
+    /// Mirostat's learning rate; finite and `>= 0`.
+    pub mirostat_eta: f32,
     /// The stages to run, in order: `order[0 .. order_len)`. Each `ls_stage`
     /// at most once; the context stages (`LS_STAGE_PENALTIES`,
     /// `LS_STAGE_DRY`) before all others; and every stage the fields above
     /// turn on must be listed (`LS_STAGE_NOT_IN_ORDER` otherwise: nothing is
     /// skipped silently). Entries from `order_len` on are ignored;
     /// `ls_sampler_config` writes `LS_STAGE_COUNT` there.
-    /// Default: `PENALTIES, DRY, TEMPERATURE, MIN_P, TOP_K, TOP_P`.
+    /// Default: `PENALTIES, DRY, TOP_N_SIGMA, TEMPERATURE, MIN_P, TOP_K,
+    /// TOP_P, TYPICAL, XTC`.
     pub order: [LsStageRaw; LS_STAGE_COUNT],
     /// The number of stages in `order`, at most `LS_STAGE_COUNT`.
     pub order_len: usize,
 }
+
+// No padding: every byte of an `ls_config` is a field's, so C code may
+// compare or hash configs bytewise (17 four-byte scalars, the order, and
+// seven `size_t`s).
+const _: () = assert!(
+    size_of::<LsConfig>()
+        == 17 * size_of::<f32>()
+            + size_of::<[LsStageRaw; LS_STAGE_COUNT]>()
+            + 7 * size_of::<usize>(),
+    "ls_config has no padding"
+);
 
 impl LsStage {
     /// The C value of a core stage.
@@ -113,6 +167,9 @@ impl LsStage {
             Stage::TopP => LsStage::TopP,
             Stage::Penalties => LsStage::Penalties,
             Stage::Dry => LsStage::Dry,
+            Stage::TopNSigma => LsStage::TopNSigma,
+            Stage::Typical => LsStage::Typical,
+            Stage::Xtc => LsStage::Xtc,
         }
     }
 }
@@ -123,30 +180,6 @@ fn core_stage(raw: LsStageRaw) -> Option<Stage> {
         .into_iter()
         .find(|s| LsStage::from_core(*s) as LsStageRaw == raw)
 }
-
-/// llama.cpp's default sampler order (`common_params_sampling::samplers`:
-/// penalties, DRY, top-n-sigma, top-k, typical-p, top-p, min-p, XTC,
-/// temperature) restricted to the stages this library has.
-const LLAMA_CPP_ORDER: [Stage; Stage::COUNT] = [
-    Stage::Penalties,
-    Stage::Dry,
-    Stage::TopK,
-    Stage::TopP,
-    Stage::MinP,
-    Stage::Temperature,
-];
-
-/// llama.cpp's defaults (`common_params_sampling`) in the fields this library
-/// has. DRY's window, llama.cpp's -1 (the whole context), is the whole history.
-const LLAMA_CPP: SamplerConfig = SamplerConfig {
-    temperature: 0.8,
-    min_p: 0.05,
-    top_k: 40,
-    top_p: 0.95,
-    penalty_last_n: 64,
-    dry_penalty_last_n: LS_HISTORY,
-    ..SamplerConfig::DEFAULT
-};
 
 impl LsConfig {
     /// The C form of a core configuration and order.
@@ -168,14 +201,55 @@ impl LsConfig {
             dry_base: config.dry_base,
             dry_allowed_length: config.dry_allowed_length,
             dry_penalty_last_n: config.dry_penalty_last_n,
+            typical_p: config.typical_p,
+            top_n_sigma: config.top_n_sigma,
+            xtc_probability: config.xtc_probability,
+            xtc_threshold: config.xtc_threshold,
+            dynatemp_range: config.dynatemp_range,
+            dynatemp_exponent: config.dynatemp_exponent,
+            min_keep: config.min_keep,
+            mirostat: match config.mirostat {
+                Mirostat::Off => 0,
+                Mirostat::V1 { .. } => 1,
+                Mirostat::V2 { .. } => 2,
+            },
+            mirostat_tau: match config.mirostat {
+                Mirostat::V1 { tau, .. } | Mirostat::V2 { tau, .. } => tau,
+                Mirostat::Off => 5.0,
+            },
+            mirostat_eta: match config.mirostat {
+                Mirostat::V1 { eta, .. } | Mirostat::V2 { eta, .. } => eta,
+                Mirostat::Off => 0.1,
+            },
+            mirostat_m: match config.mirostat {
+                Mirostat::V1 { m, .. } => m,
+                _ => 100,
+            },
             order: stages,
             order_len: order.len().min(LS_STAGE_COUNT),
         }
     }
 
-    /// The core configuration (not yet validated).
-    pub(crate) fn sampler_config(&self) -> SamplerConfig {
-        SamplerConfig {
+    /// The core configuration (not yet validated); `LS_INVALID_MIROSTAT`
+    /// (`ls_error.index` the value) for a mirostat version other than 0-2.
+    pub(crate) fn sampler_config(&self) -> Result<SamplerConfig, LsError> {
+        let (tau, eta) = (self.mirostat_tau, self.mirostat_eta);
+        let mirostat = match self.mirostat {
+            0 => Mirostat::Off,
+            1 => Mirostat::V1 {
+                tau,
+                eta,
+                m: self.mirostat_m,
+            },
+            2 => Mirostat::V2 { tau, eta },
+            v => {
+                return Err(LsError {
+                    index: v as usize,
+                    ..LsError::status(LsStatus::LS_INVALID_MIROSTAT)
+                });
+            }
+        };
+        Ok(SamplerConfig {
             temperature: self.temperature,
             min_p: self.min_p,
             top_k: self.top_k,
@@ -188,7 +262,15 @@ impl LsConfig {
             dry_base: self.dry_base,
             dry_allowed_length: self.dry_allowed_length,
             dry_penalty_last_n: self.dry_penalty_last_n,
-        }
+            typical_p: self.typical_p,
+            top_n_sigma: self.top_n_sigma,
+            xtc_probability: self.xtc_probability,
+            xtc_threshold: self.xtc_threshold,
+            dynatemp_range: self.dynatemp_range,
+            dynatemp_exponent: self.dynatemp_exponent,
+            min_keep: self.min_keep,
+            mirostat,
+        })
     }
 
     /// The core stage order, in `buf`; `InvalidStageOrder` if `order_len`
@@ -210,10 +292,11 @@ impl LsConfig {
 }
 
 /// Writes the default configuration to `*out`: temperature 1 and every
-/// other stage off (a draw from the model's distribution), all six stages in
-/// the default order (`PENALTIES, DRY, TEMPERATURE, MIN_P, TOP_K, TOP_P`),
-/// and DRY's base and allowed length at llama.cpp's 1.75 and 2, for when a
-/// multiplier and a window turn it on.
+/// other stage off (a draw from the model's distribution), all nine stages in
+/// the default order (`PENALTIES, DRY, TOP_N_SIGMA, TEMPERATURE, MIN_P,
+/// TOP_K, TOP_P, TYPICAL, XTC`), DRY's base and allowed length at llama.cpp's
+/// 1.75 and 2, XTC's threshold 0.1, dynamic temperature's exponent 1 and
+/// mirostat's tau 5, eta 0.1 and m 100, for when their switches turn them on.
 ///
 /// Returns `LS_NULL_POINTER` or `LS_BAD_ALIGNMENT` for a bad `out`.
 ///
@@ -245,22 +328,25 @@ pub unsafe extern "C" fn ls_config_greedy(out: *mut LsConfig) -> LsStatus {
     )
 }
 
-/// Writes llama.cpp's default sampling parameters (`common_params_sampling`)
-/// to `*out`, for the stages this library has: temperature 0.8, top-k 40,
-/// top-p 0.95, min-p 0.05; a penalty window of 64 with the penalties off
-/// (repeat 1, frequency 0, presence 0); DRY off (multiplier 0; base 1.75,
-/// allowed length 2, window `LS_HISTORY` for llama.cpp's -1, "the whole
-/// context"); and llama.cpp's order, `PENALTIES, DRY, TOP_K, TOP_P, MIN_P,
-/// TEMPERATURE` (the filters before the temperature). A preset for
-/// convenience: DRY's default sequence breakers are strings in llama.cpp,
-/// tokens here (`ls_sampler_set_dry_breakers`).
+/// Writes llama.cpp's default sampler (`common_params_sampling`) to `*out`:
+/// temperature 0.8, top-k 40, top-p 0.95, min-p 0.05; a penalty window of 64
+/// with the penalties off; DRY off (base 1.75, allowed length 2, window 64);
+/// XTC off (threshold 0.1), typical-p, top-n-sigma, dynamic temperature and
+/// mirostat off (tau 5, eta 0.1, m 100); and llama.cpp's order, `PENALTIES,
+/// DRY, TOP_N_SIGMA, TOP_K, TYPICAL, TOP_P, MIN_P, XTC, TEMPERATURE` (the
+/// filters before the temperature). DRY's default sequence breakers are
+/// strings in llama.cpp, tokens here (`ls_sampler_set_dry_breakers`).
 ///
 /// # Safety
 /// As `ls_config_default`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ls_config_llama_cpp(out: *mut LsConfig) -> LsStatus {
     // SAFETY: the caller's promise about `out`.
-    write_config(unsafe { args::out(out, 1) }, LLAMA_CPP, &LLAMA_CPP_ORDER)
+    write_config(
+        unsafe { args::out(out, 1) },
+        SamplerConfig::llama_cpp(),
+        &Stage::LLAMA_CPP_ORDER,
+    )
 }
 
 fn write_config(

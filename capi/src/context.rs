@@ -191,8 +191,9 @@ pub unsafe extern "C" fn ls_accept(sampler: *mut LsSampler, token: u32) -> LsSta
     }
 }
 
-/// Clears the sampler's history (a new conversation). The configuration,
-/// order, backend and DRY sequence breakers stay.
+/// Clears the sampler's history (a new conversation) and restarts mirostat's
+/// `mu` at `2 * mirostat_tau`. The configuration, order, backend and DRY
+/// sequence breakers stay.
 ///
 /// Errors: `LS_NULL_POINTER`, `LS_BAD_ALIGNMENT` (`sampler`).
 ///
@@ -223,6 +224,25 @@ pub unsafe extern "C" fn ls_sampler_history_len(
 ) -> LsStatus {
     // SAFETY: the caller's promises about `sampler` and `out`.
     unsafe { read_into(sampler, out, |s| s.sampler.history().len()) }
+}
+
+/// Writes mirostat's current cut `mu`, in bits, to `*out`: `2 * mirostat_tau`
+/// after `ls_sampler_init` and `ls_reset`, then moved by each draw
+/// (`mu -= mirostat_eta * (surprise - mirostat_tau)`, the surprise in bits);
+/// 0 when mirostat is off. `ls_distribution_in_place` does not move it.
+///
+/// Errors: `LS_NULL_POINTER`, `LS_BAD_ALIGNMENT` (`sampler`, `out`).
+///
+/// # Safety
+/// `sampler` as in `ls_sample` (read only); `out` points to writable memory
+/// for a `float`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ls_sampler_mirostat_mu(
+    sampler: *const LsSampler,
+    out: *mut f32,
+) -> LsStatus {
+    // SAFETY: the caller's promises about `sampler` and `out`.
+    unsafe { read_into(sampler, out, |s| s.sampler.mirostat_mu()) }
 }
 
 /// Copies the newest `min(cap, history length)` tokens of the sampler's
@@ -350,8 +370,8 @@ unsafe fn set_dry_breakers(
 /// `top[0 .. top_len)` with the `top_len` most likely tokens of the model
 /// distribution, descending, ties to the lowest id (slots past the
 /// vocabulary get `UINT32_MAX` and `-INFINITY`). `top` may be NULL if
-/// `top_len` is 0. Records the token in the history and consumes exactly
-/// one 64-bit word from `rng`, as `ls_sample`.
+/// `top_len` is 0. Records the token in the history and consumes the words
+/// of `rng` `ls_sample` does (one, or two with XTC on).
 ///
 /// With no constraints the token is `ls_sample`'s for the same logits,
 /// history and generator state. The constraints come before every stage of
@@ -441,7 +461,8 @@ unsafe fn sample_with(
 /// `ls_sample_with` without the log-probabilities: the same token under
 /// `constraints` (NULL: none), written to `*token_out`, at the cost of
 /// `ls_sample` plus the mask (no pass over the vocabulary for the model's
-/// normaliser). Records the token and consumes one 64-bit word from `rng`.
+/// normaliser). Records the token and consumes the words of `rng` `ls_sample`
+/// does (one, or two with XTC on).
 /// On error the logits, `*token_out`, `*rng` and the history are untouched;
 /// the errors are `ls_sample_with`'s (`ls_error.argument` 5 for a pointer or
 /// length in the constraints).

@@ -66,8 +66,9 @@ pub use config::{
 pub use context::{
     LS_MAX_DRY_BREAKER_LEN, LS_MAX_DRY_BREAKER_TOKENS, LS_MAX_DRY_BREAKERS, LS_MAX_FINITE_BIAS,
     LsConstraints, LsLogitBias, LsSampled, LsTokenLogprob, ls_accept,
-    ls_distribution_in_place_with, ls_reset, ls_sample_with, ls_sampler_history,
-    ls_sampler_history_len, ls_sampler_set_dry_breakers,
+    ls_distribution_in_place_with, ls_reset, ls_sample_constrained, ls_sample_with,
+    ls_sampler_history, ls_sampler_history_len, ls_sampler_mirostat_mu,
+    ls_sampler_set_dry_breakers,
 };
 pub use functions::{
     ls_argmax, ls_argmax_with, ls_sample_inverse_cdf, ls_sample_inverse_cdf_with,

@@ -20,7 +20,8 @@ use crate::status::{LsError, LsStatus};
 /// generator has none). It is called with the `context` stored beside it,
 /// must return normally (no longjmp, no C++ exception) and must not call back
 /// into this library with the sampler or generator in use. A sample consumes
-/// exactly one word.
+/// exactly one word, or two when the sampler's XTC is on (`xtc_probability >
+/// 0`, mirostat off): XTC's coin, then the draw's.
 pub type LsNextU64 = Option<unsafe extern "C" fn(context: *mut c_void) -> u64>;
 
 /// A non-NULL [`LsNextU64`].

@@ -5,7 +5,7 @@ use core::ffi::c_void;
 use core::mem::{MaybeUninit, align_of, size_of};
 use core::ptr;
 
-use logit_sampler::{SampleError, Sampler, Stage};
+use logit_sampler::{Sampler, Stage};
 
 use crate::args;
 use crate::backend::{LsBackend, LsBackendRaw, core_backend};
@@ -85,11 +85,11 @@ pub extern "C" fn ls_sampler_align() -> usize {
 impl LsSampler {
     /// Checks `config` and its order as `Sampler::init` and `set_order` do,
     /// config before order, on a sampler without scratch.
-    fn validate(config: &LsConfig) -> Result<(), SampleError> {
+    fn validate(config: &LsConfig) -> Result<(), LsError> {
         let mut order = [Stage::Temperature; LS_STAGE_COUNT];
         let mut probe: Sampler<0, LS_HISTORY> = Sampler::DEFAULT;
-        probe.set_config(config.sampler_config())?;
-        probe.set_order(config.stage_order(&mut order)?)
+        probe.set_config(config.sampler_config()?)?;
+        Ok(probe.set_order(config.stage_order(&mut order)?)?)
     }
 
     /// Records `result` as the last call's outcome and returns its status.
@@ -138,7 +138,7 @@ pub(crate) unsafe fn init(
     // field projection stays inside it.
     let slot =
         unsafe { &mut *ptr::addr_of_mut!((*mem).sampler).cast::<MaybeUninit<CoreSampler>>() };
-    let sampler = Sampler::init(slot, cfg.sampler_config())?;
+    let sampler = Sampler::init(slot, cfg.sampler_config()?)?;
     let mut order = [Stage::Temperature; LS_STAGE_COUNT];
     // Cannot fail: `validate` ran the same checks.
     sampler.set_order(cfg.stage_order(&mut order)?)?;
@@ -153,7 +153,8 @@ pub(crate) unsafe fn init(
 /// `ls_sampler_storage` is both) and stores its address in `*out`. The backend
 /// is `ls_backend_detect()`'s. No allocation; nothing to free.
 ///
-/// The history starts empty, with no DRY sequence breakers.
+/// The history starts empty, with no DRY sequence breakers; mirostat's `mu`
+/// at `2 * mirostat_tau`.
 ///
 /// Errors (nothing is written on error): `LS_NULL_POINTER` (`mem`, `cfg`,
 /// `out`), `LS_BAD_ALIGNMENT`, `LS_BUFFER_TOO_SMALL`, and the config's
@@ -161,7 +162,11 @@ pub(crate) unsafe fn init(
 /// `LS_INVALID_REPEAT_PENALTY`, `LS_INVALID_FREQUENCY_PENALTY`,
 /// `LS_INVALID_PRESENCE_PENALTY`, `LS_INVALID_DRY_MULTIPLIER`,
 /// `LS_INVALID_DRY_BASE`, `LS_WINDOW_EXCEEDS_HISTORY`,
-/// `LS_INVALID_STAGE_ORDER`, `LS_STAGE_NOT_IN_ORDER`. `ls_sampler_init_ex`
+/// `LS_INVALID_TYPICAL_P`, `LS_INVALID_TOP_N_SIGMA`,
+/// `LS_INVALID_XTC_PROBABILITY`, `LS_INVALID_XTC_THRESHOLD`,
+/// `LS_INVALID_DYNATEMP_RANGE`, `LS_INVALID_DYNATEMP_EXPONENT`,
+/// `LS_INVALID_MIROSTAT`, `LS_INVALID_STAGE_ORDER`, `LS_STAGE_NOT_IN_ORDER`.
+/// `ls_sampler_init_ex`
 /// also reports the detail (which argument, which value).
 ///
 /// Calling it again on the same memory makes a fresh sampler (this is how to
@@ -190,7 +195,8 @@ pub unsafe extern "C" fn ls_sampler_init(
 /// `ls_sampler_storage` is both) and stores its address in `*out`. The backend
 /// is `ls_backend_detect()`'s. No allocation; nothing to free.
 ///
-/// The history starts empty, with no DRY sequence breakers.
+/// The history starts empty, with no DRY sequence breakers; mirostat's `mu`
+/// at `2 * mirostat_tau`.
 ///
 /// Errors (nothing is written on error): `LS_NULL_POINTER` (`mem`, `cfg`,
 /// `out`), `LS_BAD_ALIGNMENT`, `LS_BUFFER_TOO_SMALL`, and the config's
@@ -223,8 +229,10 @@ pub unsafe extern "C" fn ls_sampler_init_ex(
 }
 
 /// Draws one token id from `logits[0 .. len)` into `*token_out`, consuming
-/// exactly one 64-bit word from `rng` on success, and records the token in
-/// the sampler's history (for the penalties and DRY). The result is the
+/// exactly one 64-bit word from `rng` on success (two when
+/// `xtc_probability > 0` and mirostat is off: XTC's coin first, then the
+/// draw's), and records the token in the sampler's history (for the
+/// penalties and DRY; mirostat moves its `mu`). The result is the
 /// token the Rust API's `Sampler::sample` returns for the same logits,
 /// configuration, history and generator state, on every backend.
 ///

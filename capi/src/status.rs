@@ -3,7 +3,7 @@
 
 use core::ffi::c_char;
 
-use logit_sampler::SampleError;
+use logit_sampler::{Mirostat, SampleError};
 
 use crate::backend::{LsBackendRaw, raw_backend};
 use crate::config::{LsStage, LsStageRaw};
@@ -95,6 +95,24 @@ pub enum LsStatus {
     /// The allowed-token mask and the `-INFINITY` biases leave no token with a
     /// logit above `-INFINITY`.
     LS_NO_TOKEN_ALLOWED = 25,
+    /// typical-p must lie in `[0, 1]` (`ls_error.value`).
+    LS_INVALID_TYPICAL_P = 26,
+    /// top-n-sigma must be finite and `>= 0` (`ls_error.value`).
+    LS_INVALID_TOP_N_SIGMA = 27,
+    /// XTC's probability must lie in `[0, 1]` (`ls_error.value`).
+    LS_INVALID_XTC_PROBABILITY = 28,
+    /// XTC's threshold must lie in `[0, 1]` (`ls_error.value`).
+    LS_INVALID_XTC_THRESHOLD = 29,
+    /// Dynamic temperature's range must be finite and `>= 0`, and when
+    /// positive the temperature finite and `temperature + range` a valid
+    /// temperature (`ls_error.value` is the range).
+    LS_INVALID_DYNATEMP_RANGE = 30,
+    /// Dynamic temperature's exponent must be finite and `>= 0` (`ls_error.value`).
+    LS_INVALID_DYNATEMP_EXPONENT = 31,
+    /// Mirostat: the version is not 0, 1 or 2 (`ls_error.index` is the
+    /// value), or tau or eta is not finite and `>= 0` (`ls_error.value` is
+    /// the first bad one), or version 1's m is not in 1..=128 (`ls_error.len`).
+    LS_INVALID_MIROSTAT = 32,
     /// A required pointer argument is NULL (`ls_error.argument` says which).
     LS_NULL_POINTER = 64,
     /// A pointer argument is not aligned for its type (`ls_error.argument`).
@@ -126,6 +144,7 @@ pub struct LsError {
     /// `LS_NAN_LOGIT`, `LS_INVALID_WEIGHT`: the index of the first bad entry.
     /// `LS_INVALID_DRY_BREAKER`: the breaker's index.
     /// `LS_INVALID_LOGIT_BIAS`: the entry's index in the bias array.
+    /// `LS_INVALID_MIROSTAT`: the version (`ls_config.mirostat`).
     pub index: usize,
     /// `LS_TOO_LONG`, `LS_CAPACITY_EXCEEDED`: the length passed.
     /// `LS_BUFFER_TOO_SMALL`: the bytes given.
@@ -133,6 +152,7 @@ pub struct LsError {
     /// `LS_INVALID_DRY_BREAKER`: the breaker's length.
     /// `LS_TOKEN_OUT_OF_RANGE`: the number of logits.
     /// `LS_MASK_TOO_SHORT`: the mask's words.
+    /// `LS_INVALID_MIROSTAT`: version 1's `m` (0 for version 2).
     pub len: usize,
     /// `LS_CAPACITY_EXCEEDED`: the table's capacity.
     /// `LS_BUFFER_TOO_SMALL`: the bytes needed (`ls_sampler_size()`).
@@ -142,7 +162,11 @@ pub struct LsError {
     /// `LS_INVALID_TEMPERATURE`, `LS_INVALID_MIN_P`, `LS_INVALID_TOP_P`,
     /// `LS_INVALID_UNIFORM`, `LS_INVALID_REPEAT_PENALTY`,
     /// `LS_INVALID_FREQUENCY_PENALTY`, `LS_INVALID_PRESENCE_PENALTY`,
-    /// `LS_INVALID_DRY_MULTIPLIER`, `LS_INVALID_DRY_BASE`: the value given.
+    /// `LS_INVALID_DRY_MULTIPLIER`, `LS_INVALID_DRY_BASE`,
+    /// `LS_INVALID_TYPICAL_P`, `LS_INVALID_TOP_N_SIGMA`,
+    /// `LS_INVALID_XTC_PROBABILITY`, `LS_INVALID_XTC_THRESHOLD`,
+    /// `LS_INVALID_DYNATEMP_RANGE`, `LS_INVALID_DYNATEMP_EXPONENT`: the value
+    /// given. `LS_INVALID_MIROSTAT`: tau if it is bad, else eta.
     /// `LS_INVALID_LOGIT_BIAS`: the bias.
     pub value: f32,
     /// `LS_BACKEND_UNAVAILABLE`: the backend asked for (as given, so possibly
@@ -271,6 +295,26 @@ impl From<SampleError> for LsError {
                 ..Self::status(LS_MASK_TOO_SHORT)
             },
             SampleError::NoTokenAllowed => Self::status(LS_NO_TOKEN_ALLOWED),
+            SampleError::InvalidTypicalP(p) => with_value(LS_INVALID_TYPICAL_P, p),
+            SampleError::InvalidTopNSigma(n) => with_value(LS_INVALID_TOP_N_SIGMA, n),
+            SampleError::InvalidXtcProbability(p) => with_value(LS_INVALID_XTC_PROBABILITY, p),
+            SampleError::InvalidXtcThreshold(t) => with_value(LS_INVALID_XTC_THRESHOLD, t),
+            SampleError::InvalidDynatempRange(r) => with_value(LS_INVALID_DYNATEMP_RANGE, r),
+            SampleError::InvalidDynatempExponent(e) => with_value(LS_INVALID_DYNATEMP_EXPONENT, e),
+            SampleError::InvalidMirostat(m) => {
+                let (version, tau, eta, len) = match m {
+                    Mirostat::V1 { tau, eta, m } => (1, tau, eta, m),
+                    Mirostat::V2 { tau, eta } => (2, tau, eta, 0),
+                    Mirostat::Off => (0, 0.0, 0.0, 0),
+                };
+                let ok = |x: f32| x.is_finite() && x >= 0.0;
+                Self {
+                    index: version,
+                    value: if ok(tau) { eta } else { tau },
+                    len,
+                    ..Self::status(LS_INVALID_MIROSTAT)
+                }
+            }
             // `SampleError` is non_exhaustive, so this arm is required. A
             // variant added to the core needs its own value above (and in
             // `every_sample_error` of src/tests.rs, which checks each maps to
@@ -290,7 +334,7 @@ pub extern "C" fn ls_status_str(status: LsStatusRaw) -> *const c_char {
 /// The text behind [`ls_status_str`].
 pub(crate) fn status_text(status: LsStatusRaw) -> &'static core::ffi::CStr {
     use LsStatus::*;
-    const ALL: [LsStatus; 31] = [
+    const ALL: [LsStatus; 38] = [
         LS_OK,
         LS_EMPTY,
         LS_TOO_LONG,
@@ -317,6 +361,13 @@ pub(crate) fn status_text(status: LsStatusRaw) -> &'static core::ffi::CStr {
         LS_INVALID_LOGIT_BIAS,
         LS_MASK_TOO_SHORT,
         LS_NO_TOKEN_ALLOWED,
+        LS_INVALID_TYPICAL_P,
+        LS_INVALID_TOP_N_SIGMA,
+        LS_INVALID_XTC_PROBABILITY,
+        LS_INVALID_XTC_THRESHOLD,
+        LS_INVALID_DYNATEMP_RANGE,
+        LS_INVALID_DYNATEMP_EXPONENT,
+        LS_INVALID_MIROSTAT,
         LS_NULL_POINTER,
         LS_BAD_ALIGNMENT,
         LS_BUFFER_TOO_SMALL,
@@ -359,6 +410,17 @@ pub(crate) fn status_text(status: LsStatusRaw) -> &'static core::ffi::CStr {
         LS_INVALID_LOGIT_BIAS => c"a logit bias is NaN or +inf",
         LS_MASK_TOO_SHORT => c"the allowed-token mask has fewer words than the logits need",
         LS_NO_TOKEN_ALLOWED => c"the mask and the bans leave no token possible",
+        LS_INVALID_TYPICAL_P => c"typical-p must lie in [0, 1]",
+        LS_INVALID_TOP_N_SIGMA => c"top-n-sigma must be finite and >= 0",
+        LS_INVALID_XTC_PROBABILITY => c"the XTC probability must lie in [0, 1]",
+        LS_INVALID_XTC_THRESHOLD => c"the XTC threshold must lie in [0, 1]",
+        LS_INVALID_DYNATEMP_RANGE => {
+            c"the dynamic temperature range must be finite and >= 0, with a finite temperature"
+        }
+        LS_INVALID_DYNATEMP_EXPONENT => c"the dynamic temperature exponent must be finite and >= 0",
+        LS_INVALID_MIROSTAT => {
+            c"mirostat must be 0, 1 or 2 with tau and eta finite and >= 0 and m in 1..=128"
+        }
         LS_NULL_POINTER => c"a required pointer argument is NULL",
         LS_BAD_ALIGNMENT => c"a pointer argument is misaligned for its type",
         LS_BUFFER_TOO_SMALL => c"the memory is smaller than ls_sampler_size()",

@@ -7,7 +7,7 @@ use core::mem::MaybeUninit;
 use core::ptr::{null, null_mut};
 
 use logit_sampler::rand_core::{Rng, SeedableRng};
-use logit_sampler::{Backend, Pcg32, SampleError, Sampler, SamplerConfig, Stage};
+use logit_sampler::{Backend, Mirostat, Pcg32, SampleError, Sampler, SamplerConfig, Stage};
 
 use crate::status::status_text;
 use crate::*;
@@ -87,7 +87,7 @@ fn callback_generator_is_called_once_per_word() {
 
 /// Every error the core can return, one per variant (the list to extend when
 /// the core grows one: `LsError::from` then needs a new status).
-fn every_sample_error() -> [SampleError; 25] {
+fn every_sample_error() -> [SampleError; 32] {
     [
         SampleError::Empty,
         SampleError::TooLong { len: 5 },
@@ -129,6 +129,16 @@ fn every_sample_error() -> [SampleError; 25] {
             needed: 2,
         },
         SampleError::NoTokenAllowed,
+        SampleError::InvalidTypicalP(1.5),
+        SampleError::InvalidTopNSigma(-1.0),
+        SampleError::InvalidXtcProbability(2.0),
+        SampleError::InvalidXtcThreshold(-0.5),
+        SampleError::InvalidDynatempRange(f32::NAN),
+        SampleError::InvalidDynatempExponent(-1.0),
+        SampleError::InvalidMirostat(Mirostat::V2 {
+            tau: -1.0,
+            eta: 0.1,
+        }),
     ]
 }
 
@@ -148,8 +158,8 @@ fn each_core_error_has_its_own_status_and_text() {
         .copied()
         .filter(|t| *t != c"unknown status")
         .collect();
-    // The 25 core errors, LS_OK, and the boundary's five.
-    assert_eq!(known.len(), 25 + 1 + 5);
+    // The 32 core errors, LS_OK, and the boundary's five.
+    assert_eq!(known.len(), 32 + 1 + 5);
     for (i, t) in known.iter().enumerate() {
         assert!(!known[..i].contains(t), "{t:?} twice");
     }
@@ -192,6 +202,63 @@ fn error_detail_carries_index_value_and_backend() {
         needed: 2,
     });
     assert_eq!((e.len, e.capacity), (1, 2));
+    for (error, status, value) in [
+        (
+            SampleError::InvalidTypicalP(1.5),
+            LsStatus::LS_INVALID_TYPICAL_P,
+            1.5,
+        ),
+        (
+            SampleError::InvalidTopNSigma(-1.0),
+            LsStatus::LS_INVALID_TOP_N_SIGMA,
+            -1.0,
+        ),
+        (
+            SampleError::InvalidXtcProbability(2.0),
+            LsStatus::LS_INVALID_XTC_PROBABILITY,
+            2.0,
+        ),
+        (
+            SampleError::InvalidXtcThreshold(-0.5),
+            LsStatus::LS_INVALID_XTC_THRESHOLD,
+            -0.5,
+        ),
+        (
+            SampleError::InvalidDynatempRange(f32::INFINITY),
+            LsStatus::LS_INVALID_DYNATEMP_RANGE,
+            f32::INFINITY,
+        ),
+        (
+            SampleError::InvalidDynatempExponent(-2.0),
+            LsStatus::LS_INVALID_DYNATEMP_EXPONENT,
+            -2.0,
+        ),
+    ] {
+        let e = LsError::from(error);
+        assert_eq!((e.status, e.value), (status, value), "{error:?}");
+    }
+    // Mirostat: the version in `index`, the first bad of tau and eta in
+    // `value`, version 1's m in `len`.
+    let e = LsError::from(SampleError::InvalidMirostat(Mirostat::V2 {
+        tau: -1.0,
+        eta: 0.1,
+    }));
+    assert_eq!(
+        (e.status, e.index, e.value, e.len),
+        (LsStatus::LS_INVALID_MIROSTAT, 2, -1.0, 0)
+    );
+    let e = LsError::from(SampleError::InvalidMirostat(Mirostat::V1 {
+        tau: 5.0,
+        eta: f32::INFINITY,
+        m: 100,
+    }));
+    assert_eq!((e.index, e.value, e.len), (1, f32::INFINITY, 100));
+    let e = LsError::from(SampleError::InvalidMirostat(Mirostat::V1 {
+        tau: 5.0,
+        eta: 0.1,
+        m: 0,
+    }));
+    assert_eq!((e.index, e.len), (1, 0));
 }
 
 fn config(temperature: f32, min_p: f32, top_k: usize, top_p: f32) -> LsConfig {
@@ -263,7 +330,7 @@ fn tokens_equal_the_rust_api_on_every_backend() {
             };
             let mut rust: Sampler<64> = Sampler::new(rust_cfg).unwrap();
             if custom_order {
-                cfg = LsConfig::from_core(cfg.sampler_config(), &order);
+                cfg = LsConfig::from_core(cfg.sampler_config().unwrap(), &order);
                 rust = rust.with_order(&order).unwrap();
             }
             let mut mem = storage();
@@ -615,7 +682,7 @@ fn config_round_trips_with_its_order() {
     let mut cfg = config(0.7, 0.0, 5, 1.0);
     cfg.repeat_penalty = 1.1;
     cfg.penalty_last_n = 16;
-    cfg.order = [4, 2, 0, 99, 99, 99];
+    cfg.order = [4, 2, 0, 99, 99, 99, 99, 99, 99];
     cfg.order_len = 3;
     let mut mem = storage();
     let sampler = init(&mut mem, &cfg).unwrap();
@@ -625,7 +692,7 @@ fn config_round_trips_with_its_order() {
     // SAFETY: written above.
     let back = unsafe { back.assume_init() };
     assert_eq!(back.order_len, 3);
-    assert_eq!(back.order, [4, 2, 0, 6, 6, 6]);
+    assert_eq!(back.order, [4, 2, 0, 9, 9, 9, 9, 9, 9]);
     assert_eq!(back.sampler_config(), cfg.sampler_config());
     let mut buf = [Stage::Temperature; LS_STAGE_COUNT];
     assert_eq!(
@@ -644,5 +711,176 @@ fn config_round_trips_with_its_order() {
         (llama.temperature, llama.top_k, llama.penalty_last_n),
         (0.8, 40, 64)
     );
-    assert_eq!(llama.order, [4, 5, 2, 3, 1, 0]);
+    assert_eq!(llama.order, [4, 5, 6, 2, 7, 3, 1, 8, 0]);
+    assert_eq!(llama.order_len, 9);
+    assert_eq!(llama.sampler_config(), Ok(SamplerConfig::llama_cpp()));
+}
+
+/// `ls_config` with every shape stage on, the stages in llama.cpp's order.
+fn shape_config(mirostat: u32) -> LsConfig {
+    let mut cfg = config(0.9, 0.02, 60, 0.97);
+    cfg.typical_p = 0.95;
+    cfg.top_n_sigma = 2.5;
+    cfg.xtc_probability = 0.4;
+    cfg.xtc_threshold = 0.05;
+    cfg.dynatemp_range = 0.3;
+    cfg.dynatemp_exponent = 1.25;
+    cfg.min_keep = 3;
+    cfg.mirostat = mirostat;
+    cfg.mirostat_tau = 4.0;
+    cfg.mirostat_eta = 0.2;
+    cfg.mirostat_m = if mirostat == 2 { 100 } else { 50 };
+    cfg.order = Stage::LLAMA_CPP_ORDER.map(|s| LsStage::from_core(s) as u32);
+    cfg
+}
+
+#[test]
+fn shape_stage_fields_round_trip() {
+    for mirostat in [0, 1, 2] {
+        let cfg = shape_config(mirostat);
+        let rust = cfg.sampler_config().unwrap();
+        assert_eq!(rust.typical_p, 0.95);
+        assert_eq!(rust.top_n_sigma, 2.5);
+        assert_eq!((rust.xtc_probability, rust.xtc_threshold), (0.4, 0.05));
+        assert_eq!((rust.dynatemp_range, rust.dynatemp_exponent), (0.3, 1.25));
+        assert_eq!(rust.min_keep, 3);
+        let expected = match mirostat {
+            0 => Mirostat::Off,
+            1 => Mirostat::V1 {
+                tau: 4.0,
+                eta: 0.2,
+                m: 50,
+            },
+            _ => Mirostat::V2 { tau: 4.0, eta: 0.2 },
+        };
+        assert_eq!(rust.mirostat, expected);
+        let mut mem = storage();
+        let sampler = init(&mut mem, &cfg).unwrap();
+        let mut back = MaybeUninit::uninit();
+        // SAFETY: valid pointers.
+        unsafe { ls_sampler_config(sampler, back.as_mut_ptr()) };
+        // SAFETY: written above.
+        let back: LsConfig = unsafe { back.assume_init() };
+        if mirostat == 0 {
+            // Off: tau, eta and m come back as ls_config_default's.
+            assert_eq!(
+                (back.mirostat_tau, back.mirostat_eta, back.mirostat_m),
+                (5.0, 0.1, 100)
+            );
+            assert_eq!(back.sampler_config(), Ok(rust));
+        } else {
+            assert_eq!(back, cfg);
+        }
+    }
+    // A version other than 0, 1, 2 is refused before the core sees it.
+    let mut cfg = shape_config(0);
+    cfg.mirostat = 3;
+    let e = cfg.sampler_config().unwrap_err();
+    assert_eq!((e.status, e.index), (LsStatus::LS_INVALID_MIROSTAT, 3));
+    let mut mem = storage();
+    let e = init(&mut mem, &cfg).unwrap_err();
+    assert_eq!((e.status, e.index), (LsStatus::LS_INVALID_MIROSTAT, 3));
+    cfg.mirostat = u32::MAX;
+    assert_eq!(init(&mut mem, &cfg).unwrap_err().index, u32::MAX as usize);
+}
+
+/// A generator behind the C callback that counts the words it gives.
+struct Words {
+    inner: Pcg32,
+    count: u64,
+}
+
+unsafe extern "C" fn next_word(context: *mut core::ffi::c_void) -> u64 {
+    // SAFETY: the tests pass a pointer to a live `Words`.
+    let w = unsafe { &mut *context.cast::<Words>() };
+    w.count += 1;
+    w.inner.next_u64()
+}
+
+#[test]
+fn shape_stages_equal_the_rust_api_on_every_backend() {
+    for mirostat in [0, 1, 2] {
+        let cfg = shape_config(mirostat);
+        let rust_cfg = cfg.sampler_config().unwrap();
+        let mut buf = [Stage::Temperature; LS_STAGE_COUNT];
+        let order = cfg.stage_order(&mut buf).unwrap().to_vec();
+        for &backend in Backend::available() {
+            let mut mem = storage();
+            let sampler = init(&mut mem, &cfg).unwrap();
+            // SAFETY: a sampler from `init`.
+            let status =
+                unsafe { ls_sampler_set_backend(sampler, LsBackend::from_core(backend) as u32) };
+            assert_eq!(status, LsStatus::LS_OK);
+            let mut rust: Sampler<64, LS_HISTORY> = Sampler::new(rust_cfg)
+                .and_then(|s| s.with_order(&order))
+                .and_then(|s| s.with_backend(backend))
+                .unwrap();
+            let mut words = Words {
+                inner: Pcg32::seed_from_u64(33),
+                count: 0,
+            };
+            let mut ours = seeded(0);
+            // SAFETY: `next_word` reads the live `words`.
+            let status =
+                unsafe { ls_rng_callback(&mut ours, Some(next_word), (&raw mut words).cast()) };
+            assert_eq!(status, LsStatus::LS_OK);
+            let mut theirs = Pcg32::seed_from_u64(33);
+            let draws = 30u64;
+            for draw in 0..draws {
+                let xs = logits(500, draw);
+                let mut buf = xs.clone();
+                let expected = rust.sample(&mut xs.clone(), &mut theirs).unwrap();
+                let token = if draw % 2 == 0 {
+                    let mut token = u32::MAX;
+                    // SAFETY: valid, non-overlapping pointers.
+                    let status = unsafe {
+                        ls_sample(sampler, buf.as_mut_ptr(), buf.len(), &mut ours, &mut token)
+                    };
+                    assert_eq!(status, LsStatus::LS_OK);
+                    token
+                } else {
+                    let mut out = MaybeUninit::<LsSampled>::uninit();
+                    // SAFETY: valid, non-overlapping pointers.
+                    let status = unsafe {
+                        ls_sample_with(
+                            sampler,
+                            buf.as_mut_ptr(),
+                            buf.len(),
+                            &mut ours,
+                            null(),
+                            null_mut(),
+                            0,
+                            out.as_mut_ptr(),
+                        )
+                    };
+                    assert_eq!(status, LsStatus::LS_OK);
+                    // SAFETY: written on success.
+                    unsafe { out.assume_init() }.token
+                };
+                assert_eq!(
+                    token, expected,
+                    "mirostat {mirostat} {backend:?} draw {draw}"
+                );
+                let mut mu = f32::NAN;
+                // SAFETY: valid pointers.
+                let status = unsafe { ls_sampler_mirostat_mu(sampler, &mut mu) };
+                assert_eq!(status, LsStatus::LS_OK);
+                assert_eq!(mu.to_bits(), rust.mirostat_mu().to_bits());
+            }
+            // XTC's coin is a second word, except under mirostat.
+            let per_draw = if mirostat == 0 { 2 } else { 1 };
+            assert_eq!(words.count, per_draw * draws);
+            if mirostat != 0 {
+                assert_ne!(rust.mirostat_mu(), 2.0 * cfg.mirostat_tau);
+                // SAFETY: a sampler from `init`; valid pointers.
+                let mu = unsafe {
+                    assert_eq!(ls_reset(sampler), LsStatus::LS_OK);
+                    let mut mu = 0.0;
+                    ls_sampler_mirostat_mu(sampler, &mut mu);
+                    mu
+                };
+                assert_eq!(mu, 2.0 * cfg.mirostat_tau);
+            }
+        }
+    }
 }

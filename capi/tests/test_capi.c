@@ -123,8 +123,10 @@ static void test_strings_and_version(void) {
       LS_STAGE_NOT_IN_ORDER, LS_INVALID_REPEAT_PENALTY, LS_INVALID_FREQUENCY_PENALTY,
       LS_INVALID_PRESENCE_PENALTY, LS_INVALID_DRY_MULTIPLIER, LS_INVALID_DRY_BASE,
       LS_WINDOW_EXCEEDS_HISTORY, LS_INVALID_DRY_BREAKER, LS_TOKEN_OUT_OF_RANGE,
-      LS_INVALID_LOGIT_BIAS, LS_MASK_TOO_SHORT, LS_NO_TOKEN_ALLOWED, LS_NULL_POINTER,
-      LS_BAD_ALIGNMENT, LS_BUFFER_TOO_SMALL, LS_OUT_OF_MEMORY, LS_UNKNOWN_ERROR};
+      LS_INVALID_LOGIT_BIAS, LS_MASK_TOO_SHORT, LS_NO_TOKEN_ALLOWED, LS_INVALID_TYPICAL_P,
+      LS_INVALID_TOP_N_SIGMA, LS_INVALID_XTC_PROBABILITY, LS_INVALID_XTC_THRESHOLD,
+      LS_INVALID_DYNATEMP_RANGE, LS_INVALID_DYNATEMP_EXPONENT, LS_INVALID_MIROSTAT,
+      LS_NULL_POINTER, LS_BAD_ALIGNMENT, LS_BUFFER_TOO_SMALL, LS_OUT_OF_MEMORY, LS_UNKNOWN_ERROR};
   const size_t n = sizeof known / sizeof known[0];
   size_t i, j;
   unsigned named = 0;
@@ -158,21 +160,32 @@ static void test_backends(void) {
 
 static void test_config(void) {
   ls_config cfg, greedy;
-  CHECK(LS_STAGE_COUNT == 6 && LS_STAGE_TEMPERATURE == 0 && LS_STAGE_TOP_P == 3 &&
-        LS_STAGE_PENALTIES == 4 && LS_STAGE_DRY == 5);
+  CHECK(LS_STAGE_COUNT == 9 && LS_STAGE_TEMPERATURE == 0 && LS_STAGE_TOP_P == 3 &&
+        LS_STAGE_PENALTIES == 4 && LS_STAGE_DRY == 5 && LS_STAGE_TOP_N_SIGMA == 6 &&
+        LS_STAGE_TYPICAL == 7 && LS_STAGE_XTC == 8);
   CHECK_STATUS(ls_config_default(&cfg), LS_OK);
   CHECK(cfg.temperature == 1.0f && cfg.min_p == 0.0f && cfg.top_k == 0 && cfg.top_p == 1.0f);
   CHECK(cfg.repeat_penalty == 1.0f && cfg.frequency_penalty == 0.0f &&
         cfg.presence_penalty == 0.0f && cfg.penalty_last_n == 0);
   CHECK(cfg.dry_multiplier == 0.0f && cfg.dry_base == 1.75f && cfg.dry_allowed_length == 2 &&
         cfg.dry_penalty_last_n == 0);
+  /* The shape stages off, their secondary parameters at llama.cpp's values. */
+  CHECK(cfg.typical_p == 1.0f && cfg.top_n_sigma == 0.0f && cfg.xtc_probability == 0.0f &&
+        cfg.xtc_threshold == 0.1f && cfg.dynatemp_range == 0.0f &&
+        cfg.dynatemp_exponent == 1.0f && cfg.min_keep == 0);
+  CHECK(cfg.mirostat == 0 && cfg.mirostat_tau == 5.0f && cfg.mirostat_eta == 0.1f &&
+        cfg.mirostat_m == 100);
   CHECK(cfg.order_len == LS_STAGE_COUNT);
   CHECK(cfg.order[0] == LS_STAGE_PENALTIES && cfg.order[1] == LS_STAGE_DRY &&
-        cfg.order[2] == LS_STAGE_TEMPERATURE && cfg.order[3] == LS_STAGE_MIN_P &&
-        cfg.order[4] == LS_STAGE_TOP_K && cfg.order[5] == LS_STAGE_TOP_P);
+        cfg.order[2] == LS_STAGE_TOP_N_SIGMA && cfg.order[3] == LS_STAGE_TEMPERATURE &&
+        cfg.order[4] == LS_STAGE_MIN_P && cfg.order[5] == LS_STAGE_TOP_K &&
+        cfg.order[6] == LS_STAGE_TOP_P && cfg.order[7] == LS_STAGE_TYPICAL &&
+        cfg.order[8] == LS_STAGE_XTC);
   CHECK_STATUS(ls_config_greedy(&greedy), LS_OK);
   CHECK(greedy.temperature == 0.0f);
   greedy.temperature = 1.0f;
+  /* No padding (17 four-byte scalars, the order, 7 size_t), so configs compare bytewise. */
+  CHECK(sizeof(ls_config) == 17 * 4 + sizeof cfg.order + 7 * sizeof(size_t));
   CHECK(memcmp(&greedy, &cfg, sizeof cfg) == 0);
   /* llama.cpp's defaults (common_params_sampling) and its order. */
   CHECK_STATUS(ls_config_llama_cpp(&cfg), LS_OK);
@@ -180,10 +193,17 @@ static void test_config(void) {
   CHECK(cfg.penalty_last_n == 64 && cfg.repeat_penalty == 1.0f &&
         cfg.frequency_penalty == 0.0f && cfg.presence_penalty == 0.0f);
   CHECK(cfg.dry_multiplier == 0.0f && cfg.dry_base == 1.75f && cfg.dry_allowed_length == 2 &&
-        cfg.dry_penalty_last_n == LS_HISTORY);
-  CHECK(cfg.order_len == 6 && cfg.order[0] == LS_STAGE_PENALTIES && cfg.order[1] == LS_STAGE_DRY &&
-        cfg.order[2] == LS_STAGE_TOP_K && cfg.order[3] == LS_STAGE_TOP_P &&
-        cfg.order[4] == LS_STAGE_MIN_P && cfg.order[5] == LS_STAGE_TEMPERATURE);
+        cfg.dry_penalty_last_n == 64);
+  CHECK(cfg.typical_p == 1.0f && cfg.top_n_sigma == 0.0f && cfg.xtc_probability == 0.0f &&
+        cfg.xtc_threshold == 0.1f && cfg.dynatemp_range == 0.0f &&
+        cfg.dynatemp_exponent == 1.0f && cfg.min_keep == 0);
+  CHECK(cfg.mirostat == 0 && cfg.mirostat_tau == 5.0f && cfg.mirostat_eta == 0.1f &&
+        cfg.mirostat_m == 100);
+  CHECK(cfg.order_len == 9 && cfg.order[0] == LS_STAGE_PENALTIES && cfg.order[1] == LS_STAGE_DRY &&
+        cfg.order[2] == LS_STAGE_TOP_N_SIGMA && cfg.order[3] == LS_STAGE_TOP_K &&
+        cfg.order[4] == LS_STAGE_TYPICAL && cfg.order[5] == LS_STAGE_TOP_P &&
+        cfg.order[6] == LS_STAGE_MIN_P && cfg.order[7] == LS_STAGE_XTC &&
+        cfg.order[8] == LS_STAGE_TEMPERATURE);
   CHECK(make(&cfg) != NULL);
   CHECK_STATUS(ls_config_default(NULL), LS_NULL_POINTER);
   CHECK_STATUS(ls_config_greedy(NULL), LS_NULL_POINTER);
@@ -282,23 +302,80 @@ static void test_init_errors(void) {
   bad.dry_penalty_last_n = (size_t)-1;
   CHECK_STATUS(ls_sampler_init_ex(&mem, sizeof mem, &bad, &out, &err), LS_WINDOW_EXCEEDS_HISTORY);
   CHECK(err.len == (size_t)-1 && err.capacity == LS_HISTORY);
+  /* The shape stages' parameters, each with its value. */
+  bad = good;
+  bad.typical_p = 1.5f;
+  CHECK_STATUS(ls_sampler_init_ex(&mem, sizeof mem, &bad, &out, &err), LS_INVALID_TYPICAL_P);
+  CHECK(err.value == 1.5f);
+  bad.typical_p = NAN;
+  CHECK_STATUS(ls_sampler_init_ex(&mem, sizeof mem, &bad, &out, &err), LS_INVALID_TYPICAL_P);
+  CHECK(isnan(err.value));
+  bad = good;
+  bad.top_n_sigma = -1.0f; /* llama.cpp's "off"; 0 is off here */
+  CHECK_STATUS(ls_sampler_init_ex(&mem, sizeof mem, &bad, &out, &err), LS_INVALID_TOP_N_SIGMA);
+  CHECK(err.value == -1.0f);
+  bad.top_n_sigma = INFINITY;
+  CHECK_STATUS(ls_sampler_init_ex(&mem, sizeof mem, &bad, &out, &err), LS_INVALID_TOP_N_SIGMA);
+  CHECK(err.value == INFINITY);
+  bad = good;
+  bad.xtc_probability = 1.5f;
+  CHECK_STATUS(ls_sampler_init_ex(&mem, sizeof mem, &bad, &out, &err),
+               LS_INVALID_XTC_PROBABILITY);
+  CHECK(err.value == 1.5f);
+  bad = good;
+  bad.xtc_threshold = -0.1f;
+  CHECK_STATUS(ls_sampler_init_ex(&mem, sizeof mem, &bad, &out, &err), LS_INVALID_XTC_THRESHOLD);
+  CHECK(err.value == -0.1f);
+  bad = good;
+  bad.dynatemp_range = -0.5f;
+  CHECK_STATUS(ls_sampler_init_ex(&mem, sizeof mem, &bad, &out, &err), LS_INVALID_DYNATEMP_RANGE);
+  CHECK(err.value == -0.5f);
+  bad.dynatemp_range = 0.5f;
+  bad.temperature = INFINITY; /* a range needs a finite temperature */
+  CHECK_STATUS(ls_sampler_init_ex(&mem, sizeof mem, &bad, &out, &err), LS_INVALID_DYNATEMP_RANGE);
+  CHECK(err.value == 0.5f);
+  bad = good;
+  bad.dynatemp_exponent = NAN;
+  CHECK_STATUS(ls_sampler_init_ex(&mem, sizeof mem, &bad, &out, &err),
+               LS_INVALID_DYNATEMP_EXPONENT);
+  CHECK(isnan(err.value));
+  bad = good;
+  bad.mirostat = 3; /* not a version */
+  CHECK_STATUS(ls_sampler_init_ex(&mem, sizeof mem, &bad, &out, &err), LS_INVALID_MIROSTAT);
+  CHECK(err.index == 3);
+  bad.mirostat = 2;
+  bad.mirostat_tau = -1.0f;
+  CHECK_STATUS(ls_sampler_init_ex(&mem, sizeof mem, &bad, &out, &err), LS_INVALID_MIROSTAT);
+  CHECK(err.index == 2 && err.value == -1.0f);
+  bad.mirostat_tau = 5.0f;
+  bad.mirostat_eta = INFINITY;
+  CHECK_STATUS(ls_sampler_init_ex(&mem, sizeof mem, &bad, &out, &err), LS_INVALID_MIROSTAT);
+  CHECK(err.index == 2 && err.value == INFINITY);
+  bad.mirostat = 1;
+  bad.mirostat_eta = 0.1f;
+  bad.mirostat_m = 0;
+  CHECK_STATUS(ls_sampler_init_ex(&mem, sizeof mem, &bad, &out, &err), LS_INVALID_MIROSTAT);
+  CHECK(err.index == 1 && err.len == 0);
+  bad.mirostat_m = 129;
+  CHECK_STATUS(ls_sampler_init_ex(&mem, sizeof mem, &bad, &out, &err), LS_INVALID_MIROSTAT);
+  CHECK(err.index == 1 && err.len == 129);
 
   /* The order: each stage at most once, context stages first, every configured stage. */
   bad = good;
   bad.order[5] = LS_STAGE_MIN_P; /* min-p twice */
   CHECK_STATUS(ls_sampler_init_ex(&mem, sizeof mem, &bad, &out, &err), LS_INVALID_STAGE_ORDER);
   bad = good;
-  bad.order[0] = (ls_stage)7; /* not a stage */
+  bad.order[0] = (ls_stage)99; /* not a stage */
   CHECK_STATUS(ls_sampler_init_ex(&mem, sizeof mem, &bad, &out, &err), LS_INVALID_STAGE_ORDER);
   bad = good;
   bad.order[0] = LS_STAGE_TEMPERATURE;
-  bad.order[2] = LS_STAGE_PENALTIES; /* a context stage after the temperature */
+  bad.order[3] = LS_STAGE_PENALTIES; /* a context stage after the temperature */
   CHECK_STATUS(ls_sampler_init_ex(&mem, sizeof mem, &bad, &out, &err), LS_INVALID_STAGE_ORDER);
   bad = good;
   bad.order_len = LS_STAGE_COUNT + 1;
   CHECK_STATUS(ls_sampler_init_ex(&mem, sizeof mem, &bad, &out, &err), LS_INVALID_STAGE_ORDER);
   bad = good;
-  bad.order_len = 5; /* top-p 0.95 is on, but left out */
+  bad.order_len = 6; /* top-p 0.95 is on, but left out */
   CHECK_STATUS(ls_sampler_init_ex(&mem, sizeof mem, &bad, &out, &err), LS_STAGE_NOT_IN_ORDER);
   CHECK(err.stage == LS_STAGE_TOP_P);
   bad = good;
@@ -312,6 +389,17 @@ static void test_init_errors(void) {
   bad.order_len = 5;
   CHECK_STATUS(ls_sampler_init_ex(&mem, sizeof mem, &bad, &out, &err), LS_STAGE_NOT_IN_ORDER);
   CHECK(err.stage == LS_STAGE_PENALTIES);
+  bad = good;
+  bad.xtc_probability = 0.5f;
+  bad.order[8] = LS_STAGE_TYPICAL; /* XTC on but left out (typical-p is off: listing it is fine) */
+  bad.order_len = 8;
+  CHECK_STATUS(ls_sampler_init_ex(&mem, sizeof mem, &bad, &out, &err), LS_STAGE_NOT_IN_ORDER);
+  CHECK(err.stage == LS_STAGE_XTC);
+  bad = config(1.0f, 0.0f, 0, 1.0f);
+  bad.dynatemp_range = 0.2f; /* at temperature 1, dynamic temperature is still a stage */
+  bad.order_len = 3;         /* penalties, DRY, top-n-sigma */
+  CHECK_STATUS(ls_sampler_init_ex(&mem, sizeof mem, &bad, &out, &err), LS_STAGE_NOT_IN_ORDER);
+  CHECK(err.stage == LS_STAGE_TEMPERATURE);
   {
     ls_config zeroed;
     memset(&zeroed, 0, sizeof zeroed);
@@ -348,12 +436,16 @@ static void test_init_errors(void) {
     CHECK_STATUS(ls_sampler_config(out, &back), LS_OK);
     CHECK(back.order_len == 4 && back.order[0] == LS_STAGE_TOP_K &&
           back.order[3] == LS_STAGE_MIN_P && back.order[4] == LS_STAGE_COUNT &&
-          back.order[5] == LS_STAGE_COUNT);
+          back.order[5] == LS_STAGE_COUNT && back.order[8] == LS_STAGE_COUNT);
     CHECK(back.repeat_penalty == good.repeat_penalty && back.dry_base == good.dry_base);
     CHECK_STATUS(ls_sampler_init_ex(&mem, sizeof mem, &back, &out, &err), LS_OK);
     /* The default config needs no stage at all: every one is off. */
     CHECK_STATUS(ls_config_default(&back), LS_OK);
     back.order_len = 0;
+    CHECK_STATUS(ls_sampler_init_ex(&mem, sizeof mem, &back, &out, &err), LS_OK);
+    /* Mirostat off: its tau, eta and m are not looked at. */
+    back.mirostat_tau = NAN;
+    back.mirostat_m = 0;
     CHECK_STATUS(ls_sampler_init_ex(&mem, sizeof mem, &back, &out, &err), LS_OK);
     CHECK_STATUS(ls_sampler_backend(out, &backend), LS_OK);
     CHECK(backend == ls_backend_detect());
@@ -917,6 +1009,132 @@ static void test_sample_with_errors(void) {
   CHECK(len == 0);
 }
 
+/* A callback generator for counting words: a seeded ls_rng behind a callback, counting
+ * its calls. */
+typedef struct counted {
+  ls_rng inner;
+  unsigned calls;
+} counted;
+
+static uint64_t next_counted(void *context) {
+  counted *c = (counted *)context;
+  uint64_t word = 0;
+  c->calls++;
+  ls_rng_next_u64(&c->inner, &word);
+  return word;
+}
+
+/* A callback generator over `*c`, seeded with `seed`, its count at 0. */
+static ls_rng counting(counted *c, uint64_t seed) {
+  ls_rng callback;
+  CHECK_STATUS(ls_rng_seed(&c->inner, seed), LS_OK);
+  c->calls = 0;
+  CHECK_STATUS(ls_rng_callback(&callback, next_counted, c), LS_OK);
+  return callback;
+}
+
+/* The shape stages on small worked examples: top-n-sigma's cut, XTC's removal of the top
+ * choices and its coin (a second generator word, in every sampling call), mirostat's mu. */
+static void test_shape_stages(void) {
+  const float ramp[5] = {0.0f, 1.0f, 2.0f, 3.0f, 4.0f};
+  ls_config cfg = config(1.0f, 0.0f, 0, 1.0f);
+  ls_sampler *s;
+  float got[8];
+  float mu = -1.0f;
+  uint32_t token = 0;
+  ls_sampled out;
+  ls_rng rng;
+  size_t i, n;
+
+  /* top-n-sigma 1 over 0 1 2 3 4 (mean 2, sigma sqrt 2): keeps the logits >= 4 - 1.414. */
+  cfg.top_n_sigma = 1.0f;
+  s = make(&cfg);
+  distribution(s, ramp, 5, got);
+  CHECK(got[0] == 0.0f && got[1] == 0.0f && got[2] == 0.0f && got[3] > 0.0f && got[4] > got[3]);
+  CHECK(got[3] + got[4] == 1.0f);
+
+  /* XTC always firing, threshold 0.1, on set 0 (p = .282 .189 .155 .063 .005 0 .023 .282):
+   * of the tokens at or above 0.1 (0, 1, 2, 7) only the least likely, 2, stays. */
+  cfg = config(1.0f, 0.0f, 0, 1.0f);
+  cfg.xtc_probability = 1.0f;
+  cfg.xtc_threshold = 0.1f;
+  s = make(&cfg);
+  n = load(0);
+  distribution(s, buffer, n, got);
+  CHECK(got[0] == 0.0f && got[1] == 0.0f && got[7] == 0.0f && got[5] == 0.0f);
+  CHECK(got[2] > got[3] && got[3] > got[6] && got[6] > got[4] && got[4] > 0.0f);
+  {
+    /* Two words per call, in ls_sample, ls_sample_with and ls_sample_constrained; one when
+     * XTC is off, and one under mirostat (which replaces XTC). */
+    counted words;
+    ls_rng callback = counting(&words, 8);
+    for (i = 0; i < 6; i++) {
+      n = load(0);
+      CHECK_STATUS(ls_sample(s, buffer, n, &callback, &token), LS_OK);
+      CHECK(token == 2 || token == 3 || token == 4 || token == 6);
+    }
+    CHECK(words.calls == 12);
+    n = load(0);
+    CHECK_STATUS(ls_sample_with(s, buffer, n, &callback, NULL, NULL, 0, &out), LS_OK);
+    CHECK(words.calls == 14);
+    n = load(0);
+    CHECK_STATUS(ls_sample_constrained(s, buffer, n, &callback, NULL, &token), LS_OK);
+    CHECK(words.calls == 16);
+    /* An error consumes nothing. */
+    buffer[1] = NAN;
+    CHECK_STATUS(ls_sample(s, buffer, n, &callback, &token), LS_NAN_LOGIT);
+    CHECK(words.calls == 16);
+    cfg.xtc_probability = 0.0f;
+    s = make(&cfg);
+    n = load(0);
+    CHECK_STATUS(ls_sample(s, buffer, n, &callback, &token), LS_OK);
+    CHECK(words.calls == 17);
+    cfg.xtc_probability = 1.0f;
+    cfg.mirostat = 2;
+    s = make(&cfg);
+    n = load(0);
+    CHECK_STATUS(ls_sample(s, buffer, n, &callback, &token), LS_OK);
+    CHECK(words.calls == 18);
+  }
+
+  /* Mirostat's mu: 2 tau after init and after ls_reset, moved by each draw, not by the
+   * distribution; 0 when mirostat is off. */
+  cfg = config(1.0f, 0.0f, 0, 1.0f);
+  cfg.mirostat = 2;
+  cfg.mirostat_tau = 3.0f;
+  cfg.mirostat_eta = 0.5f;
+  s = make(&cfg);
+  CHECK_STATUS(ls_sampler_mirostat_mu(s, &mu), LS_OK);
+  CHECK(mu == 6.0f);
+  CHECK_STATUS(ls_rng_seed(&rng, 4), LS_OK);
+  for (i = 0; i < 4; i++) {
+    n = load(1);
+    CHECK_STATUS(ls_sample(s, buffer, n, &rng, &token), LS_OK);
+  }
+  CHECK_STATUS(ls_sampler_mirostat_mu(s, &mu), LS_OK);
+  CHECK(mu != 6.0f && isfinite(mu));
+  {
+    float before = mu;
+    n = load(1);
+    CHECK_STATUS(ls_distribution_in_place(s, buffer, n), LS_OK);
+    CHECK_STATUS(ls_sampler_mirostat_mu(s, &mu), LS_OK);
+    CHECK(mu == before);
+  }
+  CHECK_STATUS(ls_reset(s), LS_OK);
+  CHECK_STATUS(ls_sampler_mirostat_mu(s, &mu), LS_OK);
+  CHECK(mu == 6.0f);
+  cfg.mirostat = 0;
+  s = make(&cfg);
+  CHECK_STATUS(ls_sampler_mirostat_mu(s, &mu), LS_OK);
+  CHECK(mu == 0.0f);
+  mu = 7.0f;
+  CHECK_STATUS(ls_sampler_mirostat_mu(NULL, &mu), LS_NULL_POINTER);
+  CHECK_STATUS(ls_sampler_mirostat_mu(s, NULL), LS_NULL_POINTER);
+  CHECK_STATUS(ls_sampler_mirostat_mu(s, (float *)misaligned(&mu)), LS_BAD_ALIGNMENT);
+  CHECK_STATUS(ls_sampler_mirostat_mu((const ls_sampler *)misaligned(s), &mu), LS_BAD_ALIGNMENT);
+  CHECK(mu == 7.0f);
+}
+
 static void test_set_backend(void) {
   ls_config cfg = config(1.0f, 0.0f, 0, 1.0f);
   ls_sampler *s = make(&cfg);
@@ -1014,20 +1232,6 @@ static void test_rng(void) {
   CHECK(rng.next_u64 == NULL && (rng.increment & 1) == 1);
 }
 
-/* The callback generator of the expected-token checks: a seeded ls_rng behind a
- * callback, counting its calls. */
-typedef struct counted {
-  ls_rng inner;
-  unsigned calls;
-} counted;
-
-static uint64_t next_counted(void *context) {
-  counted *c = (counted *)context;
-  uint64_t word = 0;
-  c->calls++;
-  ls_rng_next_u64(&c->inner, &word);
-  return word;
-}
 
 /* The ls_config of an expected case. */
 static ls_config case_config(const expected_case *e) {
@@ -1042,6 +1246,17 @@ static ls_config case_config(const expected_case *e) {
   cfg.dry_base = from_bits(e->dry_base);
   cfg.dry_allowed_length = e->dry_allowed_length;
   cfg.dry_penalty_last_n = e->dry_penalty_last_n;
+  cfg.typical_p = from_bits(e->typical_p);
+  cfg.top_n_sigma = from_bits(e->top_n_sigma);
+  cfg.xtc_probability = from_bits(e->xtc_probability);
+  cfg.xtc_threshold = from_bits(e->xtc_threshold);
+  cfg.dynatemp_range = from_bits(e->dynatemp_range);
+  cfg.dynatemp_exponent = from_bits(e->dynatemp_exponent);
+  cfg.min_keep = e->min_keep;
+  cfg.mirostat = e->mirostat;
+  cfg.mirostat_tau = from_bits(e->mirostat_tau);
+  cfg.mirostat_eta = from_bits(e->mirostat_eta);
+  cfg.mirostat_m = e->mirostat_m;
   for (i = 0; i < LS_STAGE_COUNT; i++) cfg.order[i] = (ls_stage)e->order[i];
   cfg.order_len = e->order_len;
   return cfg;
@@ -1080,6 +1295,7 @@ static void test_expected(void) {
       counted through;
       ls_rng callback;
       uint32_t token;
+      float mu = -1.0f;
       int same = 1, same_callback = 1;
       s = make_case(e, (ls_backend)b);
       CHECK_STATUS(ls_rng_seed(&rng, e->seed), LS_OK);
@@ -1088,6 +1304,8 @@ static void test_expected(void) {
         CHECK_STATUS(ls_sample(s, buffer, n, &rng, &token), LS_OK);
         same &= token == e->tokens[d];
       }
+      CHECK_STATUS(ls_sampler_mirostat_mu(s, &mu), LS_OK);
+      CHECK(to_bits(mu) == e->mirostat_mu);
       /* Again from the same state, the words through a callback. */
       s = make_case(e, (ls_backend)b);
       CHECK_STATUS(ls_rng_seed(&through.inner, e->seed), LS_OK);
@@ -1101,10 +1319,14 @@ static void test_expected(void) {
       if (!same || !same_callback) printf("case %u on %s:\n", (unsigned)c, ls_backend_name(b));
       CHECK(same);
       CHECK(same_callback);
-      CHECK(through.calls == EXPECTED_DRAWS); /* one word per sample */
+      /* One word per sample, two with XTC's coin. */
+      CHECK(through.calls == EXPECTED_DRAWS * e->words);
       n = load(e->logits);
       CHECK_STATUS(ls_distribution_in_place(s, buffer, n), LS_OK);
       CHECK(fnv1a(buffer, n) == e->distribution_hash);
+      /* The distribution does not move mirostat's mu. */
+      CHECK_STATUS(ls_sampler_mirostat_mu(s, &mu), LS_OK);
+      CHECK(to_bits(mu) == e->mirostat_mu);
     }
     for (c = 0; c < n_with; c++) {
       const expected_with *w = &EXPECTED_WITH[c];
@@ -1198,8 +1420,10 @@ int main(void) {
       LS_STAGE_NOT_IN_ORDER, LS_INVALID_REPEAT_PENALTY, LS_INVALID_FREQUENCY_PENALTY,
       LS_INVALID_PRESENCE_PENALTY, LS_INVALID_DRY_MULTIPLIER, LS_INVALID_DRY_BASE,
       LS_WINDOW_EXCEEDS_HISTORY, LS_INVALID_DRY_BREAKER, LS_TOKEN_OUT_OF_RANGE,
-      LS_INVALID_LOGIT_BIAS, LS_MASK_TOO_SHORT, LS_NO_TOKEN_ALLOWED, LS_NULL_POINTER,
-      LS_BAD_ALIGNMENT, LS_BUFFER_TOO_SMALL};
+      LS_INVALID_LOGIT_BIAS, LS_MASK_TOO_SHORT, LS_NO_TOKEN_ALLOWED, LS_INVALID_TYPICAL_P,
+      LS_INVALID_TOP_N_SIGMA, LS_INVALID_XTC_PROBABILITY, LS_INVALID_XTC_THRESHOLD,
+      LS_INVALID_DYNATEMP_RANGE, LS_INVALID_DYNATEMP_EXPONENT, LS_INVALID_MIROSTAT,
+      LS_NULL_POINTER, LS_BAD_ALIGNMENT, LS_BUFFER_TOO_SMALL};
   size_t i;
   printf("logit_sampler %s, best backend %s, sampler %u bytes (align %u)\n", ls_version(),
          ls_backend_name(ls_backend_detect()), (unsigned)ls_sampler_size(),
@@ -1215,6 +1439,7 @@ int main(void) {
   test_breakers();
   test_sample_with();
   test_sample_with_errors();
+  test_shape_stages();
   test_set_backend();
   test_free_function_errors();
   test_rng();

@@ -79,8 +79,10 @@ pub struct SamplerConfig {
     /// acts only if it leaves at least this many (llama.cpp's `min_keep`).
     pub min_keep: usize,
     /// Mirostat, when on, replaces every other stage (as in llama.cpp): the
-    /// constraints, then the plain temperature, then mirostat's own cut and
-    /// draw; its `mu` is sampler state.
+    /// constraints, then the plain temperature (no dynamic range), then
+    /// mirostat's own cut and draw. The other stages' fields are kept but
+    /// not applied, and the order need not list them. Its `mu` is sampler
+    /// state (`Sampler::mirostat_mu`).
     pub mirostat: Mirostat,
 }
 
@@ -267,6 +269,11 @@ impl SamplerConfig {
     /// Whether `stage` changes anything under this configuration (a stage
     /// that does must be in the order).
     pub(crate) fn is_on(&self, stage: Stage) -> bool {
+        if self.mirostat != Mirostat::Off {
+            // Mirostat replaces every other stage: only the plain
+            // temperature runs before its cut.
+            return stage == Stage::Temperature && self.temperature != 1.0;
+        }
         match stage {
             Stage::Penalties => self.penalties_on(),
             Stage::Dry => self.dry_on(),

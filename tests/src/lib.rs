@@ -326,7 +326,10 @@ pub fn reference_order_error(order: &[Stage], cfg: &SamplerConfig) -> Option<Sam
             return Some(SampleError::InvalidStageOrder);
         }
     }
+    let mirostat = cfg.mirostat != Mirostat::Off;
     let on = |s: Stage| match s {
+        // Under mirostat only the plain temperature runs.
+        _ if mirostat => s == Stage::Temperature && cfg.temperature != 1.0,
         Stage::Penalties => {
             cfg.penalty_last_n > 0
                 && (cfg.repeat_penalty != 1.0
@@ -478,10 +481,12 @@ pub fn reference_filters(
                 let e = s_hat - 1.0;
                 let k =
                     (e * 2f64.powf(mu) / (1.0 - (logits.len() as f64).powf(-e))).powf(1.0 / s_hat);
+                // The core computes k in f32, as llama.cpp does: its
+                // exponent 1 / s amplifies the roundings of s.
                 let k = match slack {
-                    Slack::Strict => k * (1.0 - 1e-5),
+                    Slack::Strict => k * (1.0 - 1e-4),
                     Slack::Exact => k,
-                    Slack::Loose => k * (1.0 + 1e-5),
+                    Slack::Loose => k * (1.0 + 1e-4),
                 };
                 if k >= 1.0 {
                     (k.min(1e18) as usize).min(set.len())

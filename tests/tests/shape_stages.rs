@@ -835,3 +835,55 @@ fn statistics_agree_across_paths_beyond_a_chunk() {
     // reference's slack of a cut; most must be decided.
     assert!(checked >= 15, "only {checked} of 18 cases pinned");
 }
+
+#[test]
+fn mirostat_replaces_the_other_stages_and_keeps_mu_finite() {
+    // The other stages' fields are not applied, and the order need not list
+    // them (only the temperature, which mirostat keeps).
+    let cfg = SamplerConfig {
+        mirostat: Mirostat::V2 { tau: 5.0, eta: 0.1 },
+        repeat_penalty: 3.0,
+        penalty_last_n: 4,
+        top_k: 2,
+        typical_p: 0.5,
+        ..SamplerConfig::default()
+    };
+    let logits = model_logits(300, 2.0, 8, 4.0, 1);
+    let s = Sampler::<64>::new(cfg).unwrap().with_order(&[]).unwrap();
+    let mut a = logits.clone();
+    s.clone().distribution_in_place(&mut a).unwrap();
+    let plain = SamplerConfig {
+        mirostat: cfg.mirostat,
+        ..SamplerConfig::default()
+    };
+    let mut b = logits.clone();
+    Sampler::<64>::new(plain)
+        .unwrap()
+        .distribution_in_place(&mut b)
+        .unwrap();
+    assert_eq!(bits(&a), bits(&b));
+    let hot = SamplerConfig {
+        temperature: 0.7,
+        ..cfg
+    };
+    assert_eq!(
+        Sampler::<64>::new(hot)
+            .unwrap()
+            .with_order(&[])
+            .unwrap_err(),
+        SampleError::StageNotInOrder(Stage::Temperature)
+    );
+    // A huge eta cannot send mu to infinity.
+    for eta in [3e38f32, 1e30] {
+        let cfg = SamplerConfig {
+            mirostat: Mirostat::V2 { tau: 1.0, eta },
+            ..SamplerConfig::default()
+        };
+        let mut s: Sampler<64> = Sampler::new(cfg).unwrap();
+        let mut rng = Pcg32::seed_from_u64(3);
+        for _ in 0..4 {
+            s.sample(&mut logits.clone(), &mut rng).unwrap();
+            assert!(s.mirostat_mu().abs() <= 1024.0, "mu {}", s.mirostat_mu());
+        }
+    }
+}

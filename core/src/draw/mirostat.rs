@@ -10,8 +10,9 @@
 //!   (the most likely one if none).
 //!
 //! Then the draw from the kept tokens, renormalised, and
-//! `mu <- mu - eta * (log2(Q_kept / q_drawn) - tau)`. Everything is computed
-//! from exact masses or from logits, in `f64`, so every path agrees.
+//! `mu <- mu - eta * (log2(Q_kept / q_drawn) - tau)`, kept within +-1024
+//! bits. Everything is computed from exact masses or from logits, in `f32`
+//! as in llama.cpp, the same operations on every path, so every path agrees.
 //! Where llama.cpp's float code gives NaN (one candidate, or `m = 1`: no
 //! pairs to regress on), v1 keeps one token, which is what llama.cpp ends up
 //! doing through an undefined `int(NaN)`.
@@ -36,24 +37,34 @@ pub(crate) fn v1(
 ) -> Survivors {
     let (top, len) = largest(scratch, xs, set, m);
     let top = top.get(..len).unwrap_or_default();
-    // Least squares through the origin of b_i on t_i.
-    let (mut tb, mut tt) = (0.0f64, 0.0f64);
+    // Least squares through the origin of b_i on t_i, in f32 as llama.cpp.
+    let (mut tb, mut tt) = (0.0f32, 0.0f32);
     for (i, pair) in top.windows(2).enumerate() {
         if let [a, b] = *pair {
-            let t = libm::log((i + 2) as f64 / (i + 1) as f64);
-            tb += t * ((a - b) as f64 * w.inv_t as f64);
+            let t = libm::logf((i + 2) as f32 / (i + 1) as f32);
+            tb += t * ((a - b) * w.inv_t);
             tt += t * t;
         }
     }
     let s = tb / tt;
     let e = s - 1.0;
-    let vocab = xs.len() as f64;
-    let kf = libm::pow(
-        e * libm::exp2(mu as f64) / (1.0 - libm::pow(vocab, -e)),
-        1.0 / s,
-    );
+    // k = (e 2^mu / (1 - N^-e))^(1/s) in log space, so that no step
+    // overflows f32: the ratio is |e| 2^mu / |1 - N^-e| whatever the sign of
+    // e, 1 - N^-e is -expm1(-e ln N), and its limit at e = 0 is 2^mu / ln N.
+    let ln_n = libm::logf(xs.len() as f32);
+    let ln_ratio = if e == 0.0 {
+        mu * core::f32::consts::LN_2 - libm::logf(ln_n)
+    } else {
+        libm::logf(libm::fabsf(e)) + mu * core::f32::consts::LN_2
+            - libm::logf(libm::fabsf(libm::expm1f(-e * ln_n)))
+    };
+    let ln_k = ln_ratio / s;
     // NaN (no pairs) and anything below 1 keep one token; `as` saturates.
-    let keep = if kf >= 1.0 { kf as usize } else { 1 };
+    let keep = if ln_k >= 0.0 {
+        libm::expf(ln_k) as usize
+    } else {
+        1
+    };
     top_k::top_k(k, scratch, xs, set, keep)
 }
 
@@ -134,8 +145,12 @@ pub(crate) fn v2(
     mu: f32,
 ) -> Survivors {
     let total = survivors::total_mass(k, scratch, xs, set, w);
-    let need = libm::ceil(total as f64 * libm::exp2(-(mu as f64)));
-    if need > FIXED_ONE as f64 {
+    // ceil(Q 2^-mu) without an f64 routine: the product, its integer part
+    // (saturating), plus one if a fraction remains.
+    let product = total as f64 * libm::exp2f(-mu) as f64;
+    let whole = product as u64;
+    let need = whole.saturating_add(((whole as f64) < product) as u64);
+    if need > 1 << 30 {
         let first = survivors::first_max(k, scratch, xs, set, max);
         return survivors::retain(scratch, xs, set, |id, _| id == first);
     }
@@ -147,20 +162,26 @@ pub(crate) fn v2(
         None => set,
     };
     let set = crate::filter::gather(k, scratch, xs, set, scratch.len());
-    survivors::retain(scratch, xs, set, |_, x| w.fixed(x) as f64 >= need)
+    survivors::retain(scratch, xs, set, |_, x| w.fixed(x) as u64 >= need)
 }
 
 /// A logit below which no mass reaches `need` (`>= 2`: a mass of `need`
 /// needs a weight above `need / 2^31`), `None` when there is none.
-fn floor(w: Weighting, need: f64) -> Option<f32> {
-    if need < 2.0 {
+fn floor(w: Weighting, need: u64) -> Option<f32> {
+    if need < 2 {
         return None;
     }
-    crate::filter::top_p::logit_floor(w, (need / (2.0 * FIXED_ONE as f64)) as f32)
+    crate::filter::top_p::logit_floor(w, need as f32 / (2.0 * FIXED_ONE))
 }
 
 /// `mu` after drawing a token of mass `mass` out of `total`.
 pub(crate) fn update(mu: f32, tau: f32, eta: f32, mass: u64, total: u64) -> f32 {
-    let surprise = libm::log2(total as f64 / mass.max(1) as f64) as f32;
-    mu - eta * (surprise - tau)
+    let surprise = libm::log2f(total as f32 / mass.max(1) as f32);
+    let mu = mu - eta * (surprise - tau);
+    // Kept finite (a huge `eta` would send it to infinity for good): beyond
+    // +-1024 bits every cut is already all or one token.
+    mu.clamp(-MU_LIMIT, MU_LIMIT)
 }
+
+/// The bound on `|mu|`, in bits.
+const MU_LIMIT: f32 = 1024.0;

@@ -234,7 +234,7 @@ pub(crate) struct Entropy {
     /// `s = (l - max) * inv_t` (at most 0).
     pub(crate) center: f32,
     /// `H = -Σ p ln p` in nats, `p = q / Q`, clamped to `[0, ln count]`.
-    pub(crate) nats: f64,
+    pub(crate) nats: f32,
 }
 
 /// With `p_i = q_i / Q` and `q_i = 2^30 e^(s_i)` (to exp's rounding),
@@ -255,8 +255,10 @@ pub(crate) fn entropy(
     } else {
         (sums.first / total as f64) as f32
     };
-    let ln_count = libm::log(count.max(1) as f64);
-    let nats = libm::log(total.max(1) as f64 / crate::kernels::FIXED_ONE as f64) - center as f64;
+    // f32 throughout (llama.cpp computes it in float): an FPU without
+    // doubles does it in hardware, and no f64 routine is linked for it.
+    let ln_count = libm::logf(count.max(1) as f32);
+    let nats = libm::logf(total.max(1) as f32 / crate::kernels::FIXED_ONE) - center;
     Entropy {
         count,
         total,

@@ -4,7 +4,8 @@
 //! and `n` their number: a confident distribution is sampled colder.
 //!
 //! `H` comes from `survivors::entropy` (exact masses, sums in the chunk
-//! layout), the rest in `f64`, so every path picks the same `T`. With one
+//! layout), the rest in `f32` as in llama.cpp, the same operations on every
+//! path, so every path picks the same `T`. With one
 //! survivor the temperature changes nothing but greediness, and `T0` is kept
 //! (llama.cpp returns early there, leaving its logits unscaled).
 
@@ -28,11 +29,10 @@ pub(crate) fn dynamic(
     if entropy.count <= 1 {
         return cfg.temperature;
     }
-    let t0 = cfg.temperature as f64;
-    let range = cfg.dynatemp_range as f64;
-    let (lo, hi) = ((t0 - range).max(0.0), t0 + range);
-    let normalised = (entropy.nats / libm::log(entropy.count as f64)).clamp(0.0, 1.0);
-    let t = (lo + (hi - lo) * libm::pow(normalised, cfg.dynatemp_exponent as f64)) as f32;
+    let (t0, range) = (cfg.temperature, cfg.dynatemp_range);
+    let (lo, hi) = (super::larger(t0 - range, 0.0), t0 + range);
+    let normalised = (entropy.nats / libm::logf(entropy.count as f32)).clamp(0.0, 1.0);
+    let t = lo + (hi - lo) * libm::powf(normalised, cfg.dynatemp_exponent);
     // Below the smallest normal temperature `1 / T` overflows: that is greedy.
     if t < f32::MIN_POSITIVE { 0.0 } else { t }
 }

@@ -2,9 +2,12 @@
 //!
 //! Turns a vector of LLM logits into one token id: repetition, frequency and
 //! presence penalties and DRY over the token history, a logit bias and an
-//! allowed-token mask, temperature, min-p, top-k, top-p, the draw and
-//! log-probabilities, in place, with no heap, no panic path and SIMD kernels
-//! (SSE2, AVX2+FMA, AVX-512F, NEON) that return the same bits as the scalar path.
+//! allowed-token mask, temperature (fixed or dynamic), min-p, top-k, top-p,
+//! top-n-sigma, typical-p, XTC, mirostat v1 and v2, the draw and
+//! log-probabilities (every sampler of llama.cpp's common chain, with
+//! [`SamplerConfig::llama_cpp`] and [`Stage::LLAMA_CPP_ORDER`] its defaults),
+//! in place, with no heap, no panic path and SIMD kernels (SSE2, AVX2+FMA,
+//! AVX-512F, NEON) that return the same bits as the scalar path.
 //!
 //! ```
 //! use logit_sampler::{Pcg32, SampleError, Sampler, SamplerConfig};
@@ -25,8 +28,8 @@
 //!
 //! ## Semantics
 //!
-//! - Default order: penalties, DRY, temperature, min-p, top-k, top-p, draw
-//!   ([`Sampler::with_order`] picks another). Each filter sees the previous
+//! - Default order: penalties, DRY, top-n-sigma, temperature, min-p, top-k,
+//!   top-p, typical, XTC, draw ([`Sampler::with_order`] picks another). Each filter sees the previous
 //!   survivors, renormalised. [`Sampler::sample_with`] applies a call's
 //!   [`Constraints`] (logit bias, allowed-token mask) before every stage and
 //!   reports log-probabilities ([`Sampled`], [`TokenLogprob`]).
@@ -38,6 +41,15 @@
 //! - min-p keeps `p_i >= m * p_max` (computed in logit space, no exp).
 //! - top-k keeps exactly `min(k, n)` tokens; ties at the k-th logit go to the lowest ids.
 //! - top-p keeps the smallest most-likely set with mass `>= p`, crossing token included.
+//! - top-n-sigma keeps `l >= max - n σ` (σ of the survivors' logits, no exp);
+//!   typical-p the set of surprise closest to the entropy whose mass exceeds
+//!   `p` (ties to the lowest id); XTC, when its coin fires (one more
+//!   `next_u64`), removes every token with `p >= threshold` but the least
+//!   likely; dynamic temperature maps the entropy to `T`; `min_keep` as in
+//!   llama.cpp. Their sums and cuts are exact or computed in a fixed order,
+//!   so they too give the same token on every backend and capacity.
+//! - Mirostat ([`Mirostat`]) replaces the other stages, adapting its cut `μ`
+//!   (sampler state) after every draw.
 //! - `+inf` logits are certain (uniform among them); `-inf` logits are impossible.
 //! - Bad input returns a [`SampleError`] and leaves the buffer untouched.
 //!

@@ -27,7 +27,7 @@ use std::fmt;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::arbitrary::{self, Arbitrary, Unstructured};
-use logit_sampler::{Constraints, SampleError, Sampler, SamplerConfig, Stage};
+use logit_sampler::{Constraints, Mirostat, SampleError, Sampler, SamplerConfig, Stage};
 use sampler_tests::{Context, reference_config_error, reference_order_error};
 
 /// Longest vector a target builds: long enough to exceed `Sampler<4096>`'s
@@ -248,6 +248,59 @@ fn context_config(u: &mut Unstructured, c: &mut SamplerConfig) -> arbitrary::Res
     };
     c.dry_penalty_last_n = window(u)?;
     Ok(())
+}
+
+/// The shape stages' parameters (typical-p, top-n-sigma, XTC, dynamic
+/// temperature, min_keep, mirostat): on, off or invalid.
+fn shape_config(u: &mut Unstructured, c: &mut SamplerConfig) -> arbitrary::Result<()> {
+    let tag = u16::arbitrary(u)?;
+    let pick = |u: &mut Unstructured, sel: u16, off: f32, scale: f32| -> arbitrary::Result<f32> {
+        Ok(match sel % 4 {
+            0 => off,
+            1 => unit(u)? * scale,
+            2 => param(u)?,
+            _ => any_f32(u, off)?,
+        })
+    };
+    c.typical_p = pick(u, tag, 1.0, 1.0)?;
+    c.top_n_sigma = pick(u, tag >> 2, 0.0, 3.0)?;
+    c.xtc_probability = pick(u, tag >> 4, 0.0, 1.0)?;
+    c.xtc_threshold = pick(u, tag >> 6, 0.1, 0.6)?;
+    c.dynatemp_range = pick(u, tag >> 8, 0.0, 2.0)?;
+    c.dynatemp_exponent = pick(u, tag >> 10, 1.0, 3.0)?;
+    c.min_keep = usize::from(u8::arbitrary(u)? % 8);
+    let (tau, eta) = (pick(u, 1, 5.0, 10.0)?, pick(u, tag >> 12, 0.1, 1.0)?);
+    c.mirostat = match u8::arbitrary(u)? % 8 {
+        0 => Mirostat::V1 {
+            tau,
+            eta,
+            m: usize::from(u8::arbitrary(u)?),
+        },
+        1 => Mirostat::V2 { tau, eta },
+        _ => Mirostat::Off,
+    };
+    Ok(())
+}
+
+/// Every stage: the context stages, then the seven filters in an arbitrary
+/// permutation (a Fisher-Yates shuffle driven by the input).
+fn shape_order(u: &mut Unstructured) -> arbitrary::Result<Vec<Stage>> {
+    let mut filters = [
+        Stage::TopNSigma,
+        Stage::Temperature,
+        Stage::MinP,
+        Stage::TopK,
+        Stage::TopP,
+        Stage::Typical,
+        Stage::Xtc,
+    ];
+    for i in (1..filters.len()).rev() {
+        let j = usize::from(u8::arbitrary(u)?) % (i + 1);
+        filters.swap(i, j);
+    }
+    let mut order = vec![Stage::Penalties, Stage::Dry];
+    order.extend(filters);
+    Ok(order)
 }
 
 /// A token of a history or a DRY breaker: mostly from a small alphabet (so
@@ -577,7 +630,9 @@ impl fmt::Debug for ExactConfig {
             "SamplerConfig {{ temperature: {:?}, min_p: {:?}, top_k: {}, top_p: {:?}, \
              repeat_penalty: {:?}, frequency_penalty: {:?}, presence_penalty: {:?}, \
              penalty_last_n: {}, dry_multiplier: {:?}, dry_base: {:?}, \
-             dry_allowed_length: {}, dry_penalty_last_n: {} }}",
+             dry_allowed_length: {}, dry_penalty_last_n: {}, typical_p: {:?}, \
+             top_n_sigma: {:?}, xtc_probability: {:?}, xtc_threshold: {:?}, \
+             dynatemp_range: {:?}, dynatemp_exponent: {:?}, min_keep: {}, mirostat: {:?} }}",
             Exact(c.temperature),
             Exact(c.min_p),
             c.top_k,
@@ -590,6 +645,14 @@ impl fmt::Debug for ExactConfig {
             Exact(c.dry_base),
             c.dry_allowed_length,
             c.dry_penalty_last_n,
+            Exact(c.typical_p),
+            Exact(c.top_n_sigma),
+            Exact(c.xtc_probability),
+            Exact(c.xtc_threshold),
+            Exact(c.dynatemp_range),
+            Exact(c.dynatemp_exponent),
+            c.min_keep,
+            c.mirostat,
         )
     }
 }
@@ -634,7 +697,12 @@ impl<'a> Arbitrary<'a> for SamplerInput {
         if flags & 1 != 0 {
             context_config(u, &mut config)?;
         }
-        let order = order(u, flags & 32 != 0)?;
+        let order = if flags & 128 != 0 {
+            shape_config(u, &mut config)?;
+            shape_order(u)?
+        } else {
+            order(u, flags & 32 != 0)?
+        };
         let seed = u64::arbitrary(u)?;
         let alphabet = if flags & 6 != 0 {
             1 + u32::from(u8::arbitrary(u)? % 16)
@@ -791,8 +859,32 @@ impl SamplerInput {
             } else {
                 Constraints::default()
             },
+            xtc_idle: !self.xtc_fires(),
             ..Context::default()
         }
+    }
+
+    /// Whether XTC's coin fires for a call with a fresh generator from the
+    /// input's seed (the coin is its first output; the sampler's rule).
+    pub fn xtc_fires(&self) -> bool {
+        use logit_sampler::rand_core::{Rng, SeedableRng};
+        let coin = logit_sampler::Pcg32::seed_from_u64(self.seed).next_u64();
+        ((coin >> 40) as f32) < self.config.xtc_probability * 16_777_216.0
+    }
+
+    /// The generator outputs a successful sampling call consumes: XTC's coin
+    /// (when it is on and mirostat off), then the draw's.
+    pub fn words_per_call(&self) -> usize {
+        let c = &self.config;
+        1 + usize::from(c.xtc_probability > 0.0 && c.mirostat == Mirostat::Off)
+    }
+
+    /// Whether a stage whose output is not monotone in its input acts
+    /// (typical-p, XTC): the reference's strict and loose sets then bound
+    /// nothing, and only inputs it pins are checked against it.
+    pub fn non_monotone(&self) -> bool {
+        let c = &self.config;
+        c.mirostat == Mirostat::Off && (c.typical_p < 1.0 || c.xtc_probability > 0.0)
     }
 
     /// The error building a `Sampler<_, H>` for this input reports:

@@ -82,6 +82,69 @@ fn pipeline_full_vocabulary() {
     pipeline_fits::<8>(&logits, hot, 5, "top-p 0.9 at T 1.7, streaming");
 }
 
+/// Each shape stage's draw against the reference's distribution, in the
+/// scratch and streaming. XTC with probability 1 always acts; mirostat with
+/// `eta = 0` keeps its `mu` at `2 tau`, so every draw has the same distribution.
+#[test]
+fn pipeline_shape_stages() {
+    let logits = model_logits(600, 1.0, 16, 3.0, 13);
+    let cases = [
+        (
+            "typical-p 0.8",
+            SamplerConfig {
+                typical_p: 0.8,
+                ..SamplerConfig::default()
+            },
+        ),
+        (
+            "top-n-sigma 2",
+            SamplerConfig {
+                top_n_sigma: 2.0,
+                ..SamplerConfig::default()
+            },
+        ),
+        (
+            "XTC 0.05 (always), T 1.3",
+            SamplerConfig {
+                xtc_probability: 1.0,
+                xtc_threshold: 0.05,
+                temperature: 1.3,
+                ..SamplerConfig::default()
+            },
+        ),
+        (
+            "dynamic temperature 0.8 +- 0.5",
+            SamplerConfig {
+                temperature: 0.8,
+                dynatemp_range: 0.5,
+                ..SamplerConfig::default()
+            },
+        ),
+        (
+            "mirostat v2, tau 6, eta 0",
+            SamplerConfig {
+                mirostat: logit_sampler::Mirostat::V2 { tau: 6.0, eta: 0.0 },
+                ..SamplerConfig::default()
+            },
+        ),
+        (
+            "mirostat v1, tau 6, eta 0",
+            SamplerConfig {
+                mirostat: logit_sampler::Mirostat::V1 {
+                    tau: 6.0,
+                    eta: 0.0,
+                    m: 100,
+                },
+                ..SamplerConfig::default()
+            },
+        ),
+    ];
+    for (i, (what, cfg)) in cases.into_iter().enumerate() {
+        pipeline_fits::<1024>(&logits, cfg, 20 + i as u64, &format!("{what}, scratch"));
+        pipeline_fits::<4>(&logits, cfg, 40 + i as u64, &format!("{what}, streaming"));
+    }
+}
+
 #[test]
 fn inverse_cdf() {
     let probs: Vec<f32> = (0..300)

@@ -460,6 +460,8 @@ pub fn reference_filters(
         (rel, abs, total)
     };
     let mut temp = 1.0f64;
+    // The dynamic temperature is within the core's rounding of a decision.
+    let mut unsure = false;
     if mirostat {
         temp = t0;
         let tau = match cfg.mirostat {
@@ -517,12 +519,28 @@ pub fn reference_filters(
             match stage {
                 Stage::Temperature => {
                     temp = if cfg.dynatemp_range > 0.0 {
-                        dynamic_temperature(&set, cfg, |i| scaled(i, top, 1.0))
+                        let (lo, exact, hi) =
+                            dynamic_temperature(&set, cfg, |i| scaled(i, top, 1.0));
+                        // Where the core's rounding of the entropy moves T by
+                        // more than DYNATEMP_REL (a large exponent, or T near
+                        // 0), nothing is certain: strict keeps nothing, loose
+                        // takes the hottest T (every filter then keeps more;
+                        // greedy keeps a subset of anything).
+                        let ambiguous = hi - lo > DYNATEMP_REL * hi;
+                        match slack {
+                            Slack::Strict if ambiguous => return (Vec::new(), f64::NAN),
+                            Slack::Exact if ambiguous => {
+                                unsure = true;
+                                exact
+                            }
+                            Slack::Loose => hi,
+                            _ => exact,
+                        }
                     } else {
                         t0
                     };
                     if temp == 0.0 {
-                        return (vec![(set[0], 1.0)], 0.0);
+                        return (vec![(set[0], 1.0)], if unsure { f64::NAN } else { 0.0 });
                     }
                 }
                 Stage::MinP if cfg.min_p > 0.0 => {
@@ -583,7 +601,10 @@ pub fn reference_filters(
                         * sigma
                         * (1.0 + d_mean * d_mean / var.max(f64::MIN_POSITIVE))
                         * 2f64.powi(-20)
-                        + (l(top).abs() + k * sigma) * 2f64.powi(-22);
+                        + (l(top).abs() + k * sigma) * 2f64.powi(-22)
+                        // Squares below 2^-149 flush to 0 in f32: sigma is off
+                        // by up to 2^-74.5 in absolute terms.
+                        + k * 2f64.powi(-73);
                     set.retain(|&i| match slack {
                         Slack::Strict => l(i) == l(top) || l(i) >= threshold + delta,
                         Slack::Exact => l(i) >= threshold,
@@ -695,16 +716,23 @@ pub fn reference_filters(
         .map(|&i| (i, scaled(i, top, temp).exp() / total))
         .collect();
     dist.sort_by_key(|&(i, _)| i);
-    (dist, temp)
+    (dist, if unsure { f64::NAN } else { temp })
 }
 
 /// Dynamic temperature for the survivors `set` with scaled logits (at
 /// temperature 1) `s`: `Tmin + (Tmax - Tmin) (H / ln n)^exponent`, `T0` for
-/// one survivor, 0 below the smallest normal temperature.
-pub fn dynamic_temperature(set: &[u32], cfg: &SamplerConfig, s: impl Fn(u32) -> f64) -> f64 {
+/// one survivor, 0 below the smallest normal temperature. Returns it with
+/// the lowest and highest `T` the core's rounding of the normalised entropy
+/// allows (`f32` logarithms and fixed-point masses: an absolute error of
+/// about `((ln W + |s̄| + 1) 2^-20 + n 2^-30 / W) / ln n`): `(low, exact, high)`.
+pub fn dynamic_temperature(
+    set: &[u32],
+    cfg: &SamplerConfig,
+    s: impl Fn(u32) -> f64,
+) -> (f64, f64, f64) {
     let t0 = cfg.temperature as f64;
     if set.len() <= 1 {
-        return t0;
+        return (t0, t0, t0);
     }
     let w: Vec<f64> = set.iter().map(|&i| s(i).exp()).collect();
     let total: f64 = w.iter().sum();
@@ -714,11 +742,26 @@ pub fn dynamic_temperature(set: &[u32], cfg: &SamplerConfig, s: impl Fn(u32) -> 
         .filter(|p| *p > 0.0)
         .map(|p| -p * p.ln())
         .sum();
+    let center: f64 = set
+        .iter()
+        .zip(&w)
+        .map(|(&i, w)| w / total * s(i))
+        .filter(|x| x.is_finite())
+        .sum();
     let range = cfg.dynatemp_range as f64;
     let (lo, hi) = ((t0 - range).max(0.0), t0 + range);
-    let norm = (h / (set.len() as f64).ln()).clamp(0.0, 1.0);
-    let t = lo + (hi - lo) * norm.powf(cfg.dynatemp_exponent as f64);
-    if t < f32::MIN_POSITIVE as f64 { 0.0 } else { t }
+    let ln_n = (set.len() as f64).ln();
+    let norm = (h / ln_n).clamp(0.0, 1.0);
+    // exp's and the fixed point's relative 2^-22 on every mass and on the
+    // f32 logarithms (4x here), and half a unit of 2^-30 per mass in the total.
+    let error = ((total.ln().abs() + center.abs() + 1.0) * 2f64.powi(-20)
+        + set.len() as f64 * 2f64.powi(-30) / total)
+        / ln_n;
+    let t = |norm: f64| {
+        let t = lo + (hi - lo) * norm.clamp(0.0, 1.0).powf(cfg.dynatemp_exponent as f64);
+        if t < f32::MIN_POSITIVE as f64 { 0.0 } else { t }
+    };
+    (t(norm - error), t(norm), t(norm + error))
 }
 
 /// The scaled logits `s = (l - max) / T` the core exponentiates, as a function
@@ -995,6 +1038,11 @@ pub fn check_against_reference_with(
     // The exact draw's temperature (dynamic temperature's when on); scaled
     // logits against the largest logit the core kept.
     let (_, temp) = reference_filters(logits, cfg, order, ctx, Slack::Exact);
+    if temp.is_nan() {
+        // A dynamic temperature within rounding of a decision: the sets are
+        // bounded above, the probabilities not.
+        return Ok(false);
+    }
     let temp = if temp == 0.0 { 1.0 } else { temp };
     let top = core_set
         .iter()

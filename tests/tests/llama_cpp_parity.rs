@@ -233,3 +233,107 @@ fn test_temperature_top_k_top_p_min_p() {
         filters(SamplerConfig { min_p: m, ..d }, &want);
     }
 }
+
+/// llama.cpp's `test_sampler_queue`: logits `ln(id)` over a vocabulary of
+/// 10 000 (token 0 is `-inf`), the stages named by the letters applied in
+/// order (min_keep 1), and after each the number of survivors, which
+/// llama.cpp derives by hand from the ids and which is computed here
+/// exactly (weights are proportional to the ids). Token 0 is never a
+/// candidate here, where llama.cpp keeps it with probability 0 in two cases.
+/// top-p 0 (`InvalidTopP` here) is left out.
+#[test]
+fn sampler_queue_survivor_counts() {
+    let n = 10_000usize;
+    let logits: Vec<f32> = (0..n).map(|i| (i as f32).ln()).collect();
+    let cases: &[(&str, usize, f32, f32)] = &[
+        ("k", 10000, 1.0, 1.0),
+        ("k", 1, 1.0, 1.0),
+        ("p", 10000, 1.0, 1.0),
+        ("m", 10000, 1.0, 1.0),
+        ("m", 10000, 1.0, 1e-12),
+        ("k", 100, 1.0, 1.0),
+        ("p", 10000, 0.0003, 1.0),
+        ("p", 10000, 0.8, 1.0),
+        ("m", 10000, 1.0, 9997.9 / 9999.0),
+        ("m", 10000, 1.0, 0.1),
+        ("kp", 100, 0.8, 0.1),
+        ("km", 100, 0.8, 0.1),
+        ("pk", 100, 0.8, 0.1),
+        ("pm", 100, 0.8, 0.1),
+        ("mk", 100, 0.8, 0.1),
+        ("mp", 100, 0.8, 9997.9 / 9999.0),
+        ("mp", 100, 0.8, 0.1),
+        ("kpm", 100, 0.8, 0.1),
+        ("kmp", 100, 0.8, 0.1),
+        ("pkm", 100, 0.8, 0.1),
+        ("pmk", 100, 0.8, 0.1),
+        ("mkp", 100, 0.8, 0.1),
+        ("mpk", 100, 0.8, 0.1),
+    ];
+    for &(letters, top_k, top_p, min_p) in cases {
+        // The survivors as ids, highest first: token 0 never survives.
+        let mut want: Vec<usize> = (1..n).rev().collect();
+        let mut order = Vec::new();
+        let mut cfg = SamplerConfig {
+            min_keep: 1,
+            ..SamplerConfig::default()
+        };
+        for letter in letters.chars() {
+            match letter {
+                'k' => {
+                    order.push(Stage::TopK);
+                    cfg.top_k = top_k;
+                    want.truncate(top_k);
+                }
+                'p' => {
+                    order.push(Stage::TopP);
+                    cfg.top_p = top_p;
+                    let total: usize = want.iter().sum();
+                    let (mut cum, mut keep) = (0usize, 0usize);
+                    for &id in &want {
+                        cum += id;
+                        keep += 1;
+                        if cum as f64 >= top_p as f64 * total as f64 {
+                            break;
+                        }
+                    }
+                    want.truncate(keep);
+                }
+                _ => {
+                    order.push(Stage::MinP);
+                    cfg.min_p = min_p;
+                    let max = want[0] as f64;
+                    want.retain(|&id| id as f64 >= min_p as f64 * max);
+                }
+            }
+            let got = run_ordered(&logits, cfg, &order);
+            let kept: Vec<usize> = (0..n).filter(|&i| got[i] > 0.0).collect();
+            let mut expected = want.clone();
+            expected.sort();
+            assert_eq!(
+                kept.len(),
+                expected.len(),
+                "queue {letters} after {letter}: {} survivors, want {}",
+                kept.len(),
+                expected.len()
+            );
+            assert_eq!(kept, expected, "queue {letters} after {letter}");
+        }
+    }
+}
+
+/// The distribution for `cfg` in `order` (every backend and two capacities agree).
+fn run_ordered(logits: &[f32], cfg: SamplerConfig, order: &[Stage]) -> Vec<f32> {
+    let ctx = Context::default();
+    let mut first: Option<Vec<f32>> = None;
+    for &b in Backend::available() {
+        let got = core_distribution_with::<4096>(logits, cfg, order, &ctx, b).unwrap();
+        let small = core_distribution_with::<16>(logits, cfg, order, &ctx, b).unwrap();
+        assert_eq!(got, small, "capacity changed the result on {b:?}");
+        if let Some(f) = &first {
+            assert_eq!(f, &got, "{b:?} differs from scalar");
+        }
+        first = Some(got);
+    }
+    first.unwrap()
+}

@@ -887,3 +887,16 @@ fn mirostat_replaces_the_other_stages_and_keeps_mu_finite() {
         }
     }
 }
+
+/// Found by fuzzing: deviations whose squares underflow `f32` made sigma 0,
+/// and sigma 0 used to keep every survivor. The threshold is then the max:
+/// only the max survives, as the exact (tiny) sigma with any `n` would give.
+#[test]
+fn top_n_sigma_with_an_underflowing_spread_keeps_the_max() {
+    let cfg = SamplerConfig {
+        top_n_sigma: 1.0,
+        ..SamplerConfig::default()
+    };
+    let got = dist(&[-1.5e-26, 0.0, -1.5e-26], cfg, &Stage::DEFAULT_ORDER);
+    assert_eq!(got, [0.0, 1.0, 0.0]);
+}

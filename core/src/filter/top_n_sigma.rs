@@ -10,8 +10,8 @@
 use super::{Survivors, survivors};
 use crate::kernels::{Candidate, Kernels};
 
-/// The threshold `max - n * sigma`, or `None` when it keeps everything (one
-/// survivor, or equal logits).
+/// The threshold `max - n * sigma`, or `None` for one survivor (which it
+/// keeps).
 ///
 /// `sigma^2 = E[d^2] - E[d]^2` over `d = l - max` (in `f32`, summed in
 /// `f64`): shifting by the max keeps the terms small, and one pass gives both sums.
@@ -34,5 +34,7 @@ pub(crate) fn threshold(
     let mean = sums.first / count;
     let variance = sums.second / count - mean * mean;
     let sigma = libm::sqrt(variance.max(0.0)) as f32;
-    (sigma > 0.0).then_some(max - n * sigma)
+    // (Equal logits give sigma 0 and keep all: they are all the max. So do
+    // deviations whose squares underflow f32, below about 2^-75.)
+    Some(max - n * sigma)
 }

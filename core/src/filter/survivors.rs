@@ -267,3 +267,69 @@ pub(crate) fn entropy(
         nats: nats.max(0.0).min(ln_count),
     }
 }
+
+/// The scratch's sums in id order equal the kernels' over the buffer, bit
+/// for bit, on every backend: across chunk boundaries, with holes (`-inf`
+/// and logits below the threshold), and with the scratch in any order.
+/// Small enough for Miri (scalar there).
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::Backend;
+
+    fn logits(n: usize) -> std::vec::Vec<f32> {
+        (0..n as u32)
+            .map(|i| {
+                let h = i.wrapping_mul(0x9e37_79b9) >> 20;
+                if i % 13 == 5 {
+                    f32::NEG_INFINITY
+                } else {
+                    (h as f32) / 256.0 - 9.0
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn scratch_sums_replicate_the_kernels() {
+        let n = if cfg!(miri) { 1100 } else { 3000 };
+        let xs = logits(n);
+        let t = -6.5;
+        let w = Weighting {
+            max: 7.0,
+            inv_t: 1.3,
+        };
+        // The survivors, gathered in a scrambled order.
+        let mut cands: std::vec::Vec<Candidate> = xs
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| **x >= t)
+            .map(|(i, &x)| Candidate {
+                id: i as u32,
+                logit: x,
+            })
+            .collect();
+        let len = cands.len();
+        cands.reverse();
+        cands.rotate_left(len / 3);
+        let k = Kernels::SCALAR;
+        let dev = deviation_sums(k, &mut cands, &xs, Survivors::Scratch(len), 7.0);
+        let ent = entropy_sums(k, &mut cands, &xs, Survivors::Scratch(len), w);
+        assert_eq!(dev.count as usize, len);
+        for b in Backend::available() {
+            let k = b.kernels().unwrap();
+            let got = deviation_sums(k, &mut [], &xs, Survivors::AtLeast(t), 7.0);
+            assert_eq!(got.count, dev.count, "{b:?}");
+            assert_eq!(got.first.to_bits(), dev.first.to_bits(), "{b:?}");
+            assert_eq!(got.second.to_bits(), dev.second.to_bits(), "{b:?}");
+            let got = entropy_sums(k, &mut [], &xs, Survivors::AtLeast(t), w);
+            assert_eq!((got.count, got.mass), (ent.count, ent.mass), "{b:?}");
+            assert_eq!(got.first.to_bits(), ent.first.to_bits(), "{b:?}");
+        }
+        // The sums themselves, against a plain f64 loop.
+        let plain: f64 = xs.iter().filter(|x| **x >= t).map(|&x| (x - 7.0) as f64).sum();
+        assert!((dev.first - plain).abs() <= 1e-9 * plain.abs(), "{} {plain}", dev.first);
+        let mass: u64 = xs.iter().filter(|x| **x >= t).map(|&x| w.fixed(x) as u64).sum();
+        assert_eq!(ent.mass, mass);
+    }
+}

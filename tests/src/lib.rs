@@ -180,11 +180,14 @@ pub fn reference_rewrite(
         };
     }
     let window = |n: usize| &ctx.history[ctx.history.len().saturating_sub(n)..];
-    let penalties_on = cfg.penalty_last_n > 0
+    // Mirostat replaces the context stages too (as in llama.cpp).
+    let mirostat = cfg.mirostat != Mirostat::Off;
+    let penalties_on = !mirostat
+        && cfg.penalty_last_n > 0
         && (cfg.repeat_penalty != 1.0
             || cfg.frequency_penalty != 0.0
             || cfg.presence_penalty != 0.0);
-    let dry_on = cfg.dry_penalty_last_n > 0 && cfg.dry_multiplier > 0.0;
+    let dry_on = !mirostat && cfg.dry_penalty_last_n > 0 && cfg.dry_multiplier > 0.0;
     for stage in order {
         match stage {
             Stage::Penalties if penalties_on => {

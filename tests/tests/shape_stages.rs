@@ -849,7 +849,13 @@ fn mirostat_replaces_the_other_stages_and_keeps_mu_finite() {
         ..SamplerConfig::default()
     };
     let logits = model_logits(300, 2.0, 8, 4.0, 1);
-    let s = Sampler::<64>::new(cfg).unwrap().with_order(&[]).unwrap();
+    let mut s = Sampler::<64>::new(cfg).unwrap().with_order(&[]).unwrap();
+    // A history the penalties would act on: the 4 most likely tokens.
+    let mut ids: Vec<u32> = (0..300).collect();
+    ids.sort_by(|&a, &b| logits[b as usize].total_cmp(&logits[a as usize]));
+    for &t in &ids[..4] {
+        s.accept(t);
+    }
     let mut a = logits.clone();
     s.clone().distribution_in_place(&mut a).unwrap();
     let plain = SamplerConfig {

@@ -65,8 +65,9 @@ pub(crate) fn typical(
 /// The typical set lies in a band `|s - s̄| <= width` as soon as the band
 /// holds the rule's mass and count: every token outside it comes later in
 /// the order. The band's lower side is a logit threshold, so one gather
-/// collects it (with the few tokens above it); the width doubles from
-/// `max(|s̄|, 1)` until the band suffices. Returns how many tokens were
+/// collects it (with the few tokens above it); the width starts at
+/// `4 max(|s̄|, 1)`, halves while the gather overflows the scratch and
+/// doubles while the band falls short. Returns how many tokens were
 /// gathered into the scratch (the buffer is then free), or `None` when a
 /// band that suffices does not fit.
 fn band(
@@ -83,22 +84,34 @@ fn band(
         let v = (x - d.max) * d.inv_t - d.center;
         f32::from_bits(v.to_bits() & 0x7fff_ffff)
     };
-    let mut width = f32::from_bits(d.center.to_bits() & 0x7fff_ffff).max(1.0);
-    for _ in 0..8 {
-        // Below `lo` the scaled logit is under `center - 1.01 width - 1/1024`:
-        // a margin far beyond the key's roundings, so those tokens are
-        // farther than `width`.
+    // Start wide (one gather usually suffices); narrow while the gather
+    // overflows, widen while the band is short of the rule.
+    let base = f32::from_bits(d.center.to_bits() & 0x7fff_ffff).max(1.0);
+    let mut width = 4.0 * base;
+    let mut may_narrow = true;
+    for _ in 0..12 {
+        // Below `lo` the scaled logit is under `center - 1.01 width - 1/1024`
+        // less a relative 2^-20 of its size: a margin beyond the roundings of
+        // the key (`s` and the distance: relative 2^-24 each), so those
+        // tokens are farther than `width`.
         let lo = if w.inv_t == 0.0 {
             t
         } else {
-            let offset = (d.center - 1.01 * width - 1.0 / 1024.0) / w.inv_t;
+            let edge = d.center - 1.01 * width;
+            let margin = 1.0 / 1024.0 + libm::fabsf(edge) * (1.0 / 1_048_576.0);
+            let offset = (edge - margin) / w.inv_t;
             let lo = w.max + offset;
             lo - (lo.abs() + offset.abs()) * f32::EPSILON
         };
         let g = k.gather_at_least(xs, super::larger(t, lo), 0, scratch);
         if g.next < xs.len() {
+            if may_narrow && width > base {
+                width *= 0.5;
+                continue;
+            }
             return None;
         }
+        may_narrow = false;
         let cands = scratch.get(..g.count).unwrap_or_default();
         let (mut mass, mut n) = (0u64, 0u64);
         for c in cands.iter().filter(|c| distance(c.logit) <= width) {

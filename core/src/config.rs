@@ -18,8 +18,9 @@ use crate::error::SampleError;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SamplerConfig {
-    /// Logits are divided by this. `0` is greedy (argmax), `+inf` a uniform draw
-    /// over the survivors. Must be `0`, `+inf` or in
+    /// Logits are divided by this. `0` is greedy (argmax; with a dynamic
+    /// range, the centre of the range instead), `+inf` a uniform draw over
+    /// the survivors. Must be `0`, `+inf` or in
     /// `[f32::MIN_POSITIVE, SamplerConfig::MAX_TEMPERATURE]`.
     pub temperature: f32,
     /// Keep token `i` iff `p_i >= min_p * p_max`; in `[0, 1]`, `0` disables.

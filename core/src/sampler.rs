@@ -14,6 +14,15 @@
 //! token whose interval, in ascending id, holds the call's target mass. exp is
 //! evaluated only for candidates, and every mass is an exact integer.
 //!
+//! The shape stages read the whole set: top-n-sigma's deviation and the
+//! entropy of typical-p and dynamic temperature are sums in a fixed order
+//! (`filter/survivors.rs`: a kernel over the buffer, the same sums in id
+//! order over the scratch); typical-p gathers a band that provably holds its
+//! set, XTC and mirostat v2 the tokens above a logit floor. Typical-p and XTC
+//! may remove the maximum, so the filters track it, and at temperature 0
+//! (fixed, or a dynamic temperature of 0) the token is the first survivor
+//! holding it. Mirostat, when on, replaces the stages (`draw/mirostat.rs`).
+//!
 //! When the survivors exceed `CAP`, the set stays "every logit `>= t`" over the
 //! buffer: top-k becomes one scan with a rising threshold (`2k <= CAP`), top-p
 //! first tries a provable prefilter that fits, and otherwise both run as radix
@@ -770,7 +779,8 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
     /// Runs the filter stages (or mirostat's cut); returns the survivors (in
     /// the scratch if they fit) with the weighting the draw uses, and
     /// whether their masses under it already sit beside them in `xs` (top-p
-    /// ran last, after temperature); or the greedy set at temperature 0.
+    /// was the last stage to touch the scratch, under that same weighting);
+    /// or the greedy set at temperature 0 (fixed or dynamic).
     fn filter(
         &mut self,
         xs: &mut [f32],
@@ -834,6 +844,9 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
             set = match stage {
                 Stage::Temperature => {
                     temperature = if cfg.dynatemp_range > 0.0 {
+                        // Its entropy visits the scratch in id order (sorting
+                        // it): masses beside no longer line up.
+                        beside = None;
                         temperature::dynamic(k, scratch, xs, set, &cfg, w)
                     } else {
                         cfg.temperature
@@ -862,7 +875,10 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
                     beside = matches!(cut, Survivors::Scratch(_)).then_some(w);
                     cut
                 }
-                Stage::TopNSigma if cfg.top_n_sigma > 0.0 => {
+                // Under uniform weights (temperature +inf before it, or
+                // certain tokens) every survivor is equally likely: kept, as
+                // min-p keeps them.
+                Stage::TopNSigma if cfg.top_n_sigma > 0.0 && w != Weighting::UNIFORM => {
                     match top_n_sigma::threshold(k, scratch, xs, set, max, cfg.top_n_sigma) {
                         Some(threshold) => {
                             beside = None;
@@ -898,9 +914,11 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
     }
 }
 
-/// Mirostat's starting `mu`, `2 tau` (0 when it is off).
+/// Mirostat's starting `mu`, `2 tau` (0 when it is off), within the bound
+/// its updates keep.
 fn initial_mu(config: &SamplerConfig) -> f32 {
-    config.mirostat.params().map_or(0.0, |(tau, _)| 2.0 * tau)
+    let mu = config.mirostat.params().map_or(0.0, |(tau, _)| 2.0 * tau);
+    mirostat::bounded(mu)
 }
 
 /// Keeps the candidates whose logit is `+inf`, as logit 0 (the scratch's

@@ -590,7 +590,19 @@ pub fn reference_filters(
                     }
                     set.truncate(keep.max(cfg.min_keep));
                 }
-                Stage::TopNSigma if cfg.top_n_sigma > 0.0 && !certain && set.len() > 1 => {
+                // (Uniform weights keep everything, as min-p does; so does a
+                // spread whose squared deviation overflows f32, as the core
+                // sums `(l - max)^2` in f32.)
+                Stage::TopNSigma
+                    if cfg.top_n_sigma > 0.0
+                        && !certain
+                        && !temp.is_infinite()
+                        && set.len() > 1
+                        && !set.iter().any(|&i| {
+                            let d = logits[i as usize] - logits[top as usize];
+                            (d * d).is_infinite()
+                        }) =>
+                {
                     let n = set.len() as f64;
                     let mean = set.iter().map(|&i| l(i)).sum::<f64>() / n;
                     let var = set.iter().map(|&i| (l(i) - mean).powi(2)).sum::<f64>() / n;

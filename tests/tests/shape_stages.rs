@@ -906,3 +906,64 @@ fn top_n_sigma_with_an_underflowing_spread_keeps_the_max() {
     let got = dist(&[-1.5e-26, 0.0, -1.5e-26], cfg, &Stage::DEFAULT_ORDER);
     assert_eq!(got, [0.0, 1.0, 0.0]);
 }
+
+/// Found in review: dynamic temperature's entropy sorts the scratch by id,
+/// which left top-p's masses beside the candidates out of step; when the
+/// dynamic T equalled top-p's (exponent 0 gives Tmax = 1 exactly), the draw
+/// used them. Every capacity must draw the same token.
+#[test]
+fn dynamic_temperature_after_top_p_draws_like_every_capacity() {
+    let cfg = SamplerConfig {
+        temperature: 0.5,
+        dynatemp_range: 0.5,
+        dynatemp_exponent: 0.0,
+        top_p: 0.95,
+        ..SamplerConfig::default()
+    };
+    let logits = [0.0f32, 3.0, 1.0, 2.5, -1.0];
+    let order = Stage::LLAMA_CPP_ORDER;
+    let mut big: Sampler<256> = Sampler::new(cfg).unwrap().with_order(&order).unwrap();
+    let mut small: Sampler<0> = Sampler::new(cfg).unwrap().with_order(&order).unwrap();
+    let mut counts = [0u32; 5];
+    for seed in 0..400 {
+        let a = big
+            .sample(&mut logits.clone(), &mut Pcg32::seed_from_u64(seed))
+            .unwrap();
+        let b = small
+            .sample(&mut logits.clone(), &mut Pcg32::seed_from_u64(seed))
+            .unwrap();
+        assert_eq!(a, b, "seed {seed}");
+        counts[a as usize] += 1;
+    }
+    // T = 1: p ∝ e^l over the nucleus {1, 3, 2}; token 2 about 9%, not 33%.
+    assert!(counts[2] < 70, "{counts:?}");
+}
+
+#[test]
+fn top_n_sigma_keeps_all_under_uniform_weights_and_overflowing_spreads() {
+    // After temperature +inf every survivor is equally likely.
+    let cfg = SamplerConfig {
+        top_n_sigma: 0.5,
+        temperature: f32::INFINITY,
+        ..SamplerConfig::default()
+    };
+    let order = [Stage::Temperature, Stage::TopNSigma];
+    assert_close(&dist(&ln(&PROBS), cfg, &order), &[0.25; 4], "T +inf");
+    // Before it, the raw logits decide: max - 0.5 sigma keeps token 3 only.
+    let before = [Stage::TopNSigma, Stage::Temperature];
+    assert_close(
+        &dist(&ln(&PROBS), cfg, &before),
+        &[0.0, 0.0, 0.0, 1.0],
+        "T +inf after",
+    );
+    // (l - max)^2 overflows f32: sigma is infinite, everything stays (the
+    // exact sigma, 8.2e19, would keep token 0 alone). At T = 1e19 the others
+    // keep a visible weight, e^-10 and e^-20.
+    let cfg = SamplerConfig {
+        top_n_sigma: 1.0,
+        temperature: 1e19,
+        ..SamplerConfig::default()
+    };
+    let got = dist(&[1e20, 0.0, -1e20], cfg, &Stage::DEFAULT_ORDER);
+    assert!(got[1] > 0.0 && got[2] > 0.0, "{got:?}");
+}

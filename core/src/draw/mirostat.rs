@@ -84,9 +84,13 @@ fn largest(
             // Sift up.
             let mut i = len;
             len += 1;
-            while i > 0 && heap.get((i - 1) / 2).is_some_and(|&p| p > x) {
-                heap.swap(i, (i - 1) / 2);
-                i = (i - 1) / 2;
+            while i > 0 {
+                let parent = (i - 1) / 2;
+                match (heap.get(parent).copied(), heap.get_mut(i)) {
+                    (Some(p), Some(slot)) if p > x => *slot = p,
+                    _ => break,
+                }
+                i = parent;
             }
             if let Some(slot) = heap.get_mut(i) {
                 *slot = x;
@@ -177,9 +181,12 @@ fn floor(w: Weighting, need: u64) -> Option<f32> {
 /// `mu` after drawing a token of mass `mass` out of `total`.
 pub(crate) fn update(mu: f32, tau: f32, eta: f32, mass: u64, total: u64) -> f32 {
     let surprise = libm::log2f(total as f32 / mass.max(1) as f32);
-    let mu = mu - eta * (surprise - tau);
-    // Kept finite (a huge `eta` would send it to infinity for good): beyond
-    // +-1024 bits every cut is already all or one token.
+    bounded(mu - eta * (surprise - tau))
+}
+
+/// `mu` kept finite (a huge `eta` or `tau` would send it to infinity for
+/// good): beyond +-1024 bits every cut is already all or one token.
+pub(crate) fn bounded(mu: f32) -> f32 {
     mu.clamp(-MU_LIMIT, MU_LIMIT)
 }
 

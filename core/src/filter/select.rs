@@ -1,11 +1,16 @@
-//! The one selection algorithm behind top-k, top-p and the draw over candidates.
+//! The one selection algorithm behind top-k, top-p, typical-p and the draw
+//! over candidates.
 //!
 //! Given candidates, a total order and an integer mass per candidate, find the
-//! smallest prefix of the order whose mass reaches a target:
+//! smallest prefix of the order whose mass reaches a target (and that holds
+//! at least `min_keep` candidates, [`Rule::at_least`]):
 //!
 //! - top-k: order "logit descending, id ascending", mass 1, target `k`;
 //! - top-p: the same order, mass the fixed-point weight `round(w * 2^30)`,
 //!   target `ceil(p * total)`;
+//! - typical-p: order "distance of the scaled logit from the mass-weighted
+//!   mean ascending, id ascending" ([`Distance`]), the same masses, target
+//!   `floor(p * total) + 1`;
 //! - the draw over candidates in scratch: order "id ascending", the same
 //!   masses, target `floor(r * total / 2^64) + 1`; the prefix's last id is the token.
 //!
@@ -19,11 +24,14 @@
 //!   worst case stays O(m log m). Masses are read from beside the candidates
 //!   (a parallel array moved in lockstep), from the candidates themselves, or
 //!   are all 1; nothing is recomputed per round.
-//! - Over the buffer ([`prefix_streaming`]): radix select on the logits' order-
-//!   preserving bit patterns, 8 bits per pass, 4 passes, a 256-bucket `u64` mass
-//!   histogram on the stack (2 KiB), masses computed by the kernels a strip at
-//!   a time; then one pass keeps the needed number of ties at the cut value
-//!   (lowest ids first) and overwrites the rest by `-inf`.
+//! - Over the buffer ([`prefix_streaming`], [`distance_streaming`]): radix
+//!   select on the order's 32-bit keys (the logits' order-preserving bit
+//!   patterns, or typical-p's distance keys), 8 bits per pass, 4 passes, a
+//!   256-bucket `u64` mass histogram on the stack (2 KiB), masses computed by
+//!   the kernels a strip at a time; then a walk over the ties at the cut key
+//!   in id order finds the last token of the prefix (a second select by count
+//!   when `min_keep` asks for more). Excluded ties at the cut logit (top-k,
+//!   top-p), or every excluded survivor (typical-p), are overwritten by `-inf`.
 
 use crate::kernels::{Candidate, Kernels, Weighting};
 

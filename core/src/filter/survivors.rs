@@ -327,9 +327,21 @@ mod tests {
             assert_eq!(got.first.to_bits(), ent.first.to_bits(), "{b:?}");
         }
         // The sums themselves, against a plain f64 loop.
-        let plain: f64 = xs.iter().filter(|x| **x >= t).map(|&x| (x - 7.0) as f64).sum();
-        assert!((dev.first - plain).abs() <= 1e-9 * plain.abs(), "{} {plain}", dev.first);
-        let mass: u64 = xs.iter().filter(|x| **x >= t).map(|&x| w.fixed(x) as u64).sum();
+        let plain: f64 = xs
+            .iter()
+            .filter(|x| **x >= t)
+            .map(|&x| (x - 7.0) as f64)
+            .sum();
+        assert!(
+            (dev.first - plain).abs() <= 1e-9 * plain.abs(),
+            "{} {plain}",
+            dev.first
+        );
+        let mass: u64 = xs
+            .iter()
+            .filter(|x| **x >= t)
+            .map(|&x| w.fixed(x) as u64)
+            .sum();
         assert_eq!(ent.mass, mass);
     }
 }

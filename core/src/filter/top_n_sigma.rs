@@ -10,8 +10,8 @@
 use super::{Survivors, survivors};
 use crate::kernels::{Candidate, Kernels};
 
-/// The threshold `max - n * sigma`, or `None` for one survivor (which it
-/// keeps).
+/// The threshold `max - n * sigma`, or `None` when it keeps everything (one
+/// survivor, or a spread beyond `f32::MAX`).
 ///
 /// `sigma^2 = E[d^2] - E[d]^2` over `d = l - max` (in `f32`, summed in
 /// `f64`): shifting by the max keeps the terms small, and one pass gives both sums.
@@ -33,8 +33,14 @@ pub(crate) fn threshold(
     let count = sums.count as f64;
     let mean = sums.first / count;
     let variance = sums.second / count - mean * mean;
+    if !variance.is_finite() {
+        // A spread beyond f32::MAX: `l - max` overflows, sigma is infinite
+        // (as in llama.cpp's float sums) and everything stays.
+        return None;
+    }
     let sigma = libm::sqrt(variance.max(0.0)) as f32;
-    // (Equal logits give sigma 0 and keep all: they are all the max. So do
-    // deviations whose squares underflow f32, below about 2^-75.)
+    // Equal logits give sigma 0 and keep all: they are all the max.
+    // Deviations whose squares underflow f32 (below about 2^-75) also give
+    // 0, and then only the max stays.
     Some(max - n * sigma)
 }

@@ -879,11 +879,11 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
                 // certain tokens) every survivor is equally likely: kept, as
                 // min-p keeps them.
                 Stage::TopNSigma if cfg.top_n_sigma > 0.0 && w != Weighting::UNIFORM => {
+                    // Its sums visit the scratch in id order (sorting it),
+                    // whatever they decide: masses beside no longer line up.
+                    beside = None;
                     match top_n_sigma::threshold(k, scratch, xs, set, max, cfg.top_n_sigma) {
-                        Some(threshold) => {
-                            beside = None;
-                            min_p::keep_at_least(scratch, set, threshold)
-                        }
+                        Some(threshold) => min_p::keep_at_least(scratch, set, threshold),
                         None => set,
                     }
                 }

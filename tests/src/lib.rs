@@ -1119,11 +1119,38 @@ pub fn check_against_reference_with(
     Ok(pinned)
 }
 
+/// The survivors when no decision of the pipeline is borderline: the
+/// reference's strict, exact and loose sets agree after every stage (a
+/// prefix of `order`), not only at the end, because typical-p and XTC are
+/// not monotone in their input (a larger set can lose other tokens) and a
+/// later prefix filter may hide an earlier ambiguity. `None` otherwise.
+pub fn pinned_survivors(
+    logits: &[f32],
+    cfg: &SamplerConfig,
+    order: &[Stage],
+    ctx: &Context,
+) -> Option<Vec<u32>> {
+    let rewritten = reference_rewrite(logits, cfg, order, ctx);
+    let mut exact = Vec::new();
+    for end in 1..=order.len() {
+        let prefix = order.get(..end)?;
+        let ids = |slack| -> Vec<u32> {
+            let d = reference_filters(&rewritten, cfg, prefix, ctx, slack).0;
+            d.iter().map(|p| p.0).collect()
+        };
+        exact = ids(Slack::Exact);
+        if ids(Slack::Strict) != exact || ids(Slack::Loose) != exact {
+            return None;
+        }
+    }
+    Some(exact)
+}
+
 /// For pipelines with stages whose output is not monotone in their input
-/// (typical-p, XTC: a larger set can lose other tokens), `strict ⊆ core ⊆
-/// loose` need not hold when a decision is borderline. Returns `Ok(false)`
-/// for such a case (strict, exact and loose differ); otherwise the set is
-/// pinned and [`check_against_reference_with`] must pass.
+/// (typical-p, XTC), `strict ⊆ core ⊆ loose` need not hold when a decision
+/// is borderline. Returns `Ok(false)` for such a case ([`pinned_survivors`]
+/// is `None`); otherwise the set is pinned and
+/// [`check_against_reference_with`] must pass.
 pub fn check_pinned_with(
     logits: &[f32],
     cfg: &SamplerConfig,
@@ -1131,13 +1158,7 @@ pub fn check_pinned_with(
     ctx: &Context,
     core: &[f32],
 ) -> Result<bool, String> {
-    let rewritten = reference_rewrite(logits, cfg, order, ctx);
-    let ids = |slack| -> Vec<u32> {
-        let d = reference_filters(&rewritten, cfg, order, ctx, slack).0;
-        d.iter().map(|p| p.0).collect()
-    };
-    let exact = ids(Slack::Exact);
-    if ids(Slack::Strict) != exact || ids(Slack::Loose) != exact {
+    if pinned_survivors(logits, cfg, order, ctx).is_none() {
         return Ok(false);
     }
     check_against_reference_with(logits, cfg, order, ctx, core).map(|_| true)

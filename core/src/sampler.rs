@@ -57,10 +57,10 @@ use crate::logits;
 /// `sample` is exact for every `CAP`, including 0: survivors that do not fit
 /// are handled by streaming passes over the logits buffer. Stack use of a call
 /// is bounded and independent of the vocabulary: measured on a Cortex-M4F
-/// with `HISTORY` 8 and a repetition penalty, 888 B when the survivors fit
-/// and 4.0 KiB on the streaming path (a 2 KiB radix histogram of `u64`
-/// masses and a 1 KiB strip of them), 1.5 KiB for `sample_with`; 0.8-4.2 KiB
-/// on the Cortex-M0, M33 and RV32IMAC. The context stages take up to
+/// with `HISTORY` 8 and a repetition penalty, 1.1 KiB when the survivors fit
+/// and 4.1 KiB on the streaming path (a 2 KiB radix histogram of `u64`
+/// masses and a 1 KiB strip of them), 1.7 KiB for `sample_with`; 1.0-4.3 KiB
+/// on the Cortex-M0, M33 and RV32IMAC (mirostat v1 adds 512 B). The context stages take up to
 /// `20 * HISTORY` bytes (sorted copies of the window), `sample_with` another
 /// `12 * HISTORY + 512`. On a microcontroller, place the sampler with
 /// [`init`](Self::init) or from [`DEFAULT`](Self::DEFAULT): `new`'s return

@@ -459,6 +459,13 @@ impl LlmSamplersShape {
         Self::build(chain)
     }
 
+    /// `SampleMirostat1(n_vocab, tau, eta)`, which draws the token itself.
+    pub fn mirostat1(n_vocab: usize, tau: f32, eta: f32) -> Self {
+        let mut chain = SamplerChain::new();
+        chain += llm_samplers::prelude::SampleMirostat1::new(n_vocab, tau, eta);
+        Self::build(chain)
+    }
+
     /// `SampleMirostat2(tau, eta)`, which draws the token itself.
     pub fn mirostat2(tau: f32, eta: f32) -> Self {
         let mut chain = SamplerChain::new();

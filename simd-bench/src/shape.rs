@@ -7,12 +7,12 @@
 //!   the chain alone (goal: at most 1.2x);
 //! - over the whole vocabulary (`typical`, `top-n-sigma` alone at T 1) vs
 //!   `softmax_in_place` on the same backend (goal: at most 1.5x), and
-//!   `mirostat-v2` alone (tau 5, eta 0.1) vs a full-vocabulary draw (`sample`
-//!   at T 1; goal: at most 1.5x);
+//!   `mirostat-v2` and `mirostat-v1` alone (tau 5, eta 0.1, v1's m 100) vs a
+//!   full-vocabulary draw (`sample` at T 1; goal for v2: at most 1.5x);
 //! - `llama.cpp preset`: `SamplerConfig::llama_cpp()` in
 //!   `Stage::LLAMA_CPP_ORDER` vs the llama.cpp-style loop (the peer);
 //! - peers where llm-samplers has the stage (its `SampleLocallyTypical`,
-//!   `SampleMirostat2`), beside its full-vocabulary draw.
+//!   `SampleMirostat1`, `SampleMirostat2`), beside its full-vocabulary draw.
 
 use logit_sampler::rand_core::SeedableRng;
 use logit_sampler::{
@@ -47,6 +47,13 @@ pub const DYNATEMP_ORDER: [Stage; Stage::COUNT] = [
     Stage::Xtc,
     Stage::Temperature,
 ];
+
+/// Mirostat v1 as llama.cpp's defaults have it (`m` 100).
+pub const MIROSTAT_V1: Mirostat = Mirostat::V1 {
+    tau: 5.0,
+    eta: 0.1,
+    m: 100,
+};
 
 /// Mirostat v2 as llama.cpp's defaults have it.
 pub const MIROSTAT_V2: Mirostat = Mirostat::V2 { tau: 5.0, eta: 0.1 };
@@ -174,9 +181,17 @@ pub fn cases(input: &Input, backends: &[Backend]) -> Vec<Case> {
         mirostat: MIROSTAT_V2,
         ..SamplerConfig::DEFAULT
     };
+    let v1 = SamplerConfig {
+        mirostat: MIROSTAT_V1,
+        ..SamplerConfig::DEFAULT
+    };
     for &b in backends {
         v.push(paired(
             ours("mirostat-v2", v2, &Stage::DEFAULT_ORDER, b),
+            ours(BASE_DRAW, SamplerConfig::DEFAULT, &Stage::DEFAULT_ORDER, b),
+        ));
+        v.push(paired(
+            ours("mirostat-v1", v1, &Stage::DEFAULT_ORDER, b),
             ours(BASE_DRAW, SamplerConfig::DEFAULT, &Stage::DEFAULT_ORDER, b),
         ));
     }
@@ -205,6 +220,16 @@ pub fn cases(input: &Input, backends: &[Backend]) -> Vec<Case> {
             std::hint::black_box(draw.sample(xs));
         }),
     ));
+    let mut mirostat1 = peers::LlmSamplersShape::mirostat1(input.logits.len(), 5.0, 0.1);
+    let mut draw = peers::LlmSamplersShape::draw();
+    v.push(paired(
+        plain("mirostat-v1", "peer: llm-samplers", Who::Peer, move |xs| {
+            std::hint::black_box(mirostat1.sample(xs));
+        }),
+        plain(BASE_DRAW, "peer: llm-samplers", Who::Peer, move |xs| {
+            std::hint::black_box(draw.sample(xs));
+        }),
+    ));
     let mut mirostat = peers::LlmSamplersShape::mirostat2(5.0, 0.1);
     let mut draw = peers::LlmSamplersShape::draw();
     v.push(paired(
@@ -222,8 +247,8 @@ pub fn cases(input: &Input, backends: &[Backend]) -> Vec<Case> {
 pub fn describe() -> String {
     "Shape-stage rows (model-like input, `Sampler<4096>`, each timed interleaved with its baseline). \
 `chain+typical` (typical-p 0.95), `chain+top-n-sigma` (n 1), `chain+xtc` (probability 1, threshold 0.1: it always acts), `chain+dynatemp` (range 0.5, exponent 1): the default chain (T 0.8, min-p 0.05, top-k 40, top-p 0.95) with the stage after top-p (order penalties, DRY, temperature, min-p, top-k, top-p, top-n-sigma, typical, XTC; for dynamic temperature, the temperature stage itself, the temperature last as in llama.cpp), vs the chain alone in the same order. \
-`typical` (0.95) and `top-n-sigma` (1) alone at T 1 over the whole vocabulary, vs `softmax_in_place` on the same backend; `mirostat-v2` (tau 5, eta 0.1, mu moving with every call) vs a full-vocabulary draw (`sample` at T 1). \
+`typical` (0.95) and `top-n-sigma` (1) alone at T 1 over the whole vocabulary, vs `softmax_in_place` on the same backend; `mirostat-v2` and `mirostat-v1` (tau 5, eta 0.1, v1's m 100, mu moving with every call) vs a full-vocabulary draw (`sample` at T 1). \
 `llama.cpp preset`: `SamplerConfig::llama_cpp()` in `Stage::LLAMA_CPP_ORDER` (top-k 40, top-p 0.95, min-p 0.05 at T 1, then T 0.8) vs the llama.cpp-style loop of the same chain. \
-Peers: llm-samplers 0.0.7 `SampleLocallyTypical` (0.95) + `SampleRandDistrib`, and `SampleMirostat2` (5, 0.1), each on `Logits::try_from_iter` (the whole vocabulary), beside its plain `SampleRandDistrib` draw."
+Peers: llm-samplers 0.0.7 `SampleLocallyTypical` (0.95) + `SampleRandDistrib`, `SampleMirostat1` (vocabulary, 5, 0.1) and `SampleMirostat2` (5, 0.1), each on `Logits::try_from_iter` (the whole vocabulary), beside its plain `SampleRandDistrib` draw."
         .to_string()
 }

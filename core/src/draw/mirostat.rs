@@ -35,7 +35,15 @@ pub(crate) fn v1(
     m: usize,
     mu: f32,
 ) -> Survivors {
-    let (top, len) = largest(scratch, xs, set, m);
+    let (top, len) = match set {
+        // Over the buffer, top-k's one-pass gather finds them (reading the
+        // buffer only: `set` stays valid for the cut below).
+        Survivors::AtLeast(_) if m.saturating_mul(2) <= scratch.len() => {
+            let found = top_k::top_k(k, scratch, xs, set, m);
+            descending(scratch, found)
+        }
+        _ => largest(scratch, xs, set, m),
+    };
     let top = top.get(..len).unwrap_or_default();
     // Least squares through the origin of b_i on t_i, in f32 as llama.cpp.
     let (mut tb, mut tt) = (0.0f32, 0.0f32);
@@ -109,6 +117,39 @@ fn largest(
         sift_down(heap.get_mut(..end).unwrap_or_default(), 0, last);
     }
     (heap, len)
+}
+
+/// The logits of `found` (at most `MAX_M` candidates in the scratch),
+/// descending.
+fn descending(scratch: &[Candidate], found: Survivors) -> ([f32; Mirostat::MAX_M], usize) {
+    let mut top = [f32::NEG_INFINITY; Mirostat::MAX_M];
+    let len = match found {
+        Survivors::Scratch(len) => len.min(Mirostat::MAX_M),
+        Survivors::AtLeast(_) => 0,
+    };
+    debug_assert!(matches!(found, Survivors::Scratch(_)), "top-m fits the scratch");
+    for (slot, c) in top.iter_mut().zip(scratch.iter().take(len)) {
+        *slot = c.logit;
+    }
+    // Insertion sort: at most 128 values.
+    for i in 1..len {
+        let mut j = i;
+        while j > 0 {
+            match (top.get(j - 1).copied(), top.get(j).copied()) {
+                (Some(a), Some(b)) if a < b => {
+                    if let Some(x) = top.get_mut(j - 1) {
+                        *x = b;
+                    }
+                    if let Some(x) = top.get_mut(j) {
+                        *x = a;
+                    }
+                }
+                _ => break,
+            }
+            j -= 1;
+        }
+    }
+    (top, len)
 }
 
 /// Places `x` at `root` of the min-heap `h` and sifts it down.

@@ -127,7 +127,10 @@ fn descending(scratch: &[Candidate], found: Survivors) -> ([f32; Mirostat::MAX_M
         Survivors::Scratch(len) => len.min(Mirostat::MAX_M),
         Survivors::AtLeast(_) => 0,
     };
-    debug_assert!(matches!(found, Survivors::Scratch(_)), "top-m fits the scratch");
+    debug_assert!(
+        matches!(found, Survivors::Scratch(_)),
+        "top-m fits the scratch"
+    );
     for (slot, c) in top.iter_mut().zip(scratch.iter().take(len)) {
         *slot = c.logit;
     }

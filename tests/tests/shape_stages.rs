@@ -996,3 +996,35 @@ fn top_n_sigma_after_top_p_draws_like_every_capacity() {
     }
     assert!(zeros < 3, "token 0 (p = 4.5e-5) drawn {zeros} times in 300");
 }
+
+/// A dynamic temperature below `f32::MIN_POSITIVE` (here 0.84^560, about
+/// 4e-43) is greedy, not a subnormal `1 / T` that overflows.
+#[test]
+fn a_subnormal_dynamic_temperature_is_greedy() {
+    let cfg = SamplerConfig {
+        temperature: 0.5,
+        dynatemp_range: 0.5,
+        dynatemp_exponent: 560.0,
+        ..SamplerConfig::default()
+    };
+    // H / ln 2 of (0.73, 0.27) is about 0.84.
+    let got = dist(&[1.0, 0.0], cfg, &Stage::DEFAULT_ORDER);
+    assert_eq!(got, [1.0, 0.0]);
+}
+
+/// XTC's logit floor keeps its factor 2: a token of mass exactly the
+/// threshold's, whose weight rounds up to it (99.7 / 2^30 -> mass 100), still
+/// qualifies, so XTC removes the max and keeps it.
+#[test]
+fn xtc_counts_a_token_whose_mass_rounds_up_to_the_threshold() {
+    let q = 99.7f64 / f64::from(1u32 << 30);
+    let logits = [0.0f32, q.ln() as f32];
+    let total = f64::from(1u32 << 30) + 100.0;
+    let cfg = SamplerConfig {
+        xtc_probability: 1.0,
+        xtc_threshold: (99.5 / total) as f32,
+        ..SamplerConfig::default()
+    };
+    let got = dist(&logits, cfg, &Stage::DEFAULT_ORDER);
+    assert_eq!(got, [0.0, 1.0]);
+}

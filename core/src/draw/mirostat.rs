@@ -23,8 +23,8 @@ use crate::kernels::{Candidate, FIXED_ONE, Kernels, Weighting};
 
 /// v1's cut: the top `k` of `set` for the Zipf estimate at `mu`.
 #[allow(clippy::too_many_arguments)]
-// Out of line: its sums and arrays stay off the stack frame of the common
-// chain (measured on the Cortex-M4F by firmware-example/check.sh).
+// Out of line, so that its sums and arrays never enlarge the stack frame of
+// the common chain (firmware-example/check.sh measures the stack per call).
 #[inline(never)]
 pub(crate) fn v1(
     k: Kernels,

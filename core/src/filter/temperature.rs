@@ -14,8 +14,8 @@ use crate::config::SamplerConfig;
 use crate::kernels::{Candidate, Kernels, Weighting};
 
 /// The temperature of the stage for the current survivors; `0` is greedy.
-// Out of line: its sums and arrays stay off the stack frame of the common
-// chain (measured on the Cortex-M4F by firmware-example/check.sh).
+// Out of line, so that its sums and arrays never enlarge the stack frame of
+// the common chain (firmware-example/check.sh measures the stack per call).
 #[inline(never)]
 pub(crate) fn dynamic(
     k: Kernels,

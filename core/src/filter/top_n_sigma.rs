@@ -15,8 +15,8 @@ use crate::kernels::{Candidate, Kernels};
 ///
 /// `sigma^2 = E[d^2] - E[d]^2` over `d = l - max` (in `f32`, summed in
 /// `f64`): shifting by the max keeps the terms small, and one pass gives both sums.
-// Out of line: its sums and arrays stay off the stack frame of the common
-// chain (measured on the Cortex-M4F by firmware-example/check.sh).
+// Out of line, so that its sums and arrays never enlarge the stack frame of
+// the common chain (firmware-example/check.sh measures the stack per call).
 #[inline(never)]
 pub(crate) fn threshold(
     k: Kernels,

@@ -17,8 +17,8 @@ use crate::kernels::{Candidate, Kernels, Weighting};
 
 /// Cuts `set` to its typical set of mass `p` (in [0, 1)), at least
 /// `min_keep` tokens, under the weighting `w`.
-// Out of line: its sums and arrays stay off the stack frame of the common
-// chain (measured on the Cortex-M4F by firmware-example/check.sh).
+// Out of line, so that its sums and arrays never enlarge the stack frame of
+// the common chain (firmware-example/check.sh measures the stack per call).
 #[inline(never)]
 pub(crate) fn typical(
     k: Kernels,

@@ -20,8 +20,8 @@ struct Qualifying {
 }
 
 /// Applies XTC (its coin fired) to `set` under the weighting `w`.
-// Out of line: its sums and arrays stay off the stack frame of the common
-// chain (measured on the Cortex-M4F by firmware-example/check.sh).
+// Out of line, so that its sums and arrays never enlarge the stack frame of
+// the common chain (firmware-example/check.sh measures the stack per call).
 #[inline(never)]
 pub(crate) fn xtc(
     k: Kernels,

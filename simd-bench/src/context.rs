@@ -25,7 +25,7 @@ use logit_sampler::rand_core::SeedableRng;
 use logit_sampler::{Backend, Constraints, Pcg32, Sampler, SamplerConfig, TokenLogprob};
 
 use crate::peers::{self, Penalties};
-use crate::{CAP, Case, DEFAULT_CHAIN, Input, Who, params};
+use crate::{CAP, Case, DEFAULT_CHAIN, Input, Who, case, paired, params};
 
 /// The sampler's history ring (`Sampler<CAP>`'s default `HISTORY`), and the
 /// length of the generated history: both windows cover all of it.
@@ -155,18 +155,6 @@ fn sampler(cfg: SamplerConfig, b: Backend) -> Box<Sampler<CAP>> {
     )
 }
 
-fn plain(stage: &str, imp: &str, who: Who, run: impl FnMut(&mut [f32]) + 'static) -> Case {
-    Case {
-        stage: stage.into(),
-        imp: imp.into(),
-        who,
-        ops: 1,
-        run: Box::new(run),
-        setup: None,
-        baseline: None,
-    }
-}
-
 /// `sample` with `cfg` on `b`, the history re-accepted before every call
 /// (outside the timing).
 fn with_history(stage: &str, cfg: SamplerConfig, b: Backend, hist: &[u32]) -> Case {
@@ -174,7 +162,7 @@ fn with_history(stage: &str, cfg: SamplerConfig, b: Backend, hist: &[u32]) -> Ca
     let restore = Rc::clone(&s);
     let hist = hist.to_vec();
     let mut rng = Pcg32::seed_from_u64(1);
-    let mut c = plain(stage, b.name(), Who::Ours(b), move |xs| {
+    let mut c = case(stage, b.name(), Who::Ours(b), move |xs| {
         std::hint::black_box(s.borrow_mut().sample(xs, &mut rng).expect("valid logits"));
     });
     c.setup = Some(Box::new(move || {
@@ -193,7 +181,7 @@ fn constrained(stage: &str, b: Backend, mask: Option<Vec<u32>>, top: usize) -> C
     let mut s = sampler(DEFAULT_CHAIN, b);
     let mut rng = Pcg32::seed_from_u64(1);
     let mut slots = vec![TokenLogprob::default(); top];
-    plain(stage, b.name(), Who::Ours(b), move |xs| {
+    case(stage, b.name(), Who::Ours(b), move |xs| {
         let c = Constraints {
             logit_bias: &[],
             allowed: mask.as_deref(),
@@ -209,7 +197,7 @@ fn constrained(stage: &str, b: Backend, mask: Option<Vec<u32>>, top: usize) -> C
 fn masked(stage: &str, b: Backend, mask: Vec<u32>) -> Case {
     let mut s = sampler(DEFAULT_CHAIN, b);
     let mut rng = Pcg32::seed_from_u64(1);
-    plain(stage, b.name(), Who::Ours(b), move |xs| {
+    case(stage, b.name(), Who::Ours(b), move |xs| {
         let c = Constraints {
             logit_bias: &[],
             allowed: Some(&mask),
@@ -225,14 +213,9 @@ fn masked(stage: &str, b: Backend, mask: Vec<u32>) -> Case {
 fn unconstrained(b: Backend) -> Case {
     let mut s = sampler(DEFAULT_CHAIN, b);
     let mut rng = Pcg32::seed_from_u64(1);
-    plain(BASE_SAMPLE, b.name(), Who::Ours(b), move |xs| {
+    case(BASE_SAMPLE, b.name(), Who::Ours(b), move |xs| {
         std::hint::black_box(s.sample(xs, &mut rng).expect("valid logits"));
     })
-}
-
-fn paired(mut case: Case, baseline: Case) -> Case {
-    case.baseline = Some(Box::new(baseline));
-    case
 }
 
 /// What each baseline is, as the report names it.
@@ -264,10 +247,10 @@ pub fn cases(input: &Input, backends: &[Backend]) -> Vec<Case> {
             );
             let mut base = peers::LlmSamplersChain::new(params(DEFAULT_CHAIN));
             v.push(paired(
-                plain(stage, "peer: llm-samplers", Who::Peer, move |xs| {
+                case(stage, "peer: llm-samplers", Who::Peer, move |xs| {
                     std::hint::black_box(fast.sample(xs));
                 }),
-                plain(
+                case(
                     BASE_LLM_SAMPLERS,
                     "peer: llm-samplers",
                     Who::Peer,
@@ -280,10 +263,10 @@ pub fn cases(input: &Input, backends: &[Backend]) -> Vec<Case> {
                 peers::LlamaCppStyle::new(params(DEFAULT_CHAIN), Some((PEER_PENALTIES, &hist)));
             let mut base = peers::LlamaCppStyle::new(params(DEFAULT_CHAIN), None);
             v.push(paired(
-                plain(stage, "peer: llama.cpp-style loop", Who::Peer, move |xs| {
+                case(stage, "peer: llama.cpp-style loop", Who::Peer, move |xs| {
                     std::hint::black_box(loop_.sample(xs));
                 }),
-                plain(
+                case(
                     BASE_LLAMA_CPP,
                     "peer: llama.cpp-style loop",
                     Who::Peer,

@@ -91,7 +91,13 @@ pub struct Case {
     pub baseline: Option<Box<Case>>,
 }
 
-fn case(stage: &str, imp: &str, who: Who, run: impl FnMut(&mut [f32]) + 'static) -> Case {
+/// A case without setup or baseline, one operation per run.
+pub(crate) fn case(
+    stage: &str,
+    imp: &str,
+    who: Who,
+    run: impl FnMut(&mut [f32]) + 'static,
+) -> Case {
     Case {
         stage: stage.into(),
         imp: imp.into(),
@@ -101,6 +107,12 @@ fn case(stage: &str, imp: &str, who: Who, run: impl FnMut(&mut [f32]) + 'static)
         setup: None,
         baseline: None,
     }
+}
+
+/// `case`, timed interleaved with `baseline` (the same call without the stage).
+pub(crate) fn paired(mut case: Case, baseline: Case) -> Case {
+    case.baseline = Some(Box::new(baseline));
+    case
 }
 
 // One alias table per vocabulary size, in statics: const-constructed, all

@@ -19,7 +19,7 @@ use logit_sampler::{
     Backend, Mirostat, Pcg32, Sampler, SamplerConfig, Stage, softmax_in_place_with,
 };
 
-use crate::{CAP, Case, DEFAULT_CHAIN, Input, Who, params, peers};
+use crate::{CAP, Case, DEFAULT_CHAIN, Input, Who, case, paired, params, peers};
 
 /// The default order with the filters that read the whole set moved after
 /// top-p, so that in the chain rows they see the chain's few survivors.
@@ -67,31 +67,14 @@ fn sampler(cfg: SamplerConfig, order: &[Stage], b: Backend) -> Box<Sampler<CAP>>
     )
 }
 
-fn plain(stage: &str, imp: &str, who: Who, run: impl FnMut(&mut [f32]) + 'static) -> Case {
-    Case {
-        stage: stage.into(),
-        imp: imp.into(),
-        who,
-        ops: 1,
-        run: Box::new(run),
-        setup: None,
-        baseline: None,
-    }
-}
-
 /// `sample` with `cfg` in `order` on `b`. Mirostat's `mu` moves with every
 /// call, as it does in use.
 fn ours(stage: &str, cfg: SamplerConfig, order: &[Stage], b: Backend) -> Case {
     let mut s = sampler(cfg, order, b);
     let mut rng = Pcg32::seed_from_u64(1);
-    plain(stage, b.name(), Who::Ours(b), move |xs| {
+    case(stage, b.name(), Who::Ours(b), move |xs| {
         std::hint::black_box(s.sample(xs, &mut rng).expect("valid logits"));
     })
-}
-
-fn paired(mut case: Case, baseline: Case) -> Case {
-    case.baseline = Some(Box::new(baseline));
-    case
 }
 
 /// What each baseline is, as the report names it.
@@ -171,7 +154,7 @@ pub fn cases(input: &Input, backends: &[Backend]) -> Vec<Case> {
         for &b in backends {
             v.push(paired(
                 ours(stage, cfg, &Stage::DEFAULT_ORDER, b),
-                plain(BASE_SOFTMAX, b.name(), Who::Ours(b), move |xs| {
+                case(BASE_SOFTMAX, b.name(), Who::Ours(b), move |xs| {
                     softmax_in_place_with(b, xs, 1.0).expect("valid logits");
                 }),
             ));
@@ -200,7 +183,7 @@ pub fn cases(input: &Input, backends: &[Backend]) -> Vec<Case> {
         let mut peer = peers::LlamaCppStyle::new(params(DEFAULT_CHAIN), None);
         v.push(paired(
             ours("llama.cpp preset", preset, &Stage::LLAMA_CPP_ORDER, b),
-            plain(
+            case(
                 "llama.cpp-style loop",
                 "peer: llama.cpp-style loop",
                 Who::Peer,
@@ -213,30 +196,30 @@ pub fn cases(input: &Input, backends: &[Backend]) -> Vec<Case> {
     let mut typical = peers::LlmSamplersShape::typical(0.95);
     let mut draw = peers::LlmSamplersShape::draw();
     v.push(paired(
-        plain("typical", "peer: llm-samplers", Who::Peer, move |xs| {
+        case("typical", "peer: llm-samplers", Who::Peer, move |xs| {
             std::hint::black_box(typical.sample(xs));
         }),
-        plain(BASE_DRAW, "peer: llm-samplers", Who::Peer, move |xs| {
+        case(BASE_DRAW, "peer: llm-samplers", Who::Peer, move |xs| {
             std::hint::black_box(draw.sample(xs));
         }),
     ));
     let mut mirostat1 = peers::LlmSamplersShape::mirostat1(input.logits.len(), 5.0, 0.1);
     let mut draw = peers::LlmSamplersShape::draw();
     v.push(paired(
-        plain("mirostat-v1", "peer: llm-samplers", Who::Peer, move |xs| {
+        case("mirostat-v1", "peer: llm-samplers", Who::Peer, move |xs| {
             std::hint::black_box(mirostat1.sample(xs));
         }),
-        plain(BASE_DRAW, "peer: llm-samplers", Who::Peer, move |xs| {
+        case(BASE_DRAW, "peer: llm-samplers", Who::Peer, move |xs| {
             std::hint::black_box(draw.sample(xs));
         }),
     ));
     let mut mirostat = peers::LlmSamplersShape::mirostat2(5.0, 0.1);
     let mut draw = peers::LlmSamplersShape::draw();
     v.push(paired(
-        plain("mirostat-v2", "peer: llm-samplers", Who::Peer, move |xs| {
+        case("mirostat-v2", "peer: llm-samplers", Who::Peer, move |xs| {
             std::hint::black_box(mirostat.sample(xs));
         }),
-        plain(BASE_DRAW, "peer: llm-samplers", Who::Peer, move |xs| {
+        case(BASE_DRAW, "peer: llm-samplers", Who::Peer, move |xs| {
             std::hint::black_box(draw.sample(xs));
         }),
     ));

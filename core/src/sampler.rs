@@ -694,11 +694,11 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
                     // Many survivors for the vocabulary: scattering their masses
                     // over the buffer and walking it (vectorised) beats an
                     // id-order selection.
-                    let total = scatter_masses(cands, logits, ready, w);
+                    let total = scatter_masses(k, cands, logits, ready, w);
                     draw_from_fixed(k, logits, total, r)
                 } else {
                     let masses = logits.get_mut(..len).unwrap_or_default();
-                    draw_from_candidates(cands, masses, ready, w, r).0
+                    draw_from_candidates(k, cands, masses, ready, w, r).0
                 }
             }
             Survivors::AtLeast(t) => {
@@ -723,7 +723,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
             Survivors::Scratch(len) => {
                 let cands = self.scratch.get_mut(..len).unwrap_or_default();
                 let masses = logits.get_mut(..len).unwrap_or_default();
-                let (token, total) = draw_from_candidates(cands, masses, ready, w, r);
+                let (token, total) = draw_from_candidates(k, cands, masses, ready, w, r);
                 let logit = cands
                     .iter()
                     .find(|c| c.id == token)
@@ -935,7 +935,24 @@ fn keep_certain_candidates(cands: &mut [Candidate]) -> usize {
 /// Writes each candidate's fixed-point mass (the bits beside it in `xs` if
 /// `ready`, else computed under `w`) at its id in `xs`, 0 elsewhere; returns
 /// their total.
-fn scatter_masses(cands: &mut [Candidate], xs: &mut [f32], ready: bool, w: Weighting) -> u64 {
+fn scatter_masses(
+    k: Kernels,
+    cands: &mut [Candidate],
+    xs: &mut [f32],
+    ready: bool,
+    w: Weighting,
+) -> u64 {
+    if !ready && k.backend() != Backend::Scalar {
+        // The logits by id over a buffer of `-inf`, then the kernels' exp
+        // pass (vectorised; blocks without a survivor are skipped).
+        xs.fill(f32::NEG_INFINITY);
+        for c in cands.iter() {
+            if let Some(x) = xs.get_mut(c.id as usize) {
+                *x = c.logit;
+            }
+        }
+        return k.exp_fixed(xs, -f32::MAX, w);
+    }
     // Park the masses in the candidates first: `xs` is about to be cleared.
     for (i, c) in cands.iter_mut().enumerate() {
         let q = match xs.get(i) {

@@ -107,6 +107,7 @@ pub(crate) fn draw_from_fixed(k: Kernels, qs: &[f32], total: u64, r: u64) -> u32
 /// order are walked; otherwise the shared prefix selection finds the smallest
 /// id-prefix reaching the target, O(m) expected.
 pub(crate) fn draw_from_candidates(
+    k: Kernels,
     cands: &mut [Candidate],
     masses: &mut [f32],
     ready: bool,
@@ -119,7 +120,7 @@ pub(crate) fn draw_from_candidates(
         let given = masses.get(..cands.len()).unwrap_or_default();
         given.iter().map(|m| m.to_bits() as u64).sum()
     } else {
-        select::fill_masses(cands, masses, w)
+        select::fill_masses(k, cands, masses, w)
     };
     debug_assert!(total > 0, "the max token survives with mass 2^30");
     let target = target(r, total);

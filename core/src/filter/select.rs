@@ -33,7 +33,7 @@
 //!   when `min_keep` asks for more). Excluded ties at the cut logit (top-k,
 //!   top-p), or every excluded survivor (typical-p), are overwritten by `-inf`.
 
-use crate::kernels::{Candidate, Kernels, Weighting};
+use crate::kernels::{Backend, Candidate, Kernels, Weighting};
 
 /// The order a selection cuts a prefix of.
 #[derive(Clone, Copy, Debug)]
@@ -156,15 +156,33 @@ fn mul_floor(p: f32, total: u64) -> (u64, bool) {
 }
 
 /// Writes each candidate's fixed-point mass under `w` beside it (as `u32`
-/// bits in `masses`) and returns their exact total.
-pub(crate) fn fill_masses(cands: &[Candidate], masses: &mut [f32], w: Weighting) -> u64 {
-    let mut total = 0u64;
-    for (c, m) in cands.iter().zip(masses.iter_mut()) {
-        let q = w.fixed(c.logit);
-        total += q as u64;
-        *m = f32::from_bits(q);
+/// bits in `masses`) and returns their exact total. On a SIMD backend the
+/// logits are copied beside, then turned into masses by the kernels' exp pass
+/// (the same bits as `w.fixed` per candidate, a register at a time); on the
+/// scalar backend `w.fixed` per candidate (the kernel's own loop, no copy).
+pub(crate) fn fill_masses(
+    k: Kernels,
+    cands: &[Candidate],
+    masses: &mut [f32],
+    w: Weighting,
+) -> u64 {
+    if k.backend() == Backend::Scalar {
+        let mut total = 0u64;
+        for (c, m) in cands.iter().zip(masses.iter_mut()) {
+            let q = w.fixed(c.logit);
+            total += q as u64;
+            *m = f32::from_bits(q);
+        }
+        return total;
     }
-    total
+    let n = cands.len().min(masses.len());
+    let masses = masses.get_mut(..n).unwrap_or_default();
+    for (m, c) in masses.iter_mut().zip(cands) {
+        *m = c.logit;
+    }
+    // Survivors are finite (at least `-f32::MAX`), so each gets its mass;
+    // the kernel's `-inf` padding stays below the threshold, out of the sum.
+    k.exp_fixed(masses, -f32::MAX, w)
 }
 
 /// A `u32` that orders like the logit (`-0.0` and `+0.0` map to the same key).
@@ -896,6 +914,42 @@ mod tests {
             // Each mass (here: the original position) still sits beside its candidate.
             for (cand, q) in c.iter().zip(&m) {
                 assert_eq!(ids[q.to_bits() as usize], cand.id);
+            }
+        }
+    }
+
+    /// The kernels' mass pass over copied logits (SIMD backends) writes what
+    /// `w.fixed` gives per candidate: at every length around a block's 16,
+    /// under a real weighting (masses from 2^30 down to 0) and the uniform
+    /// one (every mass 2^30: the block padding must stay out of the sum).
+    #[test]
+    fn fill_masses_is_w_fixed_on_every_backend() {
+        for n in [0usize, 1, 15, 16, 17, 40, 100] {
+            let cands: std::vec::Vec<Candidate> = (0..n as u32)
+                .map(|i| Candidate {
+                    id: 3 * i,
+                    logit: 2.0 - (i as f32) * 0.6,
+                })
+                .collect();
+            let weightings = [
+                Weighting {
+                    max: 2.0,
+                    inv_t: 1.0,
+                },
+                Weighting::UNIFORM,
+            ];
+            for w in weightings {
+                let want: std::vec::Vec<u32> = cands.iter().map(|c| w.fixed(c.logit)).collect();
+                let total: u64 = want.iter().map(|&q| q as u64).sum();
+                for b in crate::kernels::Backend::available() {
+                    let k = b.kernels().unwrap();
+                    // One slot more than the candidates: it must stay untouched.
+                    let mut masses = std::vec![7.5f32; n + 1];
+                    assert_eq!(fill_masses(k, &cands, &mut masses, w), total, "{b:?} n {n}");
+                    let got: std::vec::Vec<u32> = masses[..n].iter().map(|m| m.to_bits()).collect();
+                    assert_eq!(got, want, "{b:?} n {n}");
+                    assert_eq!(masses[n], 7.5, "{b:?} n {n}");
+                }
             }
         }
     }

@@ -66,7 +66,7 @@ pub(crate) fn top_p(
             debug_assert!(len <= xs.len(), "more survivors than logits");
             let cands = scratch.get_mut(..len).unwrap_or_default();
             let masses = xs.get_mut(..len).unwrap_or_default();
-            let total = select::fill_masses(cands, masses, w);
+            let total = select::fill_masses(k, cands, masses, w);
             // Masses below the bound cannot be in the nucleus: drop them first.
             let kept = match mass_bound(p, total, len).filter(|_| prefilters) {
                 Some(bound) => keep_masses_at_least(cands, masses, bound),
@@ -89,7 +89,7 @@ pub(crate) fn top_p(
             {
                 let cands = scratch.get_mut(..len).unwrap_or_default();
                 let masses = xs.get_mut(..len).unwrap_or_default();
-                select::fill_masses(cands, masses, w);
+                select::fill_masses(k, cands, masses, w);
                 return select_in_scratch(cands, masses, rule);
             }
             Survivors::AtLeast(select::prefix_streaming(

@@ -50,7 +50,7 @@ pub(crate) fn typical(
         Survivors::Scratch(len) => {
             let cands = scratch.get_mut(..len).unwrap_or_default();
             let masses = xs.get_mut(..len).unwrap_or_default();
-            select::fill_masses(cands, masses, w);
+            select::fill_masses(k, cands, masses, w);
             let kept =
                 select::prefix_in_scratch(cands, Masses::Beside(masses), Order::Distance(d), rule);
             Survivors::Scratch(kept)

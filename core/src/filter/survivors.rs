@@ -344,4 +344,62 @@ mod tests {
             .sum();
         assert_eq!(ent.mass, mass);
     }
+
+    /// Survivors whose deviations span 2^40 down to 2^-20: their f64 sum
+    /// rounds, so it depends on the grouping (lanes, chunks, the tree) that
+    /// the scratch must reproduce; a logit `f32::MAX` below the max (its
+    /// scaled logit `-inf`, its mass 0) must add nothing to the entropy sum.
+    #[test]
+    fn scratch_sums_round_like_the_kernels() {
+        let n = if cfg!(miri) { 1100 } else { 2500 };
+        let c = 7.0f32;
+        let xs: std::vec::Vec<f32> = (0..n as u32)
+            .map(|i| {
+                let h = i.wrapping_mul(0x9e37_79b9) >> 22;
+                match i % 5 {
+                    0 => 1.0e12 + (h as f32) * 65_536.0,
+                    1 => c - (h as f32) * 1.0e-6,
+                    2 => f32::NEG_INFINITY,
+                    _ => (h as f32) * 0.37 - 100.0,
+                }
+            })
+            .collect();
+        let t = -f32::MAX;
+        let mut cands: std::vec::Vec<Candidate> = xs
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| **x >= t)
+            .map(|(i, &x)| Candidate {
+                id: i as u32,
+                logit: x,
+            })
+            .collect();
+        let len = cands.len();
+        cands.rotate_left(len / 2);
+        let dev = deviation_sums(Kernels::SCALAR, &mut cands, &xs, Survivors::Scratch(len), c);
+        // The same terms summed in plain id order round differently: the
+        // grouping is what this test pins.
+        let plain: f64 = xs.iter().filter(|x| **x >= t).map(|&x| (x - c) as f64).sum();
+        assert_ne!(plain.to_bits(), dev.first.to_bits(), "the sum does not round");
+        // Entropy: a survivor at -f32::MAX beside a max at f32::MAX.
+        let mut ys = xs.clone();
+        ys[3] = f32::MAX;
+        ys[8] = -f32::MAX;
+        let w = Weighting {
+            max: f32::MAX,
+            inv_t: 1.0,
+        };
+        let mut ent_cands: std::vec::Vec<Candidate> =
+            [3u32, 8].map(|id| Candidate { id, logit: ys[id as usize] }).to_vec();
+        let ent = entropy_sums(Kernels::SCALAR, &mut ent_cands, &ys, Survivors::Scratch(2), w);
+        assert_eq!((ent.count, ent.mass), (2, 1 << 30));
+        assert_eq!(ent.first, 0.0);
+        for b in Backend::available() {
+            let k = b.kernels().unwrap();
+            let got = deviation_sums(k, &mut [], &xs, Survivors::AtLeast(t), c);
+            assert_eq!(got.count, dev.count, "{b:?}");
+            assert_eq!(got.first.to_bits(), dev.first.to_bits(), "{b:?}");
+            assert_eq!(got.second.to_bits(), dev.second.to_bits(), "{b:?}");
+        }
+    }
 }

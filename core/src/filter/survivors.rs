@@ -379,8 +379,16 @@ mod tests {
         let dev = deviation_sums(Kernels::SCALAR, &mut cands, &xs, Survivors::Scratch(len), c);
         // The same terms summed in plain id order round differently: the
         // grouping is what this test pins.
-        let plain: f64 = xs.iter().filter(|x| **x >= t).map(|&x| (x - c) as f64).sum();
-        assert_ne!(plain.to_bits(), dev.first.to_bits(), "the sum does not round");
+        let plain: f64 = xs
+            .iter()
+            .filter(|x| **x >= t)
+            .map(|&x| (x - c) as f64)
+            .sum();
+        assert_ne!(
+            plain.to_bits(),
+            dev.first.to_bits(),
+            "the sum does not round"
+        );
         // Entropy: a survivor at -f32::MAX beside a max at f32::MAX.
         let mut ys = xs.clone();
         ys[3] = f32::MAX;
@@ -389,9 +397,19 @@ mod tests {
             max: f32::MAX,
             inv_t: 1.0,
         };
-        let mut ent_cands: std::vec::Vec<Candidate> =
-            [3u32, 8].map(|id| Candidate { id, logit: ys[id as usize] }).to_vec();
-        let ent = entropy_sums(Kernels::SCALAR, &mut ent_cands, &ys, Survivors::Scratch(2), w);
+        let mut ent_cands: std::vec::Vec<Candidate> = [3u32, 8]
+            .map(|id| Candidate {
+                id,
+                logit: ys[id as usize],
+            })
+            .to_vec();
+        let ent = entropy_sums(
+            Kernels::SCALAR,
+            &mut ent_cands,
+            &ys,
+            Survivors::Scratch(2),
+            w,
+        );
         assert_eq!((ent.count, ent.mass), (2, 1 << 30));
         assert_eq!(ent.first, 0.0);
         for b in Backend::available() {

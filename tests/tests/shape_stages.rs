@@ -590,6 +590,36 @@ fn mirostat_with_one_candidate_keeps_it_and_mu_rises_by_eta_tau() {
     }
 }
 
+/// Mirostat v1 when the regression's slope is exactly 1 (`e = 0`, where
+/// llama.cpp's `k` divides 0 by 0): the limit `k = 2^mu / ln N`. The top two
+/// logits differ by `ln 2` in `f32`, the first regression step's `t`, so
+/// `s = t^2 / t^2 = 1` exactly; at `N = 8`, `mu = 2 tau = 3`:
+/// `k = 8 / ln 8 = 3.85`, three tokens kept.
+#[test]
+fn mirostat_v1_at_slope_one_keeps_two_to_the_mu_over_ln_n() {
+    let cfg = SamplerConfig {
+        mirostat: Mirostat::V1 {
+            tau: 1.5,
+            eta: 0.1,
+            m: 2,
+        },
+        ..SamplerConfig::default()
+    };
+    let logits = [
+        core::f32::consts::LN_2,
+        0.0,
+        -1.0,
+        -2.0,
+        -3.0,
+        -4.0,
+        -5.0,
+        -6.0,
+    ];
+    let got = dist(&logits, cfg, &Stage::DEFAULT_ORDER);
+    let kept: Vec<usize> = (0..8).filter(|&i| got[i] > 0.0).collect();
+    assert_eq!(kept, [0, 1, 2], "{got:?}");
+}
+
 #[test]
 fn llama_cpp_preset_is_llama_cpp_defaults() {
     let c = SamplerConfig::llama_cpp();

@@ -620,6 +620,36 @@ fn mirostat_v1_at_slope_one_keeps_two_to_the_mu_over_ln_n() {
     assert_eq!(kept, [0, 1, 2], "{got:?}");
 }
 
+/// Mirostat v1's top `m` logits, found by top-k's selection (whose kept
+/// prefix is in no particular order) when `2 m` fits the capacity, or by a
+/// heap otherwise: the regression needs them descending either way, so
+/// `Sampler<64>` (selection) and `<3>`, `<0>` (heap) must agree. 60
+/// distinct logits in scrambled order, m = 32: the selection partitions.
+#[test]
+fn mirostat_v1_sorts_its_top_m_whichever_path_finds_them() {
+    let logits: Vec<f32> = (0..60u32)
+        .map(|i| ((i * 37) % 60) as f32 * -0.173 + (i % 7) as f32 * 0.011)
+        .collect();
+    for tau in [1.0f32, 2.5, 4.0] {
+        let cfg = SamplerConfig {
+            mirostat: Mirostat::V1 {
+                tau,
+                eta: 0.1,
+                m: 32,
+            },
+            ..SamplerConfig::default()
+        };
+        // `dist` asserts that every capacity and backend agree bit for bit.
+        let got = dist(&logits, cfg, &Stage::DEFAULT_ORDER);
+        let ctx = Context {
+            mu: Some(2.0 * tau),
+            ..Context::default()
+        };
+        check_against_reference_with(&logits, &cfg, &Stage::DEFAULT_ORDER, &ctx, &got)
+            .unwrap_or_else(|e| panic!("tau {tau}: {e}"));
+    }
+}
+
 #[test]
 fn llama_cpp_preset_is_llama_cpp_defaults() {
     let c = SamplerConfig::llama_cpp();

@@ -236,3 +236,71 @@ pub(crate) fn bounded(mu: f32) -> f32 {
 
 /// The bound on `|mu|`, in bits.
 const MU_LIMIT: f32 = 1024.0;
+
+/// The two ways v1 finds its top `m` against a sort: the heap (`largest`)
+/// and the sort of top-k's unordered selection (`descending`). Small enough
+/// for Miri.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::Candidate;
+    use std::vec::Vec;
+
+    fn logits(n: u32, salt: u32) -> Vec<f32> {
+        (0..n)
+            .map(|i| {
+                let h = (i ^ salt).wrapping_mul(0x9e37_79b9) >> 25;
+                if i % 11 == 3 {
+                    f32::NEG_INFINITY
+                } else {
+                    h as f32 * 0.25 - 9.0
+                }
+            })
+            .collect()
+    }
+
+    fn top_sorted(xs: &[f32], m: usize) -> Vec<f32> {
+        let mut v: Vec<f32> = xs
+            .iter()
+            .copied()
+            .filter(|x| *x > f32::NEG_INFINITY)
+            .collect();
+        v.sort_by(|a, b| b.total_cmp(a));
+        v.truncate(m.min(Mirostat::MAX_M));
+        v
+    }
+
+    #[test]
+    fn largest_is_the_top_m_descending() {
+        for (n, salt) in [(1u32, 0u32), (7, 1), (40, 2), (300, 3), (1000, 4)] {
+            if cfg!(miri) && n > 300 {
+                continue;
+            }
+            let xs = logits(n, salt);
+            for m in [1usize, 2, 3, 5, 31, 100, 128, 500] {
+                let (heap, len) = largest(&mut [], &xs, Survivors::AtLeast(-f32::MAX), m);
+                assert_eq!(heap[..len].to_vec(), top_sorted(&xs, m), "n {n}, m {m}");
+            }
+        }
+    }
+
+    #[test]
+    fn descending_sorts_any_order() {
+        for (n, salt) in [(1u32, 5u32), (9, 6), (128, 7)] {
+            let xs: Vec<f32> = logits(n, salt)
+                .into_iter()
+                .filter(|x| x.is_finite())
+                .collect();
+            let scratch: Vec<Candidate> = xs
+                .iter()
+                .enumerate()
+                .map(|(i, &logit)| Candidate {
+                    id: i as u32,
+                    logit,
+                })
+                .collect();
+            let (top, len) = descending(&scratch, Survivors::Scratch(scratch.len()));
+            assert_eq!(top[..len].to_vec(), top_sorted(&xs, xs.len()), "n {n}");
+        }
+    }
+}

@@ -650,6 +650,29 @@ fn mirostat_v1_sorts_its_top_m_whichever_path_finds_them() {
     }
 }
 
+/// Mirostat v2's cut `q >= ceil(Q 2^-mu)` at its exact edges (mu integral,
+/// so `Q 2^-mu` is exact): a product of exactly `2^30` keeps every tied
+/// maximum (it is not "beyond the maximum's mass"); a product of `1 + 2^-30`
+/// needs a mass of 2, so a token of mass 1 (`s = -21`) is cut.
+#[test]
+fn mirostat_v2_cuts_at_the_ceiling_of_its_exact_product() {
+    let v2 = |tau: f32| SamplerConfig {
+        mirostat: Mirostat::V2 { tau, eta: 0.1 },
+        ..SamplerConfig::default()
+    };
+    // Two maxima: Q = 2^31, mu = 1, need = 2^30: both stay.
+    assert_eq!(
+        dist(&[0.0, 0.0], v2(0.5), &Stage::DEFAULT_ORDER),
+        [0.5, 0.5]
+    );
+    // Q = 2^30 + 1, mu = 30: need = ceil(1 + 2^-30) = 2 > 1.
+    let got = dist(&[0.0, -21.0], v2(15.0), &Stage::DEFAULT_ORDER);
+    assert_eq!(got, [1.0, 0.0]);
+    // At mu = 31 the product is below 1: need 1, and the mass-1 token stays.
+    let got = dist(&[0.0, -21.0], v2(15.5), &Stage::DEFAULT_ORDER);
+    assert!(got[1] > 0.0, "{got:?}");
+}
+
 #[test]
 fn llama_cpp_preset_is_llama_cpp_defaults() {
     let c = SamplerConfig::llama_cpp();

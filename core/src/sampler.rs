@@ -942,7 +942,7 @@ fn scatter_masses(
     ready: bool,
     w: Weighting,
 ) -> u64 {
-    if !ready && k.backend() != Backend::Scalar {
+    if !ready && !k.is_scalar() {
         // The logits by id over a buffer of `-inf`, then the kernels' exp
         // pass (vectorised; blocks without a survivor are skipped).
         xs.fill(f32::NEG_INFINITY);

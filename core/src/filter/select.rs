@@ -33,7 +33,7 @@
 //!   when `min_keep` asks for more). Excluded ties at the cut logit (top-k,
 //!   top-p), or every excluded survivor (typical-p), are overwritten by `-inf`.
 
-use crate::kernels::{Backend, Candidate, Kernels, Weighting};
+use crate::kernels::{Candidate, Kernels, Weighting};
 
 /// The order a selection cuts a prefix of.
 #[derive(Clone, Copy, Debug)]
@@ -166,7 +166,7 @@ pub(crate) fn fill_masses(
     masses: &mut [f32],
     w: Weighting,
 ) -> u64 {
-    if k.backend() == Backend::Scalar {
+    if k.is_scalar() {
         let mut total = 0u64;
         for (c, m) in cands.iter().zip(masses.iter_mut()) {
             let q = w.fixed(c.logit);

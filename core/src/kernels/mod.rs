@@ -380,6 +380,12 @@ impl Kernels {
         self.0
     }
 
+    /// Whether these are the portable kernels: always on an architecture
+    /// without SIMD backends, so a branch on it costs nothing there.
+    pub(crate) fn is_scalar(self) -> bool {
+        !cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) || self.0 == Backend::Scalar
+    }
+
     /// Maximum and first NaN of `xs`, in one read pass.
     pub fn max_nan(self, xs: &[f32]) -> MaxScan {
         dispatch!(self, max_nan(xs))

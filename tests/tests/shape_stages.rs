@@ -935,6 +935,46 @@ fn statistics_agree_across_paths_beyond_a_chunk() {
     assert!(checked >= 25, "only {checked} of 30 cases pinned");
 }
 
+/// Typical-p's band prefilter (`Sampler<8192>`: the band `|s - s̄| <= w` is
+/// gathered, then selected) must reach as far as the typical set does: here
+/// 0.5 % of the mass sits 5 nats below s̄, beyond the first band, and p =
+/// 0.997 needs part of it, so the band must widen. Against the streaming
+/// path (`Sampler<0>`), bit for bit, and not against the reference.
+#[test]
+fn typical_band_widens_to_a_far_cluster() {
+    let logits: Vec<f32> = (0..2_000u32)
+        .map(|i| match i {
+            0 => 0.0,
+            1..=600 => -1.0 - i as f32 * 0.001,
+            601..=1_500 => -6.0 - (i - 600) as f32 * 0.001,
+            _ => -30.0,
+        })
+        .collect();
+    for (typical_p, min_keep) in [(0.997f32, 0usize), (0.9995, 0), (0.99, 1_200)] {
+        let cfg = SamplerConfig {
+            typical_p,
+            min_keep,
+            ..SamplerConfig::default()
+        };
+        let ctx = Context::default();
+        let order = &Stage::DEFAULT_ORDER;
+        for &b in Backend::available() {
+            let band = core_distribution_with::<8192>(&logits, cfg, order, &ctx, b).unwrap();
+            let streamed = core_distribution_with::<0>(&logits, cfg, order, &ctx, b).unwrap();
+            assert_eq!(bits(&band), bits(&streamed), "p {typical_p} on {b:?}");
+            let kept = band[601..=1_500].iter().filter(|&&q| q > 0.0).count();
+            assert!(
+                kept > 0 && kept < 900,
+                "p {typical_p}: {kept} of the far cluster"
+            );
+            // 1 500 close distances: the reference's slack cannot pin the
+            // cut's exact token (borderline), but must not contradict it.
+            check_pinned_with(&logits, &cfg, order, &ctx, &band)
+                .unwrap_or_else(|e| panic!("p {typical_p}: {e}"));
+        }
+    }
+}
+
 #[test]
 fn mirostat_replaces_the_other_stages_and_keeps_mu_finite() {
     // The other stages' fields are not applied, and the order need not list

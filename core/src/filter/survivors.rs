@@ -290,6 +290,18 @@ mod tests {
             .collect()
     }
 
+    /// The candidates of `xs` at or above `t`, in id order.
+    fn at_least(xs: &[f32], t: f32) -> std::vec::Vec<Candidate> {
+        xs.iter()
+            .enumerate()
+            .filter(|(_, x)| **x >= t)
+            .map(|(i, &x)| Candidate {
+                id: i as u32,
+                logit: x,
+            })
+            .collect()
+    }
+
     #[test]
     fn scratch_sums_replicate_the_kernels() {
         let n = if cfg!(miri) { 1100 } else { 3000 };
@@ -300,15 +312,7 @@ mod tests {
             inv_t: 1.3,
         };
         // The survivors, gathered in a scrambled order.
-        let mut cands: std::vec::Vec<Candidate> = xs
-            .iter()
-            .enumerate()
-            .filter(|(_, x)| **x >= t)
-            .map(|(i, &x)| Candidate {
-                id: i as u32,
-                logit: x,
-            })
-            .collect();
+        let mut cands = at_least(&xs, t);
         let len = cands.len();
         cands.reverse();
         cands.rotate_left(len / 3);
@@ -365,15 +369,7 @@ mod tests {
             })
             .collect();
         let t = -f32::MAX;
-        let mut cands: std::vec::Vec<Candidate> = xs
-            .iter()
-            .enumerate()
-            .filter(|(_, x)| **x >= t)
-            .map(|(i, &x)| Candidate {
-                id: i as u32,
-                logit: x,
-            })
-            .collect();
+        let mut cands = at_least(&xs, t);
         let len = cands.len();
         cands.rotate_left(len / 2);
         let dev = deviation_sums(Kernels::SCALAR, &mut cands, &xs, Survivors::Scratch(len), c);

@@ -106,23 +106,27 @@ impl Breakers {
     }
 
     /// Step 1: the longest repetition the most recent breaker allows
-    /// (`w.len()` if no breaker occurs).
-    fn rep_limit(&self, w: &Window) -> usize {
-        let n = w.len();
-        // Distance i from the newest token: rat(i) = w.get(n - 1 - i).
-        let rat = |i: usize| w.get(n - 1 - i);
+    /// (`rat.len()` if no breaker occurs). `rat[i]` is the token `i` places
+    /// before the newest.
+    fn rep_limit(&self, rat: &[u32]) -> usize {
+        let n = rat.len();
+        let at = |i: usize| rat.get(i).copied();
         for i in 0..n {
-            let head = rat(i);
+            let head = at(i);
             let mut longest = None;
             for b in self.iter() {
                 let tail = b.get(1..).unwrap_or_default();
-                if b.first() != Some(&head) || tail.len() > i {
+                if b.first().copied() != head || tail.len() > i {
                     continue;
                 }
                 if longest.is_some_and(|l| tail.len() <= l) {
                     continue;
                 }
-                if tail.iter().enumerate().all(|(k, &t)| rat(i - k - 1) == t) {
+                if tail
+                    .iter()
+                    .enumerate()
+                    .all(|(k, &t)| at(i - k - 1) == Some(t))
+                {
                     longest = Some(tail.len());
                 }
             }
@@ -147,38 +151,42 @@ pub(crate) fn apply<const H: usize>(
     if n <= allowed {
         return;
     }
-    let limit = breakers.rep_limit(w);
+    // The window newest first, copied once: the scans below index it
+    // directly rather than through the history ring's two halves.
+    let mut reversed = [0u32; H];
+    let n = w.newest_first(reversed.get_mut(..n).unwrap_or_default());
+    let rat = reversed.get(..n).unwrap_or_default();
+    let limit = breakers.rep_limit(rat);
     if limit < allowed {
         return;
     }
-    let counts = repeat_counts::<H>(w, n, limit);
-    // Step 3: the qualifying positions, sorted by (following token, length),
-    // so each token's largest length ends its run.
-    let key = |i: u32| {
-        let len = counts.get(i as usize).copied().unwrap_or(0);
-        (w.get(i as usize + 1), len)
-    };
-    let mut found = [0u32; H];
+    let counts = repeat_counts::<H>(rat, limit);
+    // Step 3: each qualifying position as (following token, length), packed
+    // into one u64 and sorted, so each token's largest length ends its run.
+    // Position `j` (oldest first) is `rat[n - 1 - j]`, the token after it
+    // `rat[n - 2 - j]`: for `j < n - 1`, walk `rat[..n - 1]` from the newest.
+    let mut found = [0u64; H];
     let mut m = 0;
-    for i in 0..n - 1 {
-        let len = counts.get(i).copied().unwrap_or(0) as usize;
-        if len >= allowed
+    for (&next, &len) in rat.iter().zip(counts.iter().take(n - 1).rev()) {
+        if len as usize >= allowed
             && let Some(slot) = found.get_mut(m)
         {
-            *slot = i as u32;
+            *slot = (u64::from(next) << 32) | u64::from(len);
             m += 1;
         }
     }
     let found = found.get_mut(..m).unwrap_or_default();
-    heapsort_by_key(found, key);
+    heapsort_by_key(found, |k| k);
     let max_exponent = if cfg.dry_base > 1.000_001 {
         (88.722_84f32 / libm::logf(cfg.dry_base)) as usize
     } else {
         0
     };
-    for (i, &position) in found.iter().enumerate() {
-        let (token, len) = key(position);
-        let last_of_run = found.get(i + 1).is_none_or(|&next| key(next).0 != token);
+    for (i, &packed) in found.iter().enumerate() {
+        let (token, len) = ((packed >> 32) as u32, packed as u32);
+        let last_of_run = found
+            .get(i + 1)
+            .is_none_or(|&next| (next >> 32) as u32 != token);
         if !last_of_run || breakers.is_single_token_breaker(token) {
             continue;
         }
@@ -226,10 +234,15 @@ pub(crate) fn powi(base: f32, mut e: usize) -> f32 {
 
 /// Step 2: `counts[j]` = the longest common suffix of `w[..=j]` and `w`,
 /// capped at `limit`, for `j < n - 1` (`counts[n - 1]` = 0), by the
-/// Z-algorithm over the reversed window (llama.cpp's loop).
-fn repeat_counts<const H: usize>(w: &Window, n: usize, limit: usize) -> [u32; H] {
+/// Z-algorithm over the reversed window `rev` (`rev[i]` = `w[n - 1 - i]`;
+/// llama.cpp's loop).
+fn repeat_counts<const H: usize>(rev: &[u32], limit: usize) -> [u32; H] {
     let mut counts = [0u32; H];
-    let rat = |i: usize| w.get(n - 1 - i);
+    let n = rev.len();
+    if n == 0 {
+        return counts;
+    }
+    let rat = |i: usize| rev.get(i).copied().unwrap_or(0);
     let last = n - 1;
     let count = |c: &[u32; H], j: usize| c.get(j).copied().unwrap_or(0) as usize;
     let set = |c: &mut [u32; H], j: usize, v: usize| {
@@ -274,9 +287,13 @@ mod tests {
     use super::*;
     use std::vec::Vec;
 
+    /// Newest first.
+    fn reversed(tokens: &[u32]) -> Vec<u32> {
+        tokens.iter().rev().copied().collect()
+    }
+
     fn counts(tokens: &[u32], limit: usize) -> Vec<u32> {
-        let w = Window::last(tokens, &[], tokens.len());
-        repeat_counts::<32>(&w, tokens.len(), limit)[..tokens.len()].to_vec()
+        repeat_counts::<32>(&reversed(tokens), limit)[..tokens.len()].to_vec()
     }
 
     /// The definition, by brute force.
@@ -353,26 +370,14 @@ mod tests {
         assert!(b.is_single_token_breaker(7) && !b.is_single_token_breaker(3));
         // 0 1 3 4 0 1: the breaker "3 4" ends 2 tokens before the end.
         let h = [0, 1, 3, 4, 0, 1];
-        assert_eq!(b.rep_limit(&Window::last(&h, &[], 6)), 2);
+        assert_eq!(b.rep_limit(&reversed(&h)), 2);
         // "3" alone is no breaker here, "7" is but does not occur.
-        assert_eq!(
-            Breakers::new(&[&[7]])
-                .unwrap()
-                .rep_limit(&Window::last(&h, &[], 6)),
-            6
-        );
+        assert_eq!(Breakers::new(&[&[7]]).unwrap().rep_limit(&reversed(&h)), 6);
         // A breaker at the very end leaves no room.
-        assert_eq!(
-            Breakers::new(&[&[1]])
-                .unwrap()
-                .rep_limit(&Window::last(&h, &[], 6)),
-            0
-        );
+        assert_eq!(Breakers::new(&[&[1]]).unwrap().rep_limit(&reversed(&h)), 0);
         // A tail that would reach past the newest token does not count.
         assert_eq!(
-            Breakers::new(&[&[1, 5]])
-                .unwrap()
-                .rep_limit(&Window::last(&h, &[], 6)),
+            Breakers::new(&[&[1, 5]]).unwrap().rep_limit(&reversed(&h)),
             6
         );
     }

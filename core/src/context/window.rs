@@ -32,15 +32,21 @@ impl<'a> Window<'a> {
         self.len
     }
 
-    /// Token `j`, counting from the oldest (0) to the newest (`len - 1`).
-    pub(crate) fn get(&self, j: usize) -> u32 {
-        let i = self.start + j;
-        let t = match i.checked_sub(self.older.len()) {
-            None => self.older.get(i),
-            Some(k) => self.newer.get(k),
+    /// The newest `out.len()` (at most all) tokens, newest first, written
+    /// into `out`; returns how many.
+    pub(crate) fn newest_first(&self, out: &mut [u32]) -> usize {
+        let (older, newer) = match self.start.checked_sub(self.older.len()) {
+            None => (self.older.get(self.start..), self.newer.get(..)),
+            Some(skip) => (None, self.newer.get(skip..)),
         };
-        debug_assert!(j < self.len && t.is_some(), "window index out of range");
-        t.copied().unwrap_or(0)
+        let older = older.unwrap_or_default().iter().rev();
+        let tokens = newer.unwrap_or_default().iter().rev().chain(older);
+        let mut n = 0;
+        for (slot, &t) in out.iter_mut().zip(tokens) {
+            *slot = t;
+            n += 1;
+        }
+        n
     }
 
     /// The tokens, oldest first.
@@ -133,7 +139,7 @@ impl<const H: usize> Tally<H> {
 
 /// Sorts `xs` by `key`, ascending, in place: heapsort (no recursion, no
 /// panic path, unlike core's sorts, whose total-order checks can panic).
-pub(crate) fn heapsort_by_key<K: Ord>(xs: &mut [u32], key: impl Fn(u32) -> K) {
+pub(crate) fn heapsort_by_key<T: Copy + Default, K: Ord>(xs: &mut [T], key: impl Fn(T) -> K) {
     let n = xs.len();
     for start in (0..n / 2).rev() {
         sift(xs, start, n, &key);
@@ -146,7 +152,7 @@ pub(crate) fn heapsort_by_key<K: Ord>(xs: &mut [u32], key: impl Fn(u32) -> K) {
 
 /// `xs.swap(a, b)` without its bounds check's panic path (both are in
 /// bounds at every call; out of bounds would swap nothing).
-fn swap(xs: &mut [u32], a: usize, b: usize) {
+fn swap<T: Copy>(xs: &mut [T], a: usize, b: usize) {
     if let (Some(&x), Some(&y)) = (xs.get(a), xs.get(b)) {
         if let Some(s) = xs.get_mut(a) {
             *s = y;
@@ -157,8 +163,13 @@ fn swap(xs: &mut [u32], a: usize, b: usize) {
     }
 }
 
-fn sift<K: Ord>(xs: &mut [u32], mut root: usize, end: usize, key: &impl Fn(u32) -> K) {
-    let at = |xs: &[u32], i: usize| key(xs.get(i).copied().unwrap_or(0));
+fn sift<T: Copy + Default, K: Ord>(
+    xs: &mut [T],
+    mut root: usize,
+    end: usize,
+    key: &impl Fn(T) -> K,
+) {
+    let at = |xs: &[T], i: usize| key(xs.get(i).copied().unwrap_or_default());
     loop {
         let mut child = 2 * root + 1;
         if child >= end {
@@ -208,7 +219,18 @@ mod tests {
         assert_eq!(t.position(4), None);
         let w = Window::last(&[1, 2], &[3, 4, 5], 4);
         assert_eq!(w.iter().copied().collect::<Vec<_>>(), [2, 3, 4, 5]);
-        assert_eq!((w.len(), w.get(0), w.get(1), w.get(3)), (4, 2, 3, 5));
+        assert_eq!(w.len(), 4);
+        let mut out = [0u32; 6];
+        assert_eq!((w.newest_first(&mut out), out), (4, [5, 4, 3, 2, 0, 0]));
+        assert_eq!(
+            (w.newest_first(&mut out[..3]), out),
+            (3, [5, 4, 3, 2, 0, 0])
+        );
+        let w = Window::last(&[1, 2], &[3, 4, 5], 2);
+        assert_eq!((w.newest_first(&mut out), out), (2, [5, 4, 3, 2, 0, 0]));
+        let w = Window::last(&[1, 2], &[3], 3);
+        out = [0; 6];
+        assert_eq!((w.newest_first(&mut out), out), (3, [3, 2, 1, 0, 0, 0]));
         assert_eq!(Window::last(&[1, 2], &[], 9).len(), 2);
         // A window longer than the tally's capacity keeps the first H.
         let mut t: Tally<2> = Tally::EMPTY;

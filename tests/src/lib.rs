@@ -1134,6 +1134,15 @@ pub fn pinned_survivors(
     let mut exact = Vec::new();
     for end in 1..=order.len() {
         let prefix = order.get(..end)?;
+        // A prefix ending in a stage that is off (or, under mirostat, which
+        // ignores the order, any prefix but the whole) gives the previous
+        // prefix's sets, already checked: `reference_filters` passes it by.
+        let last = order.get(end - 1)?;
+        if end > 1
+            && (!acts(*last, cfg, ctx) || (cfg.mirostat != Mirostat::Off && end < order.len()))
+        {
+            continue;
+        }
         let ids = |slack| -> Vec<u32> {
             let d = reference_filters(&rewritten, cfg, prefix, ctx, slack).0;
             d.iter().map(|p| p.0).collect()
@@ -1144,6 +1153,22 @@ pub fn pinned_survivors(
         }
     }
     Some(exact)
+}
+
+/// False for a stage that `reference_filters` passes by for `cfg` (the
+/// guards of its arms that depend only on the configuration; penalties and
+/// DRY act in `reference_rewrite`); true otherwise.
+fn acts(stage: Stage, cfg: &SamplerConfig, ctx: &Context) -> bool {
+    match stage {
+        Stage::Penalties | Stage::Dry => false,
+        Stage::MinP => cfg.min_p > 0.0,
+        Stage::TopK => cfg.top_k > 0,
+        Stage::TopP => cfg.top_p < 1.0,
+        Stage::TopNSigma => cfg.top_n_sigma > 0.0,
+        Stage::Typical => cfg.typical_p < 1.0,
+        Stage::Xtc => cfg.xtc_probability > 0.0 && !ctx.xtc_idle,
+        Stage::Temperature => true,
+    }
 }
 
 /// For pipelines with stages whose output is not monotone in their input

@@ -39,6 +39,8 @@ step "host tests: every backend this CPU runs"
 cargo test --workspace
 step "the exp error bound over every f32 in [-104, 0] (1.1e9 inputs, every backend)"
 cargo test -q -p sampler-tests --test exp_accuracy -- --ignored --nocapture exp_error_full_sweep
+step "the scalar backend's float-to-integer roundings (float, integer, cvtss2si) on every f32 in [0, 2^31)"
+cargo test -q --release -p logit-sampler --lib -- --ignored every_rounding_agrees_on_every_float
 
 step "detection without std (cpuid/xgetbv): the best tier, also with AVX2/AVX-512 off at compile time"
 cargo test -q -p logit-sampler --lib --no-default-features -- --nocapture

@@ -18,10 +18,10 @@
 //! Differences from llama.cpp: a finite logit saturates at `-f32::MAX`
 //! rather than reaching `-inf`, `+inf`/`-inf` logits are left alone (no
 //! `inf - inf`), and `base^x` is [`powi`] (binary exponentiation) rather
-//! than `powf`. Step 3's "largest L per token" sorts the qualifying
-//! positions on the stack instead of filling a hash map: O(N log N), no heap.
+//! than `powf`. Step 3's "largest L per token" goes through the penalties'
+//! [`Tally`] (a small open-addressing index on the stack): O(N), no heap.
 
-use super::window::{Window, heapsort_by_key};
+use super::window::{Tally, Window};
 use super::{MaxTracker, saturate};
 use crate::config::SamplerConfig;
 use crate::error::SampleError;
@@ -161,33 +161,22 @@ pub(crate) fn apply<const H: usize>(
         return;
     }
     let counts = repeat_counts::<H>(rat, limit);
-    // Step 3: each qualifying position as (following token, length), packed
-    // into one u64 and sorted, so each token's largest length ends its run.
-    // Position `j` (oldest first) is `rat[n - 1 - j]`, the token after it
-    // `rat[n - 2 - j]`: for `j < n - 1`, walk `rat[..n - 1]` from the newest.
-    let mut found = [0u64; H];
-    let mut m = 0;
-    for (&next, &len) in rat.iter().zip(counts.iter().take(n - 1).rev()) {
-        if len as usize >= allowed
-            && let Some(slot) = found.get_mut(m)
-        {
-            *slot = (u64::from(next) << 32) | u64::from(len);
-            m += 1;
-        }
-    }
-    let found = found.get_mut(..m).unwrap_or_default();
-    heapsort_by_key(found, |k| k);
+    // Step 3: the largest length of each token that follows a qualifying
+    // position. Position `j = n - 1 - k` (oldest first) is `rat[k]`, the
+    // token after it `rat[k - 1]`, for `k` in `1..n`.
+    let mut longest: Tally<H> = Tally::EMPTY;
+    longest.fill_max((1..n).filter_map(|k| {
+        let len = *counts.get(n - 1 - k)?;
+        let next = *rat.get(k - 1)?;
+        (len as usize >= allowed).then_some((next, len))
+    }));
     let max_exponent = if cfg.dry_base > 1.000_001 {
         (88.722_84f32 / libm::logf(cfg.dry_base)) as usize
     } else {
         0
     };
-    for (i, &packed) in found.iter().enumerate() {
-        let (token, len) = ((packed >> 32) as u32, packed as u32);
-        let last_of_run = found
-            .get(i + 1)
-            .is_none_or(|&next| (next >> 32) as u32 != token);
-        if !last_of_run || breakers.is_single_token_breaker(token) {
+    for (token, len) in longest.iter() {
+        if breakers.is_single_token_breaker(token) {
             continue;
         }
         let Some(x) = xs.get_mut(token as usize) else {

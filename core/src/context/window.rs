@@ -1,9 +1,9 @@
 //! A history window, and its distinct tokens with their counts.
 //!
-//! Penalties need "how often was token t seen": a [`Tally`], built in O(n)
-//! with a small hash index on the stack. DRY needs "the longest repetition
-//! each token would extend": it sorts what it finds ([`heapsort_by_key`],
-//! O(n log n), no panic path). Neither uses a heap.
+//! Penalties need "how often was token t seen", DRY "the longest repetition
+//! each token would extend": both are a [`Tally`] (the distinct tokens, with
+//! a count or a largest value), built in O(n) with a small hash index on the
+//! stack. Neither uses a heap.
 
 /// The last `len` tokens of a history, oldest first, as the two slices the
 /// ring holds them in.
@@ -74,20 +74,37 @@ impl<const H: usize> Tally<H> {
     /// Replaces the contents by the distinct tokens of `window` (its first
     /// `H` if longer) with their counts. In place: a tally is `8 H` bytes,
     /// which a by-value return would copy on a microcontroller's stack.
-    ///
-    /// O(n) for a window of n: each token is looked up in an open-addressing
-    /// index of `2 H` slots on the stack (`4 H` bytes; at most half full, so
-    /// a lookup probes about one slot). A sort of the window (the previous
-    /// way) cost a mispredicted branch per comparison: about 1 µs a call for
-    /// 64 tokens, most of the penalties' cost.
     pub(crate) fn fill<'a>(&mut self, window: impl Iterator<Item = &'a u32>) {
+        self.fill_with(window.map(|&t| (t, 1)), |a, b| a + b);
+    }
+
+    /// Replaces the contents by the distinct tokens of `pairs` (its first
+    /// `H` if longer), each with the largest value paired with it.
+    pub(crate) fn fill_max(&mut self, pairs: impl Iterator<Item = (u32, u32)>) {
+        self.fill_with(pairs, u32::max);
+    }
+
+    /// The distinct tokens of `pairs` in order of first occurrence, each
+    /// with its values folded by `combine`.
+    ///
+    /// O(n) for n pairs: each token is looked up in an open-addressing index
+    /// of `2 H` slots on the stack (`4 H` bytes; at most half full, so a
+    /// lookup probes about one slot). A sort (the previous way, for the
+    /// penalties and for DRY) cost a mispredicted branch per comparison:
+    /// about 1 µs a call for 64 tokens.
+    #[inline(always)]
+    fn fill_with(
+        &mut self,
+        pairs: impl Iterator<Item = (u32, u32)>,
+        combine: impl Fn(u32, u32) -> u32,
+    ) {
         // Slot `s` is `low[s]` or `high[s - H]` (an array of `2 * H` is not
         // expressible for a generic `H`); 0 is empty, `i + 1` points at
         // `ids[i]`. Positions fit a `u16` for any history that fits a stack.
         let (mut low, mut high) = ([0u16; H], [0u16; H]);
         let slots = 2 * H;
         let mut len = 0;
-        for &t in window.take(H.min(u16::MAX as usize)) {
+        for (t, v) in pairs.take(H.min(u16::MAX as usize)) {
             // Fibonacci hashing, reduced to the slot range by a multiply.
             let mut s = ((t.wrapping_mul(0x9E37_79B9) as u64 * slots as u64) >> 32) as usize;
             // At most `H` slots are taken: a free one comes within `slots` probes.
@@ -101,7 +118,7 @@ impl<const H: usize> Tally<H> {
                 if *slot == 0 {
                     if let (Some(id), Some(c)) = (self.ids.get_mut(len), self.counts.get_mut(len)) {
                         *id = t;
-                        *c = 1;
+                        *c = v;
                     }
                     len += 1;
                     *slot = len as u16;
@@ -110,7 +127,7 @@ impl<const H: usize> Tally<H> {
                 let i = *slot as usize - 1;
                 if self.ids.get(i) == Some(&t) {
                     if let Some(c) = self.counts.get_mut(i) {
-                        *c += 1;
+                        *c = combine(*c, v);
                     }
                     break;
                 }
@@ -137,76 +154,10 @@ impl<const H: usize> Tally<H> {
     }
 }
 
-/// Sorts `xs` by `key`, ascending, in place: heapsort (no recursion, no
-/// panic path, unlike core's sorts, whose total-order checks can panic).
-pub(crate) fn heapsort_by_key<T: Copy + Default, K: Ord>(xs: &mut [T], key: impl Fn(T) -> K) {
-    let n = xs.len();
-    for start in (0..n / 2).rev() {
-        sift(xs, start, n, &key);
-    }
-    for end in (1..n).rev() {
-        swap(xs, 0, end);
-        sift(xs, 0, end, &key);
-    }
-}
-
-/// `xs.swap(a, b)` without its bounds check's panic path (both are in
-/// bounds at every call; out of bounds would swap nothing).
-fn swap<T: Copy>(xs: &mut [T], a: usize, b: usize) {
-    if let (Some(&x), Some(&y)) = (xs.get(a), xs.get(b)) {
-        if let Some(s) = xs.get_mut(a) {
-            *s = y;
-        }
-        if let Some(s) = xs.get_mut(b) {
-            *s = x;
-        }
-    }
-}
-
-fn sift<T: Copy + Default, K: Ord>(
-    xs: &mut [T],
-    mut root: usize,
-    end: usize,
-    key: &impl Fn(T) -> K,
-) {
-    let at = |xs: &[T], i: usize| key(xs.get(i).copied().unwrap_or_default());
-    loop {
-        let mut child = 2 * root + 1;
-        if child >= end {
-            break;
-        }
-        if child + 1 < end && at(xs, child + 1) > at(xs, child) {
-            child += 1;
-        }
-        if at(xs, child) <= at(xs, root) {
-            break;
-        }
-        swap(xs, root, child);
-        root = child;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::vec::Vec;
-
-    #[test]
-    fn heapsort_sorts_by_key() {
-        let mut state = 12345u32;
-        for n in [0usize, 1, 2, 3, 7, 64, 200] {
-            let mut xs: Vec<u32> = (0..n)
-                .map(|_| {
-                    state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                    state % 17
-                })
-                .collect();
-            let mut want = xs.clone();
-            want.sort_by_key(|&x| (x % 5, x));
-            heapsort_by_key(&mut xs, |x| (x % 5, x));
-            assert_eq!(xs, want, "n = {n}");
-        }
-    }
 
     #[test]
     fn tally_counts_distinct_tokens() {
@@ -276,6 +227,22 @@ mod tests {
                 want,
                 "n {n}, {distinct} distinct"
             );
+            // The largest value per token (DRY's use), values not in order.
+            let pairs: Vec<(u32, u32)> = window
+                .iter()
+                .enumerate()
+                .map(|(i, &t)| (t, (i as u32 * 37) % 11))
+                .collect();
+            let mut want_max: Vec<(u32, u32)> = Vec::new();
+            for &(t, v) in &pairs {
+                match want_max.iter_mut().find(|(u, _)| *u == t) {
+                    Some((_, m)) => *m = (*m).max(v),
+                    None => want_max.push((t, v)),
+                }
+            }
+            let mut t: Tally<64> = Tally::EMPTY;
+            t.fill_max(pairs.iter().copied());
+            assert_eq!(t.iter().collect::<Vec<_>>(), want_max, "n {n}, max");
             for (i, &(u, _)) in want.iter().enumerate() {
                 assert_eq!(t.position(u), Some(i));
             }

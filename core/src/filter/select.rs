@@ -701,8 +701,12 @@ mod tests {
         // Both branches (shift `s` at most 32, and beyond: p below 2^-9)
         // against exact u128 arithmetic, over p across the binades and
         // totals across the u64 range.
+        // Powers of two and their odd multiples make exact products in both
+        // branches (an inexact flag set by a wrong mask shows there).
         let ps = (0..=126)
             .map(|e| f32::from_bits((e as u32) << 23 | 0x35_5555))
+            .chain((1..=126).map(|e| f32::from_bits((e as u32) << 23)))
+            .chain((1..=126).map(|e| f32::from_bits((e as u32) << 23 | 0x40_0000)))
             .chain([
                 f32::from_bits(1),
                 f32::from_bits(0x7f_ffff),
@@ -725,6 +729,9 @@ mod tests {
                 (1 << 41) + 7,
                 0x1234_5678_9abc,
                 u64::MAX >> 2,
+                1 << 40,
+                5 << 50,
+                1 << 62,
             ] {
                 let product = m * total as u128;
                 let whole = product.checked_shr(s).unwrap_or(0) as u64;

@@ -67,11 +67,12 @@ pub enum SampleError {
     /// Mirostat's `tau` and `eta` must be finite and `>= 0`, and v1's `m` in
     /// `1..=Mirostat::MAX_M`.
     InvalidMirostat(Mirostat),
-    /// A penalty or DRY window is longer than the sampler's history.
+    /// A penalty or DRY window is longer than the sampler's history (or
+    /// than [`MAX_WINDOW`](crate::MAX_WINDOW) tokens).
     WindowExceedsHistory {
         /// The window asked for (`penalty_last_n` or `dry_penalty_last_n`).
         window: usize,
-        /// The sampler's `HISTORY`.
+        /// The sampler's `HISTORY`, at most `MAX_WINDOW`.
         history: usize,
     },
     /// A DRY sequence breaker is empty or longer than

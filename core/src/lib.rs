@@ -125,6 +125,7 @@ pub use context::constraints::{Constraints, MAX_FINITE_BIAS};
 pub use context::dry::{MAX_DRY_BREAKER_LEN, MAX_DRY_BREAKER_TOKENS, MAX_DRY_BREAKERS};
 pub use context::history::History;
 pub use context::logprob::{Sampled, TokenLogprob};
+pub use context::window::MAX_WINDOW;
 pub use draw::alias::AliasTable;
 pub use draw::gaussian::{fill_gaussian, gaussian};
 pub use draw::inverse_cdf::{sample_inverse_cdf, sample_inverse_cdf_with};

@@ -40,7 +40,7 @@ use crate::context::dry::{self, Breakers};
 use crate::context::history::History;
 use crate::context::logprob::{self, Model, Sampled, TokenLogprob};
 use crate::context::penalties;
-use crate::context::window::{Tally, Window};
+use crate::context::window::{MAX_WINDOW, Tally, Window};
 use crate::draw::inverse_cdf::{draw_from_candidates, draw_from_fixed, target};
 use crate::draw::mirostat;
 use crate::error::SampleError;
@@ -60,9 +60,10 @@ use crate::logits;
 /// with `HISTORY` 8 and a repetition penalty, 1.1 KiB when the survivors fit
 /// and 4.1 KiB on the streaming path (a 2 KiB radix histogram of `u64`
 /// masses and a 1 KiB strip of them), 1.7 KiB for `sample_with`; 1.0-4.3 KiB
-/// on the Cortex-M0, M33 and RV32IMAC (mirostat v1 adds 512 B). The context stages take up to
-/// `20 * HISTORY` bytes (sorted copies of the window), `sample_with` another
-/// `12 * HISTORY + 512`. On a microcontroller, place the sampler with
+/// on the Cortex-M0, M33 and RV32IMAC (mirostat v1 adds 512 B). The context
+/// stages take up to `32 * HISTORY` bytes (the window's tally, DRY's copy of
+/// it and its index), `sample_with` another `12 * HISTORY + 512`. On a
+/// microcontroller, place the sampler with
 /// [`init`](Self::init) or from [`DEFAULT`](Self::DEFAULT): `new`'s return
 /// value may pass through stack temporaries of the sampler's size.
 #[derive(Clone, Debug)]
@@ -255,15 +256,15 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         Ok(())
     }
 
-    /// `config`'s ranges, its windows against `HISTORY`, and `order` against it.
+    /// `config`'s ranges, its windows against `HISTORY` (and
+    /// [`MAX_WINDOW`]), and `order` against it.
     fn check_config(config: &SamplerConfig, order: &Order) -> Result<(), SampleError> {
         config.validate()?;
+        // The windows' tallies index their tokens with `u16`s.
+        let history = HISTORY.min(MAX_WINDOW);
         for window in [config.penalty_last_n, config.dry_penalty_last_n] {
-            if window > HISTORY {
-                return Err(SampleError::WindowExceedsHistory {
-                    window,
-                    history: HISTORY,
-                });
+            if window > history {
+                return Err(SampleError::WindowExceedsHistory { window, history });
             }
         }
         Order::new(order.as_slice(), config).map(|_| ())

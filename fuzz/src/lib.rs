@@ -798,8 +798,10 @@ impl fmt::Debug for SamplerInput {
     }
 }
 
-/// A window longer than a sampler's history, as `Sampler::new` reports it.
+/// A window longer than a sampler's history (or than `MAX_WINDOW`), as
+/// `Sampler::new` reports it.
 fn window_error(window: usize, history: usize) -> Option<SampleError> {
+    let history = history.min(logit_sampler::MAX_WINDOW);
     (window > history).then_some(SampleError::WindowExceedsHistory { window, history })
 }
 

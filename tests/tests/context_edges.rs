@@ -5,8 +5,8 @@
 
 use logit_sampler::rand_core::{Rng, SeedableRng};
 use logit_sampler::{
-    Backend, Constraints, MAX_FINITE_BIAS, Pcg32, SampleError, Sampler, SamplerConfig, Stage,
-    TokenLogprob,
+    Backend, Constraints, MAX_FINITE_BIAS, MAX_WINDOW, Pcg32, SampleError, Sampler, SamplerConfig,
+    Stage, TokenLogprob,
 };
 use sampler_tests::{Context, Fixed, Slack, core_distribution_with, reference_with};
 
@@ -127,6 +127,35 @@ fn every_new_config_error_names_its_value() {
                 history: 64
             })
         );
+    }
+    // A history beyond MAX_WINDOW (65 535) still caps the windows there:
+    // the tallies index tokens with u16s, and a longer window is refused
+    // rather than silently cut.
+    assert_eq!(MAX_WINDOW, 65_535);
+    for (window, want) in [
+        (MAX_WINDOW, Ok(())),
+        (
+            MAX_WINDOW + 1,
+            Err(SampleError::WindowExceedsHistory {
+                window: MAX_WINDOW + 1,
+                history: MAX_WINDOW,
+            }),
+        ),
+    ] {
+        for cfg in [
+            SamplerConfig {
+                penalty_last_n: window,
+                ..D
+            },
+            SamplerConfig {
+                dry_penalty_last_n: window,
+                ..D
+            },
+        ] {
+            let mut slot = Box::new(core::mem::MaybeUninit::<Sampler<0, 70_000>>::uninit());
+            let got = Sampler::init(&mut slot, cfg).map(|_| ());
+            assert_eq!(got, want, "window {window}");
+        }
     }
 }
 

@@ -5,6 +5,11 @@
 //! a count or a largest value), built in O(n) with a small hash index on the
 //! stack. Neither uses a heap.
 
+/// The longest penalty or DRY window a sampler takes (`penalty_last_n`,
+/// `dry_penalty_last_n`), whatever its `HISTORY`: the windows' tallies index
+/// their tokens with `u16`s. A longer window is `WindowExceedsHistory`.
+pub const MAX_WINDOW: usize = u16::MAX as usize;
+
 /// The last `len` tokens of a history, oldest first, as the two slices the
 /// ring holds them in.
 #[derive(Clone, Copy, Debug)]
@@ -55,8 +60,9 @@ impl<'a> Window<'a> {
     }
 }
 
-/// The distinct tokens of a window, in order of first occurrence, with
-/// their counts.
+/// The distinct tokens of a window, in order of first occurrence, each with
+/// a value: its count ([`fill`](Self::fill)) or the largest value paired with
+/// it ([`fill_max`](Self::fill_max)).
 pub(crate) struct Tally<const H: usize> {
     ids: [u32; H],
     counts: [u32; H],
@@ -100,11 +106,12 @@ impl<const H: usize> Tally<H> {
     ) {
         // Slot `s` is `low[s]` or `high[s - H]` (an array of `2 * H` is not
         // expressible for a generic `H`); 0 is empty, `i + 1` points at
-        // `ids[i]`. Positions fit a `u16` for any history that fits a stack.
+        // `ids[i]`. Positions fit a `u16`: windows are at most `MAX_WINDOW`
+        // (`Sampler::new` refuses longer ones), and so are the pairs taken.
         let (mut low, mut high) = ([0u16; H], [0u16; H]);
         let slots = 2 * H;
         let mut len = 0;
-        for (t, v) in pairs.take(H.min(u16::MAX as usize)) {
+        for (t, v) in pairs.take(H.min(MAX_WINDOW)) {
             // Fibonacci hashing, reduced to the slot range by a multiply.
             let mut s = ((t.wrapping_mul(0x9E37_79B9) as u64 * slots as u64) >> 32) as usize;
             // At most `H` slots are taken: a free one comes within `slots` probes.

@@ -3,7 +3,7 @@
 //! It runs the very same generic kernels as the SIMD backends, one lane at a
 //! time, so it is both the fallback on every target and the oracle the SIMD
 //! paths are tested against. Nothing here is actually unsafe, except one
-//! x86_64 conversion instruction (`round_to_i32`).
+//! x86_64 conversion instruction (`cvt_to_i32`).
 
 use super::generic::Vector;
 
@@ -114,23 +114,29 @@ impl Vector for f32 {
 }
 
 // How the scalar backend turns a float into an integer, the one place where
-// the fastest way depends on the target (every way gives the same integer):
-// - x86_64: `cvtss2si`, which rounds to nearest even like the SIMD kernels'
-//   `cvtps2dq` (Rust's `as i32` would truncate and add the compares that
-//   saturate it: a quarter of the scalar exp's instructions);
-// - no FPU (Cortex-M0, RV32IMAC): integer work on the bits, instead of the
-//   soft-float calls a float round and `as i32` become (about 8 calls);
+// the fastest way depends on the target (every way gives the same integer
+// for the inputs the kernels keep, see each function's contract):
+// - x86_64 with SSE2: `cvtss2si`, which rounds to nearest even like the SIMD
+//   kernels' `cvtps2dq` (Rust's `as i32` would truncate and add the compares
+//   that saturate it: a quarter of the scalar exp's instructions);
+// - no FPU known to the compiler (Cortex-M0, RV32IMAC): integer work on the
+//   bits, instead of the soft-float calls a float round and `as i32` become
+//   (about 8 calls);
 // - otherwise (an FPU: Cortex-M4F/M33, aarch64): a float round, then `as i32`
 //   (one saturating `vcvt`/`fcvtzs`).
 
-/// Floats are emulated in software on this target.
-#[cfg(not(target_arch = "x86_64"))]
+/// Floats are (taken to be) emulated in software on this target: Arm without
+/// the hard-float ABI, RISC-V, whose F extension stable Rust does not report
+/// (a RISC-V core with an FPU gets the same integers, by integer work), and
+/// x86_64 without SSE2 (`x86_64-unknown-none`).
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 const SOFT_FLOAT: bool = cfg!(any(
     all(target_arch = "arm", not(target_abi = "eabihf")),
     all(
         any(target_arch = "riscv32", target_arch = "riscv64"),
         not(target_feature = "f")
-    )
+    ),
+    target_arch = "x86_64"
 ));
 
 /// `x` rounded to the nearest integer, ties to even (as `cvtps2dq` and
@@ -139,11 +145,11 @@ const SOFT_FLOAT: bool = cfg!(any(
 /// discarded lanes hold.
 #[inline(always)]
 fn round_to_i32(x: f32) -> i32 {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     {
         cvt_to_i32(x)
     }
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
     {
         if SOFT_FLOAT {
             round_to_i32_bits(x)
@@ -157,11 +163,11 @@ fn round_to_i32(x: f32) -> i32 {
 /// never undefined behaviour, for other inputs.
 #[inline(always)]
 fn integral_to_i32(x: f32) -> i32 {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     {
         cvt_to_i32(x)
     }
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
     {
         if SOFT_FLOAT {
             round_to_i32_bits(x)
@@ -172,11 +178,11 @@ fn integral_to_i32(x: f32) -> i32 {
 }
 
 /// `cvtss2si`: rounds by MXCSR (to nearest even by default).
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline(always)]
 fn cvt_to_i32(x: f32) -> i32 {
     use core::arch::x86_64::{_mm_cvtss_si32, _mm_set_ss};
-    // SAFETY: SSE and SSE2 are enabled on every x86_64 target; the
+    // SAFETY: SSE and SSE2 are enabled at compile time (the cfg above); the
     // conversion is defined for every input (NaN and out of range give
     // `i32::MIN`).
     unsafe { _mm_cvtss_si32(_mm_set_ss(x)) }
@@ -185,7 +191,7 @@ fn cvt_to_i32(x: f32) -> i32 {
 /// [`round_to_i32`] with float arithmetic: below 2^23, adding and
 /// subtracting 2^23 rounds to an integer (ties to even); from 2^23 on every
 /// float is one, and `as i32` of the integral result is exact.
-#[cfg(any(not(target_arch = "x86_64"), test))]
+#[cfg(any(not(all(target_arch = "x86_64", target_feature = "sse2")), test))]
 #[inline(always)]
 fn round_to_i32_float(x: f32) -> i32 {
     const TWO_23: f32 = 8_388_608.0;
@@ -197,7 +203,7 @@ fn round_to_i32_float(x: f32) -> i32 {
 /// bits, for any `x` with `|x| < 2^31`: `|x| = m 2^(e - 150)` with the
 /// 24-bit significand `m`; shift it right by `150 - e`, rounding the bits
 /// shifted out to nearest, ties to even (or left, for `|x| >= 2^23`).
-#[cfg(any(not(target_arch = "x86_64"), test))]
+#[cfg(any(not(all(target_arch = "x86_64", target_feature = "sse2")), test))]
 #[inline(always)]
 fn round_to_i32_bits(x: f32) -> i32 {
     let bits = x.to_bits();
@@ -239,7 +245,8 @@ pub(crate) fn exp_fixed(s: f32) -> u32 {
     if s < super::generic::MASS_ZERO_BELOW {
         return 0;
     }
-    // SAFETY: the f32 `Vector` impl uses no ISA-specific instruction.
+    // SAFETY: the f32 `Vector` impl needs no CPU feature beyond the target's
+    // baseline (on x86_64, SSE2's `cvtss2si`).
     unsafe {
         super::generic::exp_scaled_fixed::<f32>(s)
             .to_fixed()
@@ -251,7 +258,8 @@ pub(crate) fn exp_fixed(s: f32) -> u32 {
 /// to every SIMD lane. Used by the selection algorithms for per-candidate weights.
 #[inline]
 pub(crate) fn exp_nonpositive(s: f32) -> f32 {
-    // SAFETY: the f32 `Vector` impl uses no ISA-specific instruction.
+    // SAFETY: the f32 `Vector` impl needs no CPU feature beyond the target's
+    // baseline (on x86_64, SSE2's `cvtss2si`).
     unsafe { super::generic::exp_nonpositive::<f32>(s) }
 }
 

@@ -976,4 +976,71 @@ mod tests {
             assert!((p + 1..n).all(|i| set.key(i) < pivot), "n {n}");
         }
     }
+
+    /// The pivot is the median of the range's first, middle and last keys
+    /// (what keeps a sorted or reversed input from costing O(m^2)), its
+    /// index is inside the range, the range keeps its candidates and
+    /// nothing outside it moves; with masses beside, each mass moves with
+    /// its candidate.
+    #[test]
+    fn partition_pivots_on_the_median_of_three() {
+        for n in [3usize, 4, 5, 17, 50] {
+            for (lo, hi) in [(0, n), (1, n), (0, n - 1), (n / 3, n)] {
+                if hi - lo < 3 {
+                    continue;
+                }
+                let sorted = {
+                    let mut c = candidates(n, 3);
+                    c.sort_by_key(|c| c.id);
+                    c
+                };
+                let mut reversed = sorted.clone();
+                reversed.reverse();
+                // Distinct ids in no order (7919 is coprime with 1009).
+                let scrambled: std::vec::Vec<Candidate> = (0..n as u32)
+                    .map(|i| Candidate {
+                        id: (i * 7919 + 13) % 1009,
+                        logit: 0.0,
+                    })
+                    .collect();
+                for (what, original) in [
+                    ("scrambled", scrambled),
+                    ("in order", sorted.clone()),
+                    ("reversed", reversed),
+                ] {
+                    let key = |c: &Candidate| (u32::MAX - c.id) as u64;
+                    let mid = lo + (hi - 1 - lo) / 2;
+                    let mut three = [&original[lo], &original[mid], &original[hi - 1]].map(key);
+                    three.sort();
+                    let mut c = original.clone();
+                    let mut m: std::vec::Vec<f32> =
+                        c.iter().map(|c| f32::from_bits(c.id)).collect();
+                    let mut set = Selection {
+                        cands: &mut c,
+                        masses: Masses::Beside(&mut m),
+                        order: ById,
+                    };
+                    let p = set.partition(lo, hi);
+                    let at = std::format!("{what}, n {n}, {lo}..{hi}");
+                    assert!(lo <= p && p < hi, "{at}: pivot index {p}");
+                    let pivot = set.key(p);
+                    assert_eq!(pivot, three[1], "{at}: not the median of three");
+                    assert!((lo..p).all(|i| set.key(i) > pivot), "{at}");
+                    assert!((p + 1..hi).all(|i| set.key(i) < pivot), "{at}");
+                    assert_eq!(c[..lo], original[..lo], "{at}: before the range");
+                    assert_eq!(c[hi..], original[hi..], "{at}: after the range");
+                    let mut ids: std::vec::Vec<u32> = c[lo..hi].iter().map(|c| c.id).collect();
+                    let mut want: std::vec::Vec<u32> =
+                        original[lo..hi].iter().map(|c| c.id).collect();
+                    ids.sort();
+                    want.sort();
+                    assert_eq!(ids, want, "{at}: the range's candidates");
+                    assert!(
+                        c.iter().zip(&m).all(|(c, m)| m.to_bits() == c.id),
+                        "{at}: a mass left its candidate"
+                    );
+                }
+            }
+        }
+    }
 }

@@ -530,12 +530,30 @@ pub fn reference_filters(
                         // takes the hottest T (every filter then keeps more;
                         // greedy keeps a subset of anything).
                         let ambiguous = hi - lo > DYNATEMP_REL * hi;
+                        // The entropy is not monotone in the set: a loose
+                        // filter before this stage may keep a token that makes
+                        // the survivors more confident (colder), a strict one
+                        // may drop one and make them hotter. Unless both
+                        // agree on the set, the set's own bounds bound
+                        // nothing: strict keeps nothing, loose takes the
+                        // range's hottest T.
+                        let uncertain_set = slack != Slack::Exact && {
+                            let before = &order[..order.iter().position(|s| s == stage).unwrap()];
+                            let ids = |s: Slack| -> Vec<u32> {
+                                let d = reference_filters(logits, cfg, before, ctx, s).0;
+                                d.iter().map(|p| p.0).collect()
+                            };
+                            ids(Slack::Strict) != ids(Slack::Loose)
+                        };
                         match slack {
-                            Slack::Strict if ambiguous => return (Vec::new(), f64::NAN),
+                            Slack::Strict if ambiguous || uncertain_set => {
+                                return (Vec::new(), f64::NAN);
+                            }
                             Slack::Exact if ambiguous => {
                                 unsure = true;
                                 exact
                             }
+                            Slack::Loose if uncertain_set => t0 + cfg.dynatemp_range as f64,
                             Slack::Loose => hi,
                             _ => exact,
                         }

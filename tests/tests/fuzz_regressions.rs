@@ -138,3 +138,48 @@ fn sample_with_logprob_of_a_certain_token() {
         );
     }
 }
+
+/// fuzz target `sample` (sample-dynatemp-huge-exponent, about 195 000
+/// executions in): the core drew token 4 although the loose reference kept
+/// only token 0. The core was right; the reference's loose bound was not a
+/// bound. Min-p runs before the dynamic temperature, at `T = 1`: exactly it
+/// keeps the two equal maxima (0 and 4; a float step here is 4.8e24, far
+/// beyond `-ln 0.318`), whose entropy is `ln 2`, so `H / ln n = 1` and
+/// `T = T0 + range` whatever the exponent: each is drawn with probability
+/// 1/2. Min-p's loose slack (4 f32 roundings of a 7.7e31 threshold) also
+/// kept the tokens one and two steps below, of weight `exp(-4.8e24) = 0`:
+/// entropy `ln 2` among 4, `H / ln n = 1/2`, `(1/2)^7.7e31 = 0`, `T = 0`,
+/// greedy. A looser set before the entropy can make it colder. The
+/// reference now takes the set as certain only where its strict and loose
+/// cuts agree; otherwise loose takes the range's hottest `T` and strict
+/// keeps nothing.
+#[test]
+fn dynamic_temperature_after_a_filter_whose_slack_lowers_the_entropy() {
+    use sampler_tests::{Slack, reference};
+    let top = 7.747085e31f32;
+    let logits = [top, top.next_down(), top.next_down().next_down(), 0.0, top];
+    let config = SamplerConfig {
+        temperature: 0.19928282,
+        dynatemp_range: 0.9098039,
+        dynatemp_exponent: 7.747085e31,
+        min_p: 0.31764707,
+        top_k: 81,
+        top_p: 0.7981231,
+        ..SamplerConfig::default()
+    };
+    let order = [Stage::MinP, Stage::Temperature, Stage::TopK, Stage::TopP];
+    let ids = |slack| -> Vec<u32> {
+        let d = reference(&logits, &config, &order, slack).unwrap();
+        d.iter().map(|p| p.0).collect()
+    };
+    assert_eq!(ids(Slack::Exact), [0, 4]);
+    // At the hottest T top-p cuts the two tokens of weight 0 again.
+    assert_eq!(ids(Slack::Loose), [0, 4], "not greedy");
+    assert_eq!(ids(Slack::Strict), [0u32; 0], "nothing is certain");
+    for &backend in Backend::available() {
+        let dist = core_distribution::<4>(&logits, config, &order, backend).unwrap();
+        assert_eq!(dist, [0.5, 0.0, 0.0, 0.0, 0.5], "{backend:?}");
+        check_against_reference(&logits, &config, &order, &dist)
+            .unwrap_or_else(|e| panic!("{backend:?}: distribution {dist:?}: {e}"));
+    }
+}

@@ -129,14 +129,13 @@ impl Vector for f32 {
 /// the hard-float ABI, RISC-V, whose F extension stable Rust does not report
 /// (a RISC-V core with an FPU gets the same integers, by integer work), and
 /// x86_64 without SSE2 (`x86_64-unknown-none`).
-#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 const SOFT_FLOAT: bool = cfg!(any(
     all(target_arch = "arm", not(target_abi = "eabihf")),
     all(
         any(target_arch = "riscv32", target_arch = "riscv64"),
         not(target_feature = "f")
     ),
-    target_arch = "x86_64"
+    all(target_arch = "x86_64", not(target_feature = "sse2"))
 ));
 
 /// `x` rounded to the nearest integer, ties to even (as `cvtps2dq` and
@@ -160,20 +159,16 @@ fn round_to_i32(x: f32) -> i32 {
 }
 
 /// `x` as an `i32` for integral `x` in `[-2^31, 2^31)` (`exp2i`); any value,
-/// never undefined behaviour, for other inputs.
+/// never undefined behaviour, for other inputs. An integral `x` rounds to
+/// itself, so this is [`round_to_i32`] except where a hardware float unit
+/// without `cvtss2si` has a cheaper exact conversion: the truncating `as`
+/// (one `vcvt` or `fcvtzs`, against a round and a conversion).
 #[inline(always)]
 fn integral_to_i32(x: f32) -> i32 {
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    {
-        cvt_to_i32(x)
-    }
-    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-    {
-        if SOFT_FLOAT {
-            round_to_i32_bits(x)
-        } else {
-            x as i32
-        }
+    if cfg!(all(target_arch = "x86_64", target_feature = "sse2")) || SOFT_FLOAT {
+        round_to_i32(x)
+    } else {
+        x as i32
     }
 }
 

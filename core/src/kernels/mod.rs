@@ -597,6 +597,52 @@ mod kernel_tests {
         }
     }
 
+    /// Every hit count per register (none, some, all lanes: thresholds
+    /// below, inside and above the logits' range) into exactly as much room
+    /// as the hits need, or one short: the candidates are the scalar
+    /// definition's, nothing past the reported count is written, and a full
+    /// output stops at the first hit that did not fit.
+    #[test]
+    fn gather_writes_only_what_it_reports() {
+        let sentinel = Candidate {
+            id: u32::MAX,
+            logit: f32::NAN,
+        };
+        for k in backends() {
+            for n in lengths() {
+                let xs = logits(n, 4);
+                for t in [-100.0, -22.5, 0.0, 7.5, 100.0] {
+                    let hits: std::vec::Vec<Candidate> = xs
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, x)| **x >= t)
+                        .map(|(i, x)| Candidate {
+                            id: 1000 + i as u32,
+                            logit: *x,
+                        })
+                        .collect();
+                    for room in [hits.len(), hits.len().saturating_sub(1)] {
+                        let mut out = std::vec![sentinel; room + 40];
+                        let g = k.gather_at_least(&xs, t, 1000, &mut out[..room]);
+                        let what = std::format!("{:?} n {n} t {t} room {room}", k.backend());
+                        assert_eq!(g.count, room, "{what}");
+                        assert_eq!(&out[..room], &hits[..room], "{what}");
+                        assert!(
+                            out[room..].iter().all(|c| c.id == u32::MAX),
+                            "{what}: wrote past the count"
+                        );
+                        let next = if room == hits.len() {
+                            n
+                        } else {
+                            hits[room].id as usize - 1000
+                        };
+                        assert_eq!(g.next, next, "{what}");
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn fixed_masses_sum_exactly_and_walk_to_the_right_index() {
         // The max of every input (weights are at most 1 by contract).

@@ -289,6 +289,38 @@ impl<K: Key> Selection<'_, '_, K> {
         }
     }
 
+    /// Candidate `i` and its mass beside (0 with `Masses::Count`); the
+    /// default for an index out of range, which the callers never pass.
+    #[inline(always)]
+    fn get(&self, i: usize) -> (Candidate, f32) {
+        let c = self.cands.get(i).copied().unwrap_or_default();
+        let m = match &self.masses {
+            Masses::Count => 0.0,
+            Masses::Beside(m) => m.get(i).copied().unwrap_or_default(),
+        };
+        (c, m)
+    }
+
+    /// Writes `held` (from [`Self::get`]) at `i`.
+    #[inline(always)]
+    fn put(&mut self, i: usize, held: (Candidate, f32)) {
+        if let Some(c) = self.cands.get_mut(i) {
+            *c = held.0;
+        }
+        if let Masses::Beside(m) = &mut self.masses
+            && let Some(q) = m.get_mut(i)
+        {
+            *q = held.1;
+        }
+    }
+
+    /// Copies candidate `i` (and its mass) to `i + 1`.
+    #[inline(always)]
+    fn copy_up(&mut self, i: usize) {
+        let held = self.get(i);
+        self.put(i + 1, held);
+    }
+
     /// Hoare partition of `lo..hi` (at least 3 elements) around the median of
     /// its first, middle and last: afterwards the elements ranked above the
     /// pivot come first, then the pivot, whose index is returned. Keys are
@@ -332,11 +364,21 @@ impl<K: Key> Selection<'_, '_, K> {
     fn sort(&mut self, lo: usize, hi: usize) {
         if hi - lo <= 24 {
             for i in lo + 1..hi {
+                let key = self.key(i);
+                if self.key(i - 1) >= key {
+                    continue;
+                }
+                // Shift the earlier elements ranked below it up by one and
+                // write it once into the hole: a swap per step would store
+                // two adjacent candidates with one 16-byte write that the
+                // next step's load straddles, stalling store forwarding.
+                let held = self.get(i);
                 let mut j = i;
-                while j > lo && self.key(j - 1) < self.key(j) {
-                    self.swap(j - 1, j);
+                while j > lo && self.key(j - 1) < key {
+                    self.copy_up(j - 1);
                     j -= 1;
                 }
+                self.put(j, held);
             }
             return;
         }

@@ -371,7 +371,9 @@ fn every_constraint_error_leaves_everything_untouched() {
 }
 
 /// The core's distribution under `ctx`, checked against the exact reference
-/// (and equal to it on the set and within 1e-6 on every probability).
+/// (and equal to it on the set and within 1e-6 on every probability), at
+/// capacities 0 and 16 (a mask written over the buffer) and 64 and 256 (its
+/// allowed tokens gathered into the scratch, when they fit).
 fn dist(logits: &[f32], cfg: SamplerConfig, ctx: &Context) -> Vec<f32> {
     let exact = reference_with(logits, &cfg, &Stage::DEFAULT_ORDER, ctx, Slack::Exact).unwrap();
     let mut first = None;
@@ -379,6 +381,8 @@ fn dist(logits: &[f32], cfg: SamplerConfig, ctx: &Context) -> Vec<f32> {
         for got in [
             core_distribution_with::<0>(logits, cfg, &Stage::DEFAULT_ORDER, ctx, b).unwrap(),
             core_distribution_with::<16>(logits, cfg, &Stage::DEFAULT_ORDER, ctx, b).unwrap(),
+            core_distribution_with::<64>(logits, cfg, &Stage::DEFAULT_ORDER, ctx, b).unwrap(),
+            core_distribution_with::<256>(logits, cfg, &Stage::DEFAULT_ORDER, ctx, b).unwrap(),
         ] {
             let mut want = vec![0.0f64; logits.len()];
             for &(i, p) in &exact {
@@ -511,6 +515,45 @@ fn mask_bits_past_the_vocabulary_are_ignored() {
     let b = dist(&logits, D, &ctx(&[0b1, u32::MAX]));
     assert_eq!(a, b);
     assert!(a[0] > 0.0 && a[32] > 0.0 && a[1..32].iter().all(|p| *p == 0.0));
+}
+
+/// Every kind of mask word (all allowed, none, mixed, the partial last
+/// word) over 100 tokens whose highest logits are the disallowed ones, with
+/// a ban and a bias on top: only set bits survive, on the path that writes
+/// the mask over the buffer and on the one that gathers its tokens.
+#[test]
+fn mask_words_of_every_kind_on_both_paths() {
+    // Logits rise with the id, and odd ids are 3 nats up: the mask below
+    // allows mostly even ids, so the best tokens are disallowed.
+    let logits: Vec<f32> = (0..100)
+        .map(|i| i as f32 / 40.0 + if i % 2 == 1 { 3.0 } else { 0.0 })
+        .collect();
+    let masks: [&'static [u32]; 3] = [
+        // mixed, none, all, partial (tokens 96..100: 97 and 99 allowed)
+        &[0x5555_5555, 0, u32::MAX, 0b1010],
+        // all, mixed, mixed, partial with bits past the vocabulary
+        &[u32::MAX, 0x0001_0001, 0x8000_0000, 0xFFFF_FFF1],
+        // one token in a mixed word, the rest none
+        &[0, 0, 0x0000_0100, 0],
+    ];
+    for mask in masks {
+        let ctx = Context {
+            constraints: Constraints {
+                logit_bias: &[(64, f32::NEG_INFINITY), (2, 1.5)],
+                allowed: Some(mask),
+            },
+            ..Context::default()
+        };
+        let cfg = SamplerConfig {
+            temperature: 2.0,
+            ..SamplerConfig::default()
+        };
+        let p = dist(&logits, cfg, &ctx);
+        for (i, p) in p.iter().enumerate() {
+            let allowed = mask[i / 32] >> (i % 32) & 1 == 1 && i != 64;
+            assert_eq!(*p > 0.0, allowed, "token {i} under {mask:x?}: {p}");
+        }
+    }
 }
 
 #[test]

@@ -223,6 +223,22 @@ fn check_sample_with(
         &mut Pcg32::seed_from_u64(seed),
         &ctx.constraints,
     );
+    // The token does not depend on the capacity: at 256 a mask's allowed
+    // tokens (and most survivor sets here) fit the scratch, at 16 they
+    // mostly do not.
+    let mut wide =
+        sampler_tests::core_sampler::<256>(cfg, order, ctx, logit_sampler::Backend::detect())
+            .unwrap();
+    let wide = wide.sample_constrained(
+        &mut logits.to_vec(),
+        &mut Pcg32::seed_from_u64(seed),
+        &ctx.constraints,
+    );
+    prop_assert_eq!(
+        format!("{:?}", wide),
+        format!("{:?}", plain),
+        "capacity 256 vs 16"
+    );
     let expected = reference_error(logits, &cfg, ctx);
     let mut buf = logits.to_vec();
     let mut rng = Pcg32::seed_from_u64(seed);

@@ -237,6 +237,13 @@ impl Key for Distance {
     }
 }
 
+/// Where candidate `c` comes in `order`: larger means earlier (the id
+/// breaks ties, so no two candidates share a position).
+#[inline(always)]
+fn position<K: Key>(order: K, c: &Candidate) -> u64 {
+    ((order.rank(c.logit) as u64) << 32) | (u32::MAX - c.id) as u64
+}
+
 /// Candidates, their masses and the order of one selection.
 struct Selection<'c, 'm, K: Key> {
     cands: &'c mut [Candidate],
@@ -248,9 +255,7 @@ impl<K: Key> Selection<'_, '_, K> {
     /// Position in the order: larger means earlier.
     #[inline(always)]
     fn key(&self, i: usize) -> u64 {
-        self.cands.get(i).map_or(0, |c| {
-            ((self.order.rank(c.logit) as u64) << 32) | (u32::MAX - c.id) as u64
-        })
+        self.cands.get(i).map_or(0, |c| position(self.order, c))
     }
 
     #[inline(always)]
@@ -287,38 +292,6 @@ impl<K: Key> Selection<'_, '_, K> {
                 m.swap(i, j);
             }
         }
-    }
-
-    /// Candidate `i` and its mass beside (0 with `Masses::Count`); the
-    /// default for an index out of range, which the callers never pass.
-    #[inline(always)]
-    fn get(&self, i: usize) -> (Candidate, f32) {
-        let c = self.cands.get(i).copied().unwrap_or_default();
-        let m = match &self.masses {
-            Masses::Count => 0.0,
-            Masses::Beside(m) => m.get(i).copied().unwrap_or_default(),
-        };
-        (c, m)
-    }
-
-    /// Writes `held` (from [`Self::get`]) at `i`.
-    #[inline(always)]
-    fn put(&mut self, i: usize, held: (Candidate, f32)) {
-        if let Some(c) = self.cands.get_mut(i) {
-            *c = held.0;
-        }
-        if let Masses::Beside(m) = &mut self.masses
-            && let Some(q) = m.get_mut(i)
-        {
-            *q = held.1;
-        }
-    }
-
-    /// Copies candidate `i` (and its mass) to `i + 1`.
-    #[inline(always)]
-    fn copy_up(&mut self, i: usize) {
-        let held = self.get(i);
-        self.put(i + 1, held);
     }
 
     /// Hoare partition of `lo..hi` (at least 3 elements) around the median of
@@ -363,22 +336,13 @@ impl<K: Key> Selection<'_, '_, K> {
     /// which keeps one for inconsistent orderings).
     fn sort(&mut self, lo: usize, hi: usize) {
         if hi - lo <= 24 {
-            for i in lo + 1..hi {
-                let key = self.key(i);
-                if self.key(i - 1) >= key {
-                    continue;
+            let order = self.order;
+            let cands = self.cands.get_mut(lo..hi).unwrap_or_default();
+            match &mut self.masses {
+                Masses::Count => insertion_sort(order, cands, &mut []),
+                Masses::Beside(m) => {
+                    insertion_sort(order, cands, m.get_mut(lo..hi).unwrap_or_default())
                 }
-                // Shift the earlier elements ranked below it up by one and
-                // write it once into the hole: a swap per step would store
-                // two adjacent candidates with one 16-byte write that the
-                // next step's load straddles, stalling store forwarding.
-                let held = self.get(i);
-                let mut j = i;
-                while j > lo && self.key(j - 1) < key {
-                    self.copy_up(j - 1);
-                    j -= 1;
-                }
-                self.put(j, held);
             }
             return;
         }
@@ -446,6 +410,44 @@ impl<K: Key> Selection<'_, '_, K> {
         }
         debug_assert!(false, "the remainder holds the needed mass");
         hi
+    }
+}
+
+/// Insertion sort of `cands` into `order` (larger keys first), moving each
+/// mass of `masses` (empty, or one per candidate) with its candidate. Each
+/// element is held aside while the earlier ones ranked below it shift up,
+/// then written once into the hole: a swap per step would store two
+/// adjacent candidates with one 16-byte write that the next step's load
+/// straddles, stalling store forwarding on x86.
+#[inline(always)]
+fn insertion_sort<K: Key>(order: K, cands: &mut [Candidate], masses: &mut [f32]) {
+    let key = |c: &Candidate| position(order, c);
+    for i in 1..cands.len() {
+        let Some(&held) = cands.get(i) else { break };
+        let held_mass = masses.get(i).copied();
+        let k = key(&held);
+        let mut j = i;
+        // `j - 1` wraps to `usize::MAX` at 0, where `get` ends the loop.
+        while let Some(&before) = cands.get(j.wrapping_sub(1)) {
+            if key(&before) >= k {
+                break;
+            }
+            if let Some(slot) = cands.get_mut(j) {
+                *slot = before;
+            }
+            if let Some(q) = masses.get(j.wrapping_sub(1)).copied()
+                && let Some(slot) = masses.get_mut(j)
+            {
+                *slot = q;
+            }
+            j = j.wrapping_sub(1);
+        }
+        if let Some(slot) = cands.get_mut(j) {
+            *slot = held;
+        }
+        if let (Some(q), Some(slot)) = (held_mass, masses.get_mut(j)) {
+            *slot = q;
+        }
     }
 }
 

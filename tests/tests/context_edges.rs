@@ -334,11 +334,14 @@ fn every_constraint_error_leaves_everything_untouched() {
             needed: 2
         }
     );
-    // Nothing allowed; allowed only where the logit is -inf; the only allowed token banned.
+    // Nothing allowed; allowed only where the logit is -inf; the only allowed
+    // tokens above -inf banned (the last: the banned max holder's neighbour
+    // bit is set too, for a -inf token).
     for (mask, b) in [
         (0b0000u32, &[][..]),
         (0b1000, &[]),
         (0b0101, &[(0u32, f32::NEG_INFINITY), (2, f32::NEG_INFINITY)]),
+        (0b1100, &[(2, f32::NEG_INFINITY)]),
     ] {
         let logits = [1.0f32, 2.0, 3.0, f32::NEG_INFINITY];
         let c = Constraints {

@@ -312,6 +312,16 @@ fn every_constraint_error_leaves_everything_untouched() {
             capacity: MAX_FINITE_BIAS
         }
     );
+    // Exactly the capacity is accepted.
+    let c = Constraints {
+        logit_bias: &many[..MAX_FINITE_BIAS],
+        allowed: None,
+    };
+    let mut s = new(D).unwrap();
+    assert!(
+        s.sample_with(&mut logits.to_vec(), &mut Fixed(0), &c, &mut [])
+            .is_ok()
+    );
     // Bans do not count against the capacity.
     let mut bans = many.clone();
     bans.iter_mut().for_each(|b| b.1 = f32::NEG_INFINITY);

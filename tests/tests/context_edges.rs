@@ -712,3 +712,57 @@ fn sampler_size_is_scratch_plus_history_plus_a_constant() {
     assert!(constant <= 448, "{constant} bytes");
     println!("Sampler<CAP, HISTORY> = 8 CAP + 4 HISTORY + {constant} bytes");
 }
+
+/// The top slice for every length up to 40 over vocabularies of 5 to 300
+/// tokens (several of the gather's 64-token buffers), with ties: the best
+/// tokens, descending, ties to the lowest id, on every backend. Pins the
+/// heap that keeps them (the parent of a pushed slot, the rising gather
+/// threshold once the heap is full).
+#[test]
+fn top_slice_is_the_best_tokens_for_every_length() {
+    for n in [5usize, 17, 70, 300] {
+        // Hashed values on a coarse grid: many ties, no order by id.
+        let logits: Vec<f32> = (0..n as u32)
+            .map(|i| ((i.wrapping_mul(0x9E37_79B9) >> 24) % 23) as f32 * 0.5)
+            .collect();
+        let mut best: Vec<u32> = (0..n as u32).collect();
+        best.sort_by(|&a, &b| {
+            logits[b as usize]
+                .total_cmp(&logits[a as usize])
+                .then(a.cmp(&b))
+        });
+        for &backend in Backend::available() {
+            for len in 0..=40usize.min(n) {
+                let mut s = new(D).unwrap().with_backend(backend).unwrap();
+                let mut top = vec![TokenLogprob::default(); len];
+                s.sample_with(
+                    &mut logits.clone(),
+                    &mut Fixed(0),
+                    &Constraints::default(),
+                    &mut top,
+                )
+                .unwrap();
+                let got: Vec<u32> = top.iter().map(|t| t.token).collect();
+                assert_eq!(got, best[..len], "{backend:?} n {n} top {len}");
+            }
+        }
+    }
+    // The heap fills with ids 0..3 inside the first 64-token gather, its
+    // last push the worst; ids 3..64 are worse still, so its worst stays
+    // 1.0 and token 64 (5.0, in the next gather) must replace it.
+    let mut logits = vec![0.0f32; 100];
+    logits[..3].copy_from_slice(&[10.0, 10.0, 1.0]);
+    logits[64] = 5.0;
+    for &backend in Backend::available() {
+        let mut s = new(D).unwrap().with_backend(backend).unwrap();
+        let mut top = [TokenLogprob::default(); 3];
+        s.sample_with(
+            &mut logits.clone(),
+            &mut Fixed(0),
+            &Constraints::default(),
+            &mut top,
+        )
+        .unwrap();
+        assert_eq!(top.map(|t| t.token), [0, 1, 64], "{backend:?}");
+    }
+}

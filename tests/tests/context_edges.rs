@@ -733,16 +733,7 @@ fn top_slice_is_the_best_tokens_for_every_length() {
         });
         for &backend in Backend::available() {
             for len in 0..=40usize.min(n) {
-                let mut s = new(D).unwrap().with_backend(backend).unwrap();
-                let mut top = vec![TokenLogprob::default(); len];
-                s.sample_with(
-                    &mut logits.clone(),
-                    &mut Fixed(0),
-                    &Constraints::default(),
-                    &mut top,
-                )
-                .unwrap();
-                let got: Vec<u32> = top.iter().map(|t| t.token).collect();
+                let got = top_tokens(&logits, backend, len);
                 assert_eq!(got, best[..len], "{backend:?} n {n} top {len}");
             }
         }
@@ -754,15 +745,20 @@ fn top_slice_is_the_best_tokens_for_every_length() {
     logits[..3].copy_from_slice(&[10.0, 10.0, 1.0]);
     logits[64] = 5.0;
     for &backend in Backend::available() {
-        let mut s = new(D).unwrap().with_backend(backend).unwrap();
-        let mut top = [TokenLogprob::default(); 3];
-        s.sample_with(
-            &mut logits.clone(),
-            &mut Fixed(0),
-            &Constraints::default(),
-            &mut top,
-        )
-        .unwrap();
-        assert_eq!(top.map(|t| t.token), [0, 1, 64], "{backend:?}");
+        assert_eq!(top_tokens(&logits, backend, 3), [0, 1, 64], "{backend:?}");
     }
+}
+
+/// The tokens of `sample_with`'s top slice of length `len` over `logits`.
+fn top_tokens(logits: &[f32], backend: Backend, len: usize) -> Vec<u32> {
+    let mut s = new(D).unwrap().with_backend(backend).unwrap();
+    let mut top = vec![TokenLogprob::default(); len];
+    s.sample_with(
+        &mut logits.to_vec(),
+        &mut Fixed(0),
+        &Constraints::default(),
+        &mut top,
+    )
+    .unwrap();
+    top.iter().map(|t| t.token).collect()
 }

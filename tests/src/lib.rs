@@ -8,6 +8,7 @@
 //! `strict ⊆ core ⊆ loose`; when strict and loose agree the set is pinned exactly.
 
 use std::collections::HashMap;
+use std::f64::consts::LN_2;
 
 use logit_sampler::{Constraints, Mirostat, SampleError, SamplerConfig, Stage};
 
@@ -483,18 +484,23 @@ pub fn reference_filters(
                     tt += t * t;
                 }
                 let s_hat = tb / tt;
-                let e = s_hat - 1.0;
-                let k =
-                    (e * 2f64.powf(mu) / (1.0 - (logits.len() as f64).powf(-e))).powf(1.0 / s_hat);
-                // The core computes k in f32, as llama.cpp does: its
-                // exponent 1 / s amplifies the roundings of s.
-                let k = match slack {
-                    Slack::Strict => k * (1.0 - 1e-4),
-                    Slack::Exact => k,
-                    Slack::Loose => k * (1.0 + 1e-4),
+                let ln_k = mirostat_v1_ln_k(s_hat, mu, logits.len());
+                // The core computes k in f32, as llama.cpp does, where its
+                // exponent 1 / s amplifies every rounding.
+                let delta = match slack {
+                    Slack::Exact => 0.0,
+                    _ => mirostat_v1_ln_k_slack(&v, s_hat, mu, logits.len(), ln_k),
                 };
-                if k >= 1.0 {
-                    (k.min(1e18) as usize).min(set.len())
+                let ln_k = match slack {
+                    Slack::Strict => ln_k - delta,
+                    Slack::Exact => ln_k,
+                    Slack::Loose => ln_k + delta,
+                };
+                // NaN (no pairs, or 0 / 0) and anything below 1 keep one.
+                if ln_k >= 0.0 {
+                    (ln_k.min(42.0).exp() as usize).min(set.len())
+                } else if ln_k.is_nan() && slack == Slack::Loose {
+                    set.len()
                 } else {
                     1
                 }
@@ -750,6 +756,97 @@ pub fn reference_filters(
         .collect();
     dist.sort_by_key(|&(i, _)| i);
     (dist, if unsure { f64::NAN } else { temp })
+}
+
+/// Mirostat v1's `ln k = ln(e 2^mu / (1 - N^-e)) / s`, `e = s - 1`, in f64,
+/// in log space (`2^mu` overflows f64 at the clamp's `mu = 1024`); at `e = 0`
+/// its limit `mu ln 2 - ln ln N`.
+fn mirostat_v1_ln_k(s: f64, mu: f64, n: usize) -> f64 {
+    let e = s - 1.0;
+    let l = (n as f64).ln();
+    let num = if e == 0.0 {
+        mu * LN_2 - l.ln()
+    } else {
+        e.abs().ln() + mu * LN_2 - (-e * l).exp_m1().abs().ln()
+    };
+    num / s
+}
+
+/// A bound on how far the core's f32 `ln k` (`draw/mirostat.rs::v1`) is from
+/// the exact one, first order in f32's unit roundoff `u = 2^-24`, from the
+/// top logits' scaled values `v` (descending) and the exact `s`:
+/// - `s = tb / tt` with `tb = sum t_i b_i`, `tt = sum t_i^2`, all terms
+///   nonnegative: `b_i = (l_i - l_i+1) / T` (a difference, `1 / T` and a
+///   product: 3u, and 2^-148 absolute where it is subnormal), `t_i =
+///   logf(fl((i + 2) / (i + 1)))` (the quotient's rounding adds `u` to `t`,
+///   `logf` one ulp), each product and addition one more `u`;
+/// - the numerator `ln|e| + mu ln 2 - ln|expm1(x)|`, `x = -e ln N`: one ulp
+///   for each of `logf`, `expm1f`, the product, two additions; `e = s - 1`
+///   and `x` each round, moving it by its derivative `1/e + ln N e^x /
+///   expm1(x)` (smooth at `e = 0`: `ln N / 2`), and so does the error of `s`;
+/// - the quotient by `s` (whose relative error also scales `ln k`) and `expf`.
+///
+/// Infinite where f32 overflows, or the error of `s` is not small.
+fn mirostat_v1_ln_k_slack(v: &[f64], s: f64, mu: f64, n: usize, ln_k: f64) -> f64 {
+    const U: f64 = 1.0 / (1u64 << 24) as f64;
+    let pairs = v.len().saturating_sub(1);
+    if pairs == 0 {
+        return 0.0; // NaN in both: one token
+    }
+    let t = |i: usize| ((i + 2) as f64 / (i + 1) as f64).ln();
+    let (mut tb, mut eps_t, mut b_max) = (0.0f64, 0.0f64, 0.0f64);
+    for i in 0..pairs {
+        let b = v[i] - v[i + 1];
+        tb += t(i) * b;
+        eps_t = eps_t.max(U / t(i) + 2.0 * U);
+        b_max = b_max.max(b);
+    }
+    let f32_max = f32::MAX as f64;
+    if b_max * (1.0 + 8.0 * U) >= f32_max || tb * (1.0 + 8.0 * U) >= f32_max {
+        return f64::INFINITY;
+    }
+    let e = s - 1.0;
+    let l = (n as f64).ln();
+    let x = -e * l;
+    let (a, b, c) = if e == 0.0 {
+        (l.ln(), mu * LN_2, 0.0)
+    } else {
+        (e.abs().ln(), mu * LN_2, x.exp_m1().abs().ln())
+    };
+    let x_sensitivity = if x.abs() < 1e-3 {
+        1.0
+    } else {
+        x.abs() * x.exp() / x.exp_m1().abs()
+    };
+    // The numerator's own roundings, with e (and so x) as the core has it.
+    let rounding = 4.0 * U * (a.abs() + b.abs() + c.abs()) + 2.0 * U + 4.0 * U * x_sensitivity;
+    if tb == 0.0 {
+        // Equal logits: every b_i is exactly 0 in f32 too, so s = 0 and
+        // e = -1 there: ln k is +-inf by the numerator's sign, NaN at 0.
+        let num = a + b - c;
+        return if num.abs() <= rounding {
+            f64::INFINITY
+        } else {
+            0.0
+        };
+    }
+    let p = pairs as f64;
+    let eps_tb = eps_t + (p + 5.0) * U + p * 2f64.powi(-148) / tb;
+    let eps_tt = 2.0 * eps_t + (p + 2.0) * U;
+    let eps_s = eps_tb + eps_tt + U;
+    if eps_s > 1e-3 {
+        return f64::INFINITY;
+    }
+    // d numerator / de, with the series where 1/e and the other term cancel.
+    let dnum = if x.abs() < 1e-3 {
+        l / 2.0 - e * l * l / 12.0
+    } else {
+        1.0 / e + l * x.exp() / x.exp_m1()
+    }
+    .abs();
+    let num_err = rounding + U * e.abs() * dnum + eps_s * s * dnum;
+    let delta = num_err / s + (eps_s + U) * ln_k.abs() + 2.0 * U;
+    if delta.is_nan() { f64::INFINITY } else { delta }
 }
 
 /// Dynamic temperature for the survivors `set` with scaled logits (at

@@ -183,3 +183,83 @@ fn dynamic_temperature_after_a_filter_whose_slack_lowers_the_entropy() {
             .unwrap_or_else(|e| panic!("{backend:?}: distribution {dist:?}: {e}"));
     }
 }
+
+/// fuzz target `sample` (a run without sanitizer, 169 000 executions in):
+/// mirostat v1 over two logits `1.8e-12` apart at `T = 6.1e-5`. Their
+/// scaled gap is `3e-8`, so the Zipf estimate is `s = 4.3e-8` and
+/// `k = ((1 - s) / (1 - 2 s ln 2))^(1 / s) = e^0.386 = 1.47`: exactly, one
+/// token. The core computes `k` in f32 as llama.cpp does, where `e = s - 1`
+/// rounds to `-1` and `expm1f`'s last bit alone moves `ln k` by
+/// `2^-23 / s = 2.8`: it got `k >= 2` and drew either. The reference
+/// bounded that rounding by `k (1 +- 1e-4)`, which holds for an `s` near 1
+/// only; it now propagates f32's roundings through `s`, the numerator and
+/// the quotient by `s`, so loose keeps both here and strict the first.
+#[test]
+fn mirostat_v1_with_a_vanishing_zipf_exponent() {
+    use logit_sampler::Mirostat;
+    use sampler_tests::{Slack, reference};
+    let logits = [-0.0f32, 1.8189894e-12];
+    let config = SamplerConfig {
+        temperature: 6.103609e-5,
+        mirostat: Mirostat::V1 {
+            tau: 0.0,
+            eta: 0.1,
+            m: 23,
+        },
+        ..SamplerConfig::default()
+    };
+    let order = Stage::DEFAULT_ORDER;
+    let ids = |slack| -> Vec<u32> {
+        let d = reference(&logits, &config, &order, slack).unwrap();
+        d.iter().map(|p| p.0).collect()
+    };
+    assert_eq!(ids(Slack::Exact), [1]);
+    assert_eq!(ids(Slack::Strict), [1]);
+    assert_eq!(ids(Slack::Loose), [0, 1], "f32 cannot resolve k here");
+    for &backend in Backend::available() {
+        let dist = core_distribution::<4>(&logits, config, &order, backend).unwrap();
+        assert_eq!(dist, [0.5, 0.5], "{backend:?}");
+        check_against_reference(&logits, &config, &order, &dist)
+            .unwrap_or_else(|e| panic!("{backend:?}: distribution {dist:?}: {e}"));
+    }
+}
+
+/// The bound stays tight where f32 resolves `k`: Zipf-like logits with
+/// exponent 1.1 over 1000 tokens, `m = 100`, `tau` from 1 to 5.5 bits. The
+/// exact `k` (0.8 to 238) is never within 0.1 % of an integer here (asserted;
+/// the bound is 0.03 % at most), so strict,
+/// exact and loose keep the same count, and so does the core.
+#[test]
+fn mirostat_v1_bound_is_tight_for_an_ordinary_zipf_exponent() {
+    use logit_sampler::Mirostat;
+    use sampler_tests::{Slack, reference};
+    let logits: Vec<f32> = (0..1000).map(|i| -1.1 * ((i + 1) as f32).ln()).collect();
+    for tau in [1.0f32, 2.0, 3.0, 4.0, 5.0, 5.5] {
+        let config = SamplerConfig {
+            mirostat: Mirostat::V1 {
+                tau,
+                eta: 0.1,
+                m: 100,
+            },
+            ..SamplerConfig::default()
+        };
+        let order = Stage::DEFAULT_ORDER;
+        let len = |slack| reference(&logits, &config, &order, slack).unwrap().len();
+        // k = (e 2^mu / (1 - N^-e))^(1 / s), s = 1.1 (up to the f32 logits)
+        let (s, mu, n) = (1.1f64, 2.0 * tau as f64, 1000f64);
+        let k = ((s - 1.0) * 2f64.powf(mu) / (1.0 - n.powf(1.0 - s))).powf(1.0 / s);
+        assert!(
+            (k - k.round()).abs() > 1e-3 * k,
+            "tau {tau}: k = {k} is near an integer"
+        );
+        let exact = len(Slack::Exact);
+        assert_eq!(exact, (k.floor() as usize).max(1), "tau {tau}: k = {k}");
+        assert_eq!(len(Slack::Strict), exact, "tau {tau}");
+        assert_eq!(len(Slack::Loose), exact, "tau {tau}");
+        for &backend in Backend::available() {
+            let dist = core_distribution::<1024>(&logits, config, &order, backend).unwrap();
+            let kept = dist.iter().filter(|&&p| p > 0.0).count();
+            assert_eq!(kept, exact, "{backend:?}, tau {tau}");
+        }
+    }
+}

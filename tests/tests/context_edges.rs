@@ -762,3 +762,41 @@ fn top_tokens(logits: &[f32], backend: Backend, len: usize) -> Vec<u32> {
     .unwrap();
     top.iter().map(|t| t.token).collect()
 }
+
+/// A sparse mask's tokens are gathered into the scratch while the call is
+/// validated; a token the bias then bans must leave that set, not stay as a
+/// candidate of logit `-inf`: top-n-sigma's mean and deviation over the
+/// survivors would be `-inf` and NaN. Allowed 0-3 of 64, token 3 (the
+/// largest) banned: the survivors 2, 1, 0 have mean 1 and deviation
+/// `sqrt(2/3) = 0.82`, so `n = 1` keeps the logits above `1.18`: token 0.
+#[test]
+fn a_banned_token_leaves_the_gathered_mask_candidates() {
+    let mut logits = [-1.0f32; 64];
+    logits[..4].copy_from_slice(&[2.0, 1.0, 0.0, 5.0]);
+    let mask = [0b1111u32, 0];
+    let bias = [(3u32, f32::NEG_INFINITY)];
+    let ctx = Context {
+        constraints: Constraints {
+            logit_bias: &bias,
+            allowed: Some(&mask),
+        },
+        ..Context::default()
+    };
+    let cfg = SamplerConfig {
+        top_n_sigma: 1.0,
+        ..D
+    };
+    let order = Stage::DEFAULT_ORDER;
+    let ids = |slack| -> Vec<u32> {
+        let d = reference_with(&logits, &cfg, &order, &ctx, slack).unwrap();
+        d.iter().map(|p| p.0).collect()
+    };
+    assert_eq!(ids(Slack::Strict), [0]);
+    assert_eq!(ids(Slack::Loose), [0]);
+    for &b in Backend::available() {
+        let d = core_distribution_with::<16>(&logits, cfg, &order, &ctx, b).unwrap();
+        let mut want = [0.0f32; 64];
+        want[0] = 1.0;
+        assert_eq!(d, want, "{b:?}");
+    }
+}

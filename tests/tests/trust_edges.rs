@@ -14,12 +14,13 @@
 //!   a capacity that holds only the head (every path must cut at the same
 //!   token, and at the reference's).
 
+use logit_sampler::Constraints;
 use logit_sampler::rand_core::{Rng, SeedableRng};
 use logit_sampler::{
     Backend, Pcg32, SampleError, Sampler, SamplerConfig, Stage, argmax, fill_gaussian, gaussian,
     sample_inverse_cdf_with,
 };
-use sampler_tests::{check_against_reference, core_distribution};
+use sampler_tests::{Fixed, check_against_reference, core_distribution};
 
 #[test]
 fn inverse_cdf_boundaries_are_exact() {
@@ -176,6 +177,42 @@ fn top_p_prefilter_path_cuts_where_every_path_does() {
             assert_eq!(bits(&small), bits(&all), "p {p} {b:?}: CAP 16 vs CAP 32768");
             check_against_reference(&logits, &cfg, &Stage::DEFAULT_ORDER, &small)
                 .unwrap_or_else(|e| panic!("p {p} {b:?}: {e}"));
+        }
+    }
+}
+
+/// `sample` and `sample_with` over 2048 equal logits (more than the
+/// capacity, so both draw over the buffer: every mass is 2^30, the total
+/// 2^41, the draw's target `r >> 23`), with targets exactly on a cumulative:
+/// inside the first 1024-entry chunk (5 * 2^30: token 5) and on the chunk
+/// boundary (2^40: token 1024). `sample_with` walks chunk totals first and
+/// then the crossing chunk's elements; a `>=` for `>` in either comparison
+/// takes the token before, or enters a chunk the target is not in.
+#[test]
+fn draws_over_the_buffer_take_the_token_after_an_exact_cumulative() {
+    let cases = [
+        (0u64, 0u32),
+        (5 << 53, 5),
+        ((5 << 53) - 1, 4),
+        (1 << 63, 1024),
+        ((1 << 63) - 1, 1023),
+        (u64::MAX, 2047),
+    ];
+    for &b in Backend::available() {
+        let mut s = Sampler::<16>::new(SamplerConfig::default())
+            .unwrap()
+            .with_backend(b)
+            .unwrap();
+        for (r, want) in cases {
+            let mut logits = vec![0.5f32; 2048];
+            assert_eq!(
+                s.sample(&mut logits, &mut Fixed(r)),
+                Ok(want),
+                "{b:?} sample r {r:#x}"
+            );
+            let mut logits = vec![0.5f32; 2048];
+            let got = s.sample_with(&mut logits, &mut Fixed(r), &Constraints::default(), &mut []);
+            assert_eq!(got.map(|g| g.token), Ok(want), "{b:?} sample_with r {r:#x}");
         }
     }
 }

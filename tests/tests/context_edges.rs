@@ -200,6 +200,87 @@ fn orders_name_configured_stages_once_context_first() {
     assert_eq!(s.order(), [Stage::Dry, Stage::Penalties]);
 }
 
+/// A stage is on, and so must be in the order, exactly when it changes
+/// something: the penalties need a window and a penalty that is not
+/// neutral, DRY a window and a multiplier, the temperature stage `T != 1` or
+/// a dynamic range. Windows alone (llama.cpp's defaults keep both at 64
+/// with everything neutral) or penalties without a window need no place.
+#[test]
+fn stages_are_on_exactly_when_they_change_something() {
+    let filters = [Stage::Temperature, Stage::MinP, Stage::TopK, Stage::TopP];
+    let off = [
+        SamplerConfig::llama_cpp(),
+        SamplerConfig {
+            repeat_penalty: 1.1,
+            frequency_penalty: 0.1,
+            presence_penalty: 0.2,
+            penalty_last_n: 0,
+            ..D
+        },
+        SamplerConfig {
+            dry_multiplier: 0.8,
+            dry_penalty_last_n: 0,
+            ..D
+        },
+        SamplerConfig {
+            penalty_last_n: 8,
+            dry_penalty_last_n: 8,
+            ..D
+        },
+    ];
+    for cfg in off {
+        assert!(new(cfg).unwrap().with_order(&filters).is_ok(), "{cfg:?}");
+    }
+    let on = [
+        (
+            SamplerConfig {
+                repeat_penalty: 1.1,
+                penalty_last_n: 1,
+                ..D
+            },
+            Stage::Penalties,
+        ),
+        (
+            SamplerConfig {
+                frequency_penalty: 0.1,
+                penalty_last_n: 1,
+                ..D
+            },
+            Stage::Penalties,
+        ),
+        (
+            SamplerConfig {
+                presence_penalty: 0.2,
+                penalty_last_n: 1,
+                ..D
+            },
+            Stage::Penalties,
+        ),
+        (
+            SamplerConfig {
+                dry_multiplier: 0.8,
+                dry_penalty_last_n: 1,
+                ..D
+            },
+            Stage::Dry,
+        ),
+        (
+            SamplerConfig {
+                dynatemp_range: 0.5,
+                ..D
+            },
+            Stage::Temperature,
+        ),
+    ];
+    for (cfg, stage) in on {
+        assert_eq!(
+            new(cfg).unwrap().with_order(&[Stage::MinP]).map(|_| ()),
+            Err(SampleError::StageNotInOrder(stage)),
+            "{cfg:?}"
+        );
+    }
+}
+
 #[test]
 fn breakers_have_fixed_capacity() {
     let long = [1u32; 21];

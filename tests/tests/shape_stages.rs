@@ -337,6 +337,15 @@ fn shape_config_errors_name_their_value() {
             SampleError::InvalidDynatempRange(0.5),
         ),
         (
+            // Tmax = T + range beyond the largest temperature.
+            SamplerConfig {
+                temperature: 0.5,
+                dynatemp_range: SamplerConfig::MAX_TEMPERATURE.next_up(),
+                ..SamplerConfig::default()
+            },
+            SampleError::InvalidDynatempRange(SamplerConfig::MAX_TEMPERATURE.next_up()),
+        ),
+        (
             SamplerConfig {
                 dynatemp_exponent: f32::NAN,
                 ..SamplerConfig::default()
@@ -381,6 +390,14 @@ fn shape_config_errors_name_their_value() {
             Some(format!("{want}"))
         );
     }
+    // Tmax = 2^41 is a valid temperature (the product T * range, 2^80, is not).
+    let wide = SamplerConfig {
+        temperature: 2f32.powi(40),
+        dynatemp_range: 2f32.powi(40),
+        ..SamplerConfig::default()
+    };
+    assert!(Sampler::<8>::new(wide).is_ok());
+    assert_eq!(sampler_tests::reference_config_error(&wide), None);
     // A stage the configuration turns on must be in the order.
     let cfg = SamplerConfig {
         typical_p: 0.5,
@@ -684,6 +701,17 @@ fn llama_cpp_preset_is_llama_cpp_defaults() {
         (c.penalty_last_n, c.repeat_penalty, c.xtc_threshold),
         (64, 1.0, 0.1)
     );
+    assert_eq!((c.frequency_penalty, c.presence_penalty), (0.0, 0.0));
+    assert_eq!(
+        (
+            c.dry_penalty_last_n,
+            c.dry_multiplier,
+            c.dry_base,
+            c.dry_allowed_length
+        ),
+        (64, 0.0, 1.75, 2)
+    );
+    assert_eq!((c.dynatemp_range, c.dynatemp_exponent), (0.0, 1.0));
     assert_eq!(
         (c.typical_p, c.top_n_sigma, c.xtc_probability, c.min_keep),
         (1.0, 0.0, 0.0, 0)

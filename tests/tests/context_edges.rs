@@ -203,7 +203,7 @@ fn orders_name_configured_stages_once_context_first() {
 /// A stage is on, and so must be in the order, exactly when it changes
 /// something: the penalties need a window and a penalty that is not
 /// neutral, DRY a window and a multiplier, the temperature stage `T != 1` or
-/// a dynamic range. Windows alone (llama.cpp's defaults keep both at 64
+/// a dynamic range, each filter a value that cuts. Windows alone (llama.cpp's defaults keep both at 64
 /// with everything neutral) or penalties without a window need no place.
 #[test]
 fn stages_are_on_exactly_when_they_change_something() {
@@ -272,12 +272,52 @@ fn stages_are_on_exactly_when_they_change_something() {
             Stage::Temperature,
         ),
     ];
-    for (cfg, stage) in on {
+    let shape = [
+        (
+            SamplerConfig {
+                temperature: 0.8,
+                ..D
+            },
+            Stage::Temperature,
+        ),
+        (SamplerConfig { min_p: 0.05, ..D }, Stage::MinP),
+        (SamplerConfig { top_k: 40, ..D }, Stage::TopK),
+        (SamplerConfig { top_p: 0.95, ..D }, Stage::TopP),
+        (
+            SamplerConfig {
+                top_n_sigma: 1.0,
+                ..D
+            },
+            Stage::TopNSigma,
+        ),
+        (
+            SamplerConfig {
+                typical_p: 0.95,
+                ..D
+            },
+            Stage::Typical,
+        ),
+        (
+            SamplerConfig {
+                xtc_probability: 0.5,
+                ..D
+            },
+            Stage::Xtc,
+        ),
+    ];
+    // Every stage but the one the configuration turns on: refused; that
+    // stage alone: accepted.
+    for (cfg, stage) in on.into_iter().chain(shape) {
+        let others: Vec<Stage> = Stage::DEFAULT_ORDER
+            .into_iter()
+            .filter(|&s| s != stage)
+            .collect();
         assert_eq!(
-            new(cfg).unwrap().with_order(&[Stage::MinP]).map(|_| ()),
+            new(cfg).unwrap().with_order(&others).map(|_| ()),
             Err(SampleError::StageNotInOrder(stage)),
             "{cfg:?}"
         );
+        assert!(new(cfg).unwrap().with_order(&[stage]).is_ok(), "{cfg:?}");
     }
 }
 

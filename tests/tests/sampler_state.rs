@@ -2,9 +2,10 @@
 //! and `config` unpinned by the host suite; the C API's tests used them
 //! only). Each setter replaces exactly its part, checked as the builder
 //! checks it, and on error leaves the sampler as it was: configuration,
-//! order, history, breakers and mirostat's `mu`.
+//! order, history, breakers and mirostat's `mu`. And the backends' names
+//! and detection (`Backend::name` was unpinned too).
 
-use logit_sampler::{Mirostat, Pcg32, SampleError, Sampler, SamplerConfig, Stage};
+use logit_sampler::{Backend, Mirostat, Pcg32, SampleError, Sampler, SamplerConfig, Stage};
 
 const LOGITS: [f32; 4] = [0.0, 2.0, 1.0, -1.0];
 
@@ -116,5 +117,33 @@ fn set_config_errors_leave_the_sampler_unchanged() {
         );
         s.reset();
         s.accept(2);
+    }
+}
+
+/// Backends as a report or a log names them, and what this CPU offers:
+/// `available` is exactly the runnable ones (a prefix of `ALL`, slowest
+/// first), `detect` and a new sampler take the last, and `kernels` fails
+/// exactly for the others.
+#[test]
+fn backend_names_availability_and_detection() {
+    let names: Vec<&str> = Backend::ALL.iter().map(|b| b.name()).collect();
+    assert_eq!(names, ["scalar", "sse2", "avx2", "avx512", "neon"]);
+    let runnable: Vec<Backend> = Backend::ALL
+        .into_iter()
+        .filter(|b| b.is_available())
+        .collect();
+    assert_eq!(Backend::available(), runnable);
+    assert_eq!(Backend::available()[0], Backend::Scalar);
+    if cfg!(target_arch = "x86_64") {
+        assert!(Backend::Sse2.is_available(), "SSE2 is in x86_64's baseline");
+        assert!(!Backend::Neon.is_available());
+    }
+    let best = *Backend::available().last().unwrap();
+    assert_eq!(Backend::detect(), best);
+    assert_eq!(Backend::detect(), best, "cached");
+    let s = Sampler::<16>::new(SamplerConfig::default()).unwrap();
+    assert_eq!(s.backend(), best);
+    for b in Backend::ALL {
+        assert_eq!(b.kernels().is_ok(), b.is_available(), "{b:?}");
     }
 }

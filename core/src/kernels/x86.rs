@@ -484,4 +484,18 @@ mod tests {
         );
         assert_eq!(super::cpu_features(), std_says);
     }
+
+    /// The tiers the public API offers agree with `std`'s detection, with
+    /// or without the `std` feature (test.sh runs both: this is what checks
+    /// the `cpuid` path behind `Backend::is_available`).
+    #[test]
+    fn backend_tiers_agree_with_std() {
+        use crate::kernels::Backend;
+        let avx2_fma =
+            std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
+        let avx512f = std::is_x86_feature_detected!("avx512f");
+        assert!(Backend::Sse2.is_available());
+        assert_eq!(Backend::Avx2.is_available(), avx2_fma);
+        assert_eq!(Backend::Avx512.is_available(), avx2_fma && avx512f);
+    }
 }

@@ -489,20 +489,21 @@ pub fn reference_filters(
                 // exponent 1 / s amplifies every rounding.
                 let delta = match slack {
                     Slack::Exact => 0.0,
-                    _ => mirostat_v1_ln_k_slack(&v, s_hat, mu, logits.len(), ln_k),
-                };
-                let ln_k = match slack {
-                    Slack::Strict => ln_k - delta,
-                    Slack::Exact => ln_k,
-                    Slack::Loose => ln_k + delta,
+                    _ => mirostat_v1_ln_k_slack(&v, s_hat, mu, logits.len(), ln_k, temp),
                 };
                 // NaN (no pairs, or 0 / 0) and anything below 1 keep one.
-                if ln_k >= 0.0 {
-                    (ln_k.min(42.0).exp() as usize).min(set.len())
-                } else if ln_k.is_nan() && slack == Slack::Loose {
-                    set.len()
-                } else {
-                    1
+                let keep = |ln_k: f64| {
+                    if ln_k >= 0.0 {
+                        (ln_k.min(42.0).exp() as usize).min(set.len())
+                    } else {
+                        1
+                    }
+                };
+                match slack {
+                    Slack::Strict => keep(ln_k - delta),
+                    Slack::Exact => keep(ln_k),
+                    Slack::Loose if delta == f64::INFINITY => set.len(),
+                    Slack::Loose => keep(ln_k + delta),
                 }
             }
             _ => {
@@ -786,8 +787,9 @@ fn mirostat_v1_ln_k(s: f64, mu: f64, n: usize) -> f64 {
 ///   expm1(x)` (smooth at `e = 0`: `ln N / 2`), and so does the error of `s`;
 /// - the quotient by `s` (whose relative error also scales `ln k`) and `expf`.
 ///
-/// Infinite where f32 overflows, or the error of `s` is not small.
-fn mirostat_v1_ln_k_slack(v: &[f64], s: f64, mu: f64, n: usize, ln_k: f64) -> f64 {
+/// Infinite where f32 overflows (`temp` is the temperature that scaled `v`),
+/// or the error of `s` is not small.
+fn mirostat_v1_ln_k_slack(v: &[f64], s: f64, mu: f64, n: usize, ln_k: f64, temp: f64) -> f64 {
     const U: f64 = 1.0 / (1u64 << 24) as f64;
     let pairs = v.len().saturating_sub(1);
     if pairs == 0 {
@@ -801,8 +803,10 @@ fn mirostat_v1_ln_k_slack(v: &[f64], s: f64, mu: f64, n: usize, ln_k: f64) -> f6
         eps_t = eps_t.max(U / t(i) + 2.0 * U);
         b_max = b_max.max(b);
     }
+    // The logits' difference itself, before the scaling, may overflow too.
     let f32_max = f32::MAX as f64;
-    if b_max * (1.0 + 8.0 * U) >= f32_max || tb * (1.0 + 8.0 * U) >= f32_max {
+    let raw = if temp.is_finite() { b_max * temp } else { 0.0 };
+    if (b_max.max(raw).max(tb)) * (1.0 + 8.0 * U) >= f32_max {
         return f64::INFINITY;
     }
     let e = s - 1.0;

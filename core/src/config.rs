@@ -164,7 +164,9 @@ impl SamplerConfig {
 
     /// llama.cpp's defaults (`common_params_sampling`): temperature 0.8,
     /// top-k 40, top-p 0.95, min-p 0.05, a penalty window of 64 with every
-    /// penalty off, DRY off (base 1.75, allowed length 2, window 64), XTC off
+    /// penalty off, DRY off (base 1.75, allowed length 2; window 64 here,
+    /// where llama.cpp's -1 means the whole context, which no fixed
+    /// `HISTORY` holds), XTC off
     /// (threshold 0.1), typical-p, top-n-sigma, dynamic temperature and
     /// mirostat off, `min_keep` 0. With [`Stage::LLAMA_CPP_ORDER`] it is
     /// llama.cpp's default sampler.

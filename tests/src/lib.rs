@@ -472,7 +472,8 @@ pub fn reference_filters(
             Mirostat::V1 { tau, .. } | Mirostat::V2 { tau, .. } => tau,
             Mirostat::Off => 0.0,
         };
-        let mu = ctx.mu.unwrap_or(2.0 * tau) as f64;
+        // A fresh sampler's 2 tau, within the +-1024 bits mu is kept in.
+        let mu = ctx.mu.unwrap_or((2.0 * tau).clamp(-1024.0, 1024.0)) as f64;
         let top = set[0];
         let keep = match cfg.mirostat {
             Mirostat::V1 { m, .. } => {
@@ -787,8 +788,10 @@ fn mirostat_v1_ln_k(s: f64, mu: f64, n: usize) -> f64 {
 ///   expm1(x)` (smooth at `e = 0`: `ln N / 2`), and so does the error of `s`;
 /// - the quotient by `s` (whose relative error also scales `ln k`) and `expf`.
 ///
-/// Infinite where f32 overflows (`temp` is the temperature that scaled `v`),
-/// or the error of `s` is not small.
+/// First order: where the relative error of `s` could exceed 1e-3 (the
+/// second-order terms would then matter) it is infinite, as where f32
+/// overflows (`temp` is the temperature that scaled `v`). The margins (4u
+/// for operations that cost at most 3u) cover the second-order rest.
 fn mirostat_v1_ln_k_slack(v: &[f64], s: f64, mu: f64, n: usize, ln_k: f64, temp: f64) -> f64 {
     const U: f64 = 1.0 / (1u64 << 24) as f64;
     let pairs = v.len().saturating_sub(1);

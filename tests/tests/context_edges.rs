@@ -203,8 +203,9 @@ fn orders_name_configured_stages_once_context_first() {
 /// A stage is on, and so must be in the order, exactly when it changes
 /// something: the penalties need a window and a penalty that is not
 /// neutral, DRY a window and a multiplier, the temperature stage `T != 1` or
-/// a dynamic range, each filter a value that cuts. Windows alone (llama.cpp's defaults keep both at 64
-/// with everything neutral) or penalties without a window need no place.
+/// a dynamic range, each filter a value that cuts. Windows alone (the
+/// llama.cpp preset keeps both at 64 with everything neutral) or penalties
+/// without a window need no place.
 #[test]
 fn stages_are_on_exactly_when_they_change_something() {
     let filters = [Stage::Temperature, Stage::MinP, Stage::TopK, Stage::TopP];

@@ -188,9 +188,10 @@ fn dynamic_temperature_after_a_filter_whose_slack_lowers_the_entropy() {
 /// mirostat v1 over two logits `1.8e-12` apart at `T = 6.1e-5`. Their
 /// scaled gap is `3e-8`, so the Zipf estimate is `s = 4.3e-8` and
 /// `k = ((1 - s) / (1 - 2 s ln 2))^(1 / s) = e^0.386 = 1.47`: exactly, one
-/// token. The core computes `k` in f32 as llama.cpp does, where `e = s - 1`
-/// rounds to `-1` and `expm1f`'s last bit alone moves `ln k` by
-/// `2^-23 / s = 2.8`: it got `k >= 2` and drew either. The reference
+/// token. The core computes `k` in f32 as llama.cpp does: `e = s - 1`
+/// rounds to `-(1 - 2^-24)`, the numerator (exactly `0.386 s = 1.7e-8`) to
+/// `2^-24`, one ulp of `expm1f`'s result, so `ln k = 2^-24 / s = 1.39`,
+/// `k = 4`: it kept both and drew either. The reference
 /// bounded that rounding by `k (1 +- 1e-4)`, which holds for an `s` near 1
 /// only; it now propagates f32's roundings through `s`, the numerator and
 /// the quotient by `s`, so loose keeps both here and strict the first.
@@ -261,5 +262,32 @@ fn mirostat_v1_bound_is_tight_for_an_ordinary_zipf_exponent() {
             let kept = dist.iter().filter(|&&p| p > 0.0).count();
             assert_eq!(kept, exact, "{backend:?}, tau {tau}");
         }
+    }
+}
+
+/// Found by review: at `T = +inf` (every weight 1) the core formed mirostat
+/// v1's gaps as `(a - b) * inv_t` with `inv_t = 0`, and two top logits more
+/// than `f32::MAX` apart gave `inf * 0 = NaN`: one token kept. llama.cpp
+/// divides the logits by `+inf` first, so every gap is 0, `s = 0` and
+/// `ln k = (mu ln 2 - ln(N - 1)) / 0 = +inf` at `mu = 10`: every token.
+#[test]
+fn mirostat_v1_at_infinite_temperature_with_an_overflowing_gap() {
+    use logit_sampler::Mirostat;
+    let logits = [3e38f32, -3e38];
+    let config = SamplerConfig {
+        temperature: f32::INFINITY,
+        mirostat: Mirostat::V1 {
+            tau: 5.0,
+            eta: 0.1,
+            m: 2,
+        },
+        ..SamplerConfig::default()
+    };
+    let order = Stage::DEFAULT_ORDER;
+    for &backend in Backend::available() {
+        let dist = core_distribution::<4>(&logits, config, &order, backend).unwrap();
+        assert_eq!(dist, [0.5, 0.5], "{backend:?}");
+        check_against_reference(&logits, &config, &order, &dist)
+            .unwrap_or_else(|e| panic!("{backend:?}: distribution {dist:?}: {e}"));
     }
 }

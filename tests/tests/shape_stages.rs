@@ -702,6 +702,7 @@ fn llama_cpp_preset_is_llama_cpp_defaults() {
         (64, 1.0, 0.1)
     );
     assert_eq!((c.frequency_penalty, c.presence_penalty), (0.0, 0.0));
+    // DRY's window: 64 here (llama.cpp's -1 is the whole context).
     assert_eq!(
         (
             c.dry_penalty_last_n,

@@ -46,11 +46,19 @@ pub(crate) fn v1(
     };
     let top = top.get(..len).unwrap_or_default();
     // Least squares through the origin of b_i on t_i, in f32 as llama.cpp.
+    // At `inv_t = 0` (T = +inf, or a draw among `+inf` logits) every b_i is
+    // 0, as llama.cpp's logits divided by +inf, even where `a - b`
+    // overflows (`inf * 0` would be NaN).
     let (mut tb, mut tt) = (0.0f32, 0.0f32);
     for (i, pair) in top.windows(2).enumerate() {
         if let [a, b] = *pair {
             let t = libm::logf((i + 2) as f32 / (i + 1) as f32);
-            tb += t * ((a - b) * w.inv_t);
+            let gap = if w.inv_t == 0.0 {
+                0.0
+            } else {
+                (a - b) * w.inv_t
+            };
+            tb += t * gap;
             tt += t * t;
         }
     }

@@ -490,7 +490,7 @@ pub fn reference_filters(
                 // exponent 1 / s amplifies every rounding.
                 let delta = match slack {
                     Slack::Exact => 0.0,
-                    _ => mirostat_v1_ln_k_slack(&v, s_hat, mu, logits.len(), ln_k, temp),
+                    _ => mirostat_v1_ln_k_slack(&v, tb, s_hat, mu, logits.len(), ln_k, temp),
                 };
                 // NaN (no pairs, or 0 / 0) and anything below 1 keep one.
                 let keep = |ln_k: f64| {
@@ -792,19 +792,25 @@ fn mirostat_v1_ln_k(s: f64, mu: f64, n: usize) -> f64 {
 /// second-order terms would then matter) it is infinite, as where f32
 /// overflows (`temp` is the temperature that scaled `v`). The margins (4u
 /// for operations that cost at most 3u) cover the second-order rest.
-fn mirostat_v1_ln_k_slack(v: &[f64], s: f64, mu: f64, n: usize, ln_k: f64, temp: f64) -> f64 {
+fn mirostat_v1_ln_k_slack(
+    v: &[f64],
+    tb: f64,
+    s: f64,
+    mu: f64,
+    n: usize,
+    ln_k: f64,
+    temp: f64,
+) -> f64 {
     const U: f64 = 1.0 / (1u64 << 24) as f64;
     let pairs = v.len().saturating_sub(1);
     if pairs == 0 {
         return 0.0; // NaN in both: one token
     }
-    let t = |i: usize| ((i + 2) as f64 / (i + 1) as f64).ln();
-    let (mut tb, mut eps_t, mut b_max) = (0.0f64, 0.0f64, 0.0f64);
+    let (mut eps_t, mut b_max) = (0.0f64, 0.0f64);
     for i in 0..pairs {
-        let b = v[i] - v[i + 1];
-        tb += t(i) * b;
-        eps_t = eps_t.max(U / t(i) + 2.0 * U);
-        b_max = b_max.max(b);
+        let t = ((i + 2) as f64 / (i + 1) as f64).ln();
+        eps_t = eps_t.max(U / t + 2.0 * U);
+        b_max = b_max.max(v[i] - v[i + 1]);
     }
     // The logits' difference itself, before the scaling, may overflow too.
     let f32_max = f32::MAX as f64;

@@ -221,6 +221,15 @@ fn hand_tables() -> Vec<(Vec<f32>, Vec<Column>)> {
             vec![4.0, 1.0, 1.0, 2.0],
             vec![col(1.0, 0), col(0.5, 0), col(0.5, 0), col(1.0, 3)],
         ),
+        // Masses 0.5, 1.5, 0.5, 1.5. Small 0, 2; large 1, 3. 0 -> alias 1,
+        // which keeps exactly 1.0: still full, it stays in the large list
+        // (moving it to the small list would change the next pairing); 2 ->
+        // alias 1, which keeps 0.5 and moves to the small list; 1 -> alias 3,
+        // which keeps 1.0 and is left over.
+        (
+            vec![1.0, 3.0, 1.0, 3.0],
+            vec![col(0.5, 1), col(0.5, 3), col(0.5, 1), col(1.0, 3)],
+        ),
         // All masses 1: every column is left over in the large list.
         (
             vec![0.5; 4],

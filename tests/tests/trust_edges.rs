@@ -154,6 +154,55 @@ fn gaussian_scales_and_shifts() {
 }
 
 #[test]
+fn gaussian_is_box_muller_of_the_documented_bits() {
+    // One `next_u64` -> u1 = (bits[40..64] + 1) / 2^24, u2 = bits[8..32] / 2^24,
+    // z = sqrt(-2 ln u1) (cos 2 pi u2, sin 2 pi u2), here in f64. The core's
+    // f32 error: the angle 2 pi u2 rounded (half an ulp of 2 pi, 2.4e-7,
+    // times r <= 5.8) and an ulp or two of sqrtf, logf, sincosf and the
+    // product: within 4e-6 of the f64 value. Low bits 0..8 are ignored.
+    let reference = |bits: u64| -> (f64, f64) {
+        let unit = 1.0 / (1u64 << 24) as f64;
+        let u1 = ((bits >> 40) + 1) as f64 * unit;
+        let u2 = ((bits >> 8) & 0xff_ffff) as f64 * unit;
+        let r = (-2.0 * u1.ln()).sqrt();
+        let angle = std::f64::consts::TAU * u2;
+        (r * angle.cos(), r * angle.sin())
+    };
+    let bits_set = [
+        0x0000_0000_0000_0000u64, // u1 = 2^-24 (the largest r, 5.77), u2 = 0
+        0x0000_0100_0040_00ff,    // u1 = 2^-23, u2 = 2^-10
+        0x0000_0200_1234_5600,    // u1 = 3 * 2^-24, bits 32..40 ignored
+        0x8000_0000_4000_0000,    // u1 just over 1/2, u2 = 1/4: z = (0, r)
+        0x4321_0000_abcd_ef00,    // u2 past 1/2: both variates' signs
+        0xffff_ff00_ffff_ffff,    // u1 = 1: r = 0 exactly
+        0x1234_5678_9abc_def0,
+        0x9e37_79b9_7f4a_7c15,
+    ];
+    for bits in bits_set {
+        let (z0, z1) = reference(bits);
+        for (mean, sd) in [(0.0f32, 1.0f32), (3.0, 2.0), (-1.5, -0.5)] {
+            let (mean64, sd64) = (mean as f64, sd as f64);
+            let near = |x: f32, z: f64| {
+                let want = mean64 + sd64 * z;
+                // Plus the rounding of mean + sd * z in f32.
+                let tol = 4e-6 * sd64.abs() + f32::EPSILON as f64 * want.abs();
+                assert!(
+                    (x as f64 - want).abs() <= tol,
+                    "bits {bits:#018x}, N({mean}, {sd}^2): {x} against {want}"
+                );
+            };
+            near(gaussian(&mut Fixed(bits), mean, sd), z0);
+            // Both variates of a pair, and a third from the next call.
+            let mut out = [f32::NAN; 3];
+            fill_gaussian(&mut out, mean, sd, &mut Fixed(bits));
+            near(out[0], z0);
+            near(out[1], z1);
+            near(out[2], z0);
+        }
+    }
+}
+
+#[test]
 fn top_p_prefilter_path_cuts_where_every_path_does() {
     // A head of 12 tokens 0.25 apart and a flat tail of 20 000 at -13: the tail
     // holds about 1 % of the mass, so for p up to ~0.98 the prefilter rules it

@@ -74,7 +74,10 @@ pub(crate) fn draw_from_weights(k: Kernels, ws: &[f32], total: f64, u: f64) -> u
             let ids = (start as u32..).zip(chunk.iter().copied());
             walk(ids, scan.before, target)
         });
-    // Only rounding can leave the target uncrossed: take the last possible token.
+    // `u < 1` puts the target below the total that the same chunk sums reach,
+    // so a chunk with a positive weight crosses it. Were that ever wrong, the
+    // last possible token, never a zero one.
+    debug_assert!(found.is_some(), "the target lies below the total");
     found.unwrap_or_else(|| ws.iter().rposition(|w| *w > 0.0).unwrap_or(0) as u32)
 }
 
@@ -168,4 +171,36 @@ fn walk(items: impl Iterator<Item = (u32, f32)>, before: f64, target: f64) -> Op
         }
     }
     last
+}
+
+#[cfg(test)]
+mod tests {
+    use super::target;
+
+    #[test]
+    fn target_is_the_high_word_of_the_128_bit_product() {
+        // Every half of either operand at 0, 1, its top and a mixed value, so
+        // each partial product and each carry into the high word is exercised.
+        let halves = [
+            0u64,
+            1,
+            2,
+            0x8000_0000,
+            0xffff_fffe,
+            0xffff_ffff,
+            0x9e37_79b9,
+        ];
+        let mut words = std::vec::Vec::new();
+        for hi in halves {
+            for lo in halves {
+                words.push(hi << 32 | lo);
+            }
+        }
+        for &r in &words {
+            for &total in &words {
+                let want = ((r as u128 * total as u128) >> 64) as u64;
+                assert_eq!(target(r, total), want, "r {r:#x}, total {total:#x}");
+            }
+        }
+    }
 }

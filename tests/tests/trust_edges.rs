@@ -57,6 +57,79 @@ fn inverse_cdf_boundaries_are_exact() {
 /// `sample` and `distribution_in_place` on logits holding `+inf` and a NaN:
 /// the error names the NaN, the buffer is bit-identical, no randomness used.
 #[test]
+fn inverse_cdf_short_walk_takes_the_last_positive_weight() {
+    // Chunk 0: 1.0, then 1022 weights of 2^-54 and a zero; chunk 1: 1.0.
+    // The chunk sums (16 lanes, 64 tiny weights in each of lanes 1-15, the
+    // fixed tree) give chunk 0 exactly 1 + 15 * 2^-48; the walk's sequential
+    // sum loses every 2^-54 against 1.0 and stays at 1.0. u = 1/2 targets
+    // 1 + 15 * 2^-49: chunk 0 crosses it, the walk does not, and the draw is
+    // the chunk's last positive weight (1022), never the zero after it.
+    let mut probs = vec![2f32.powi(-54); 2048];
+    probs[0] = 1.0;
+    probs[1023] = 0.0;
+    probs[1024] = 1.0;
+    probs[1025..].fill(0.0);
+    for &b in Backend::available() {
+        assert_eq!(sample_inverse_cdf_with(b, &probs, 0.5), Ok(1022), "{b:?}");
+        // Just below, 1.0 alone crosses; above chunk 0's total, chunk 1.
+        assert_eq!(
+            sample_inverse_cdf_with(b, &probs, 0.5f32.next_down()),
+            Ok(0),
+            "{b:?}"
+        );
+        assert_eq!(
+            sample_inverse_cdf_with(b, &probs, 0.5f32.next_up()),
+            Ok(1024),
+            "{b:?}"
+        );
+    }
+}
+
+#[test]
+fn draws_over_candidates_take_the_token_after_an_exact_cumulative() {
+    // Tokens 2 and 5 at the top (fixed-point mass 2^30 each), 0 and 4 far
+    // below (mass 0): the total is 2^31 and r = 2^63 targets exactly 2^30,
+    // the cumulative after token 2 (and after 4): the draw is token 5. Top-k
+    // leaves the candidates by rank (5 after 2, then 0 and 4: not in id
+    // order, the prefix selection's path); min-p and top-p keep 2 and 5 in id
+    // order (the walk).
+    let logits = [-100.0f32, -100.0, 0.0, -100.0, -100.0, 0.0, -100.0, -100.0];
+    let cases = [
+        (0u64, 2u32),
+        ((1 << 63) - 1, 2),
+        (1 << 63, 5),
+        (u64::MAX, 5),
+    ];
+    let configs = [
+        SamplerConfig {
+            top_k: 4,
+            ..SamplerConfig::default()
+        },
+        SamplerConfig {
+            min_p: 0.5,
+            ..SamplerConfig::default()
+        },
+        SamplerConfig {
+            top_p: 0.9,
+            ..SamplerConfig::default()
+        },
+    ];
+    for &b in Backend::available() {
+        for config in configs {
+            let mut s = Sampler::<16>::new(config).unwrap().with_backend(b).unwrap();
+            for (r, want) in cases {
+                let mut buf = logits;
+                let got = s.sample(&mut buf, &mut Fixed(r));
+                assert_eq!(got, Ok(want), "{b:?} {config:?} r {r:#x}");
+                let mut buf = logits;
+                let got = s.sample_with(&mut buf, &mut Fixed(r), &Constraints::default(), &mut []);
+                assert_eq!(got.map(|g| g.token), Ok(want), "{b:?} {config:?} r {r:#x}");
+            }
+        }
+    }
+}
+
+#[test]
 fn errors_with_infinite_logits_write_nothing() {
     let inputs: [&[f32]; 3] = [
         &[f32::INFINITY, 1.0, f32::NAN],

@@ -229,6 +229,38 @@ fn min_keep_extends_min_p_and_top_p() {
 }
 
 #[test]
+fn min_keep_is_a_floor_for_min_p_not_a_cap() {
+    // min-p 0.4 of 0.3 is 0.12: four tokens pass, 0.1 does not. A min_keep
+    // below, at or above four: four, four, five kept. Over the buffer (min-p
+    // first) and over the scratch (after top-k 5 gathered the set).
+    let probs = [0.25f32, 0.1, 0.3, 0.15, 0.2];
+    let logits = ln(&probs);
+    let kept = |n: usize| -> Vec<f32> {
+        let mut p = probs;
+        if n == 4 {
+            p[1] = 0.0;
+        }
+        let total: f32 = p.iter().sum();
+        p.iter().map(|x| x / total).collect()
+    };
+    for order in [
+        &Stage::DEFAULT_ORDER[..],
+        &[Stage::TopK, Stage::MinP, Stage::Temperature, Stage::TopP][..],
+    ] {
+        for (min_keep, n) in [(0, 4), (2, 4), (4, 4), (5, 5)] {
+            let cfg = SamplerConfig {
+                min_p: 0.4,
+                top_k: 5,
+                min_keep,
+                ..SamplerConfig::default()
+            };
+            let what = format!("min_keep {min_keep}, order {order:?}");
+            assert_close(&dist(&logits, cfg, order), &kept(n), &what);
+        }
+    }
+}
+
+#[test]
 fn greedy_picks_the_first_maximum_among_the_survivors() {
     // Typical-p 0.5 drops token 0 (p 0.4); at temperature 0 after it (llama.cpp's
     // order) the greedy token is the first of the three 0.2s; before it, token 0.

@@ -283,6 +283,7 @@ impl<K: Key> Selection<'_, '_, K> {
     /// out-of-range indices, which the callers never pass, do nothing.
     #[inline(always)]
     fn swap(&mut self, i: usize, j: usize) {
+        debug_assert!(i.max(j) < self.cands.len(), "swap inside the candidates");
         if i < self.cands.len() && j < self.cands.len() {
             self.cands.swap(i, j);
             if let Masses::Beside(m) = &mut self.masses
@@ -965,6 +966,36 @@ mod tests {
             // Each mass (here: the original position) still sits beside its candidate.
             for (cand, q) in c.iter().zip(&m) {
                 assert_eq!(ids[q.to_bits() as usize], cand.id);
+            }
+        }
+        // A range inside the set (as the selection's remainder is): sorted,
+        // with everything outside it left where it was.
+        for (n, lo, hi) in [(12, 3, 9), (40, 5, 35), (100, 30, 90), (100, 1, 100)] {
+            let mut c = candidates(n, 4);
+            for x in c.iter_mut() {
+                x.logit = f32::from_bits(order_key(x.logit));
+            }
+            let before = c.clone();
+            let mut m: std::vec::Vec<f32> = (0..n as u32).map(f32::from_bits).collect();
+            let mut set = Selection {
+                cands: &mut c,
+                masses: Masses::Beside(&mut m),
+                order: ByKeyBits,
+            };
+            set.sort(lo, hi);
+            for i in lo + 1..hi {
+                assert!(
+                    set.key(i - 1) > set.key(i),
+                    "{lo}..{hi}: not in order at {i}"
+                );
+            }
+            for i in (0..lo).chain(hi..n) {
+                let bits = |x: &Candidate| (x.id, x.logit.to_bits());
+                assert_eq!(bits(&c[i]), bits(&before[i]), "{lo}..{hi} moved {i}");
+                assert_eq!(m[i].to_bits(), i as u32, "{lo}..{hi} moved mass {i}");
+            }
+            for (cand, q) in c.iter().zip(&m) {
+                assert_eq!(before[q.to_bits() as usize].id, cand.id);
             }
         }
     }

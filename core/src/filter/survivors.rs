@@ -349,6 +349,30 @@ mod tests {
         assert_eq!(ent.mass, mass);
     }
 
+    /// In one lane, 1 + 1 + 2^53 is 2^53 + 2 but 2^53 + 1 + 1 is 2^53 (each
+    /// 1 is a tie that rounds to even): the scratch, here in rank order as
+    /// top-k leaves it, must be added in id order, as the kernels add the
+    /// buffer.
+    #[test]
+    fn scratch_sums_add_each_lane_in_id_order() {
+        let big = 2f32.powi(53);
+        let mut xs = [f32::NEG_INFINITY; 48];
+        (xs[0], xs[16], xs[32]) = (1.0, 1.0, big);
+        let mut cands = [32u32, 0, 16].map(|id| Candidate {
+            id,
+            logit: xs[id as usize],
+        });
+        let dev = deviation_sums(Kernels::SCALAR, &mut cands, &xs, Survivors::Scratch(3), 0.0);
+        assert_eq!(dev.first, 2f64.powi(53) + 2.0);
+        for b in Backend::available() {
+            let k = b.kernels().unwrap();
+            let got = deviation_sums(k, &mut [], &xs, Survivors::AtLeast(0.5), 0.0);
+            assert_eq!(got.count, 3, "{b:?}");
+            assert_eq!(got.first.to_bits(), dev.first.to_bits(), "{b:?}");
+            assert_eq!(got.second.to_bits(), dev.second.to_bits(), "{b:?}");
+        }
+    }
+
     /// Survivors whose deviations span 2^40 down to 2^-20: their f64 sum
     /// rounds, so it depends on the grouping (lanes, chunks, the tree) that
     /// the scratch must reproduce; a logit `f32::MAX` below the max (its

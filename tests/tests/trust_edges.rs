@@ -276,6 +276,68 @@ fn gaussian_is_box_muller_of_the_documented_bits() {
 }
 
 #[test]
+fn top_k_beyond_the_capacity_keeps_the_k_best_ties_to_the_lowest_id() {
+    // 2000 logits, CAP 64, k 8: the scan path (2k <= CAP; its window of 64
+    // refills many times as the threshold rises), against the definition
+    // (logit descending, id ascending, the first k), the radix path (CAP 8)
+    // and the scratch path (CAP 4096).
+    let n = 2000usize;
+    let patterns: Vec<(&str, Vec<f32>)> = vec![
+        ("rising", (0..n).map(|i| i as f32 * 0.01).collect()),
+        ("falling", (0..n).map(|i| -(i as f32) * 0.01).collect()),
+        ("all equal", vec![0.5; n]),
+        // Ties at the k-th value before, between and after the refills.
+        (
+            "ties",
+            (0..n)
+                .map(|i| match i % 97 {
+                    0 => 2.0,
+                    1 | 50 => 1.0,
+                    _ => (i % 13) as f32 * 0.05,
+                })
+                .collect(),
+        ),
+        // The best at the very end, after every refill.
+        (
+            "late",
+            (0..n)
+                .map(|i| if i >= n - 3 { 5.0 } else { (i % 7) as f32 })
+                .collect(),
+        ),
+    ];
+    let cfg = SamplerConfig {
+        top_k: 8,
+        ..SamplerConfig::default()
+    };
+    for (what, logits) in &patterns {
+        let mut ids: Vec<usize> = (0..n).collect();
+        ids.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]).then(a.cmp(&b)));
+        let mut want: Vec<usize> = ids[..8].to_vec();
+        want.sort();
+        for &b in Backend::available() {
+            for (cap, got) in [
+                (
+                    64,
+                    core_distribution::<64>(logits, cfg, &Stage::DEFAULT_ORDER, b),
+                ),
+                (
+                    8,
+                    core_distribution::<8>(logits, cfg, &Stage::DEFAULT_ORDER, b),
+                ),
+                (
+                    4096,
+                    core_distribution::<4096>(logits, cfg, &Stage::DEFAULT_ORDER, b),
+                ),
+            ] {
+                let got = got.unwrap();
+                let kept: Vec<usize> = (0..n).filter(|&i| got[i] > 0.0).collect();
+                assert_eq!(kept, want, "{what}, {b:?}, CAP {cap}");
+            }
+        }
+    }
+}
+
+#[test]
 fn top_p_prefilter_path_cuts_where_every_path_does() {
     // A head of 12 tokens 0.25 apart and a flat tail of 20 000 at -13: the tail
     // holds about 1 % of the mass, so for p up to ~0.98 the prefilter rules it

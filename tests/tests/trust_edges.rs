@@ -338,6 +338,52 @@ fn top_k_beyond_the_capacity_keeps_the_k_best_ties_to_the_lowest_id() {
 }
 
 #[test]
+fn top_p_near_one_keeps_the_light_tail_tokens_it_needs() {
+    // One token of mass 2^30 and 4095 whose weight e^-21.3 (0.6 / 2^30)
+    // rounds to mass 1: with p = 0.999997 the nucleus is the head and the
+    // first 895 tail tokens. The rest is spread over the whole tail, the
+    // case where the prefilter's bound is tightest: it must rule nothing out
+    // (its A = ((1 - p) total - 1 - n) / n is negative here).
+    let n = 4096usize;
+    let mut logits = vec![-21.3f32; n];
+    logits[0] = 0.0;
+    let p = 0.999997f32;
+    let total = (1u64 << 30) + (n as u64 - 1);
+    // need = ceil(p * total), exactly: p = m 2^-e.
+    let (m, e) = (
+        (p.to_bits() & 0x7f_ffff | 0x80_0000) as u128,
+        150 - (p.to_bits() >> 23),
+    );
+    let need = (m * total as u128).div_ceil(1u128 << e) as u64;
+    let tail = (need - (1 << 30)) as usize;
+    assert_eq!(tail, 895);
+    let cfg = SamplerConfig {
+        top_p: p,
+        ..SamplerConfig::default()
+    };
+    for &b in Backend::available() {
+        for (cap, got) in [
+            (
+                16,
+                core_distribution::<16>(&logits, cfg, &Stage::DEFAULT_ORDER, b),
+            ),
+            (
+                0,
+                core_distribution::<0>(&logits, cfg, &Stage::DEFAULT_ORDER, b),
+            ),
+            (
+                4096,
+                core_distribution::<4096>(&logits, cfg, &Stage::DEFAULT_ORDER, b),
+            ),
+        ] {
+            let got = got.unwrap();
+            let kept: Vec<usize> = (0..n).filter(|&i| got[i] > 0.0).collect();
+            assert_eq!(kept, (0..=tail).collect::<Vec<_>>(), "{b:?}, CAP {cap}");
+        }
+    }
+}
+
+#[test]
 fn top_p_prefilter_path_cuts_where_every_path_does() {
     // A head of 12 tokens 0.25 apart and a flat tail of 20 000 at -13: the tail
     // holds about 1 % of the mass, so for p up to ~0.98 the prefilter rules it

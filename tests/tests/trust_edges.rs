@@ -54,16 +54,16 @@ fn inverse_cdf_boundaries_are_exact() {
     }
 }
 
-/// `sample` and `distribution_in_place` on logits holding `+inf` and a NaN:
-/// the error names the NaN, the buffer is bit-identical, no randomness used.
 #[test]
 fn inverse_cdf_short_walk_takes_the_last_positive_weight() {
     // Chunk 0: 1.0, then 1022 weights of 2^-54 and a zero; chunk 1: 1.0.
-    // The chunk sums (16 lanes, 64 tiny weights in each of lanes 1-15, the
-    // fixed tree) give chunk 0 exactly 1 + 15 * 2^-48; the walk's sequential
-    // sum loses every 2^-54 against 1.0 and stays at 1.0. u = 1/2 targets
-    // 1 + 15 * 2^-49: chunk 0 crosses it, the walk does not, and the draw is
-    // the chunk's last positive weight (1022), never the zero after it.
+    // The chunk sums (id i in lane i % 16, then the fixed tree): lane 0 is
+    // 1.0 (its 63 tiny weights are lost against it), lanes 1-14 hold 2^-48
+    // each and lane 15 63 * 2^-54; the tree's last addition rounds chunk 0
+    // to 1 + 15 * 2^-48. The walk's sequential sum loses every 2^-54 against
+    // 1.0 and stays at 1.0. u = 1/2 targets 1 + 15 * 2^-49: chunk 0 crosses
+    // it, the walk does not, and the draw is the chunk's last positive
+    // weight (1022), never the zero after it.
     let mut probs = vec![2f32.powi(-54); 2048];
     probs[0] = 1.0;
     probs[1023] = 0.0;
@@ -87,13 +87,15 @@ fn inverse_cdf_short_walk_takes_the_last_positive_weight() {
 
 #[test]
 fn draws_over_candidates_take_the_token_after_an_exact_cumulative() {
-    // Tokens 2 and 5 at the top (fixed-point mass 2^30 each), 0 and 4 far
-    // below (mass 0): the total is 2^31 and r = 2^63 targets exactly 2^30,
-    // the cumulative after token 2 (and after 4): the draw is token 5. Top-k
-    // leaves the candidates by rank (5 after 2, then 0 and 4: not in id
-    // order, the prefix selection's path); min-p and top-p keep 2 and 5 in id
-    // order (the walk).
-    let logits = [-100.0f32, -100.0, 0.0, -100.0, -100.0, 0.0, -100.0, -100.0];
+    // 256 logits: tokens 2 and 5 at the top (fixed-point mass 2^30 each),
+    // the rest 100 below (mass 0). The total is 2^31 and r = 2^63 targets
+    // exactly 2^30, the cumulative after token 2 (and after the mass-0
+    // tokens 3 and 4): the draw is token 5. The set is small against the
+    // vocabulary, so the draw is over the candidates, not the buffer. Top-k
+    // 4 leaves them by rank (2, 5, then 0 and 1: not in id order, the prefix
+    // selection's path); min-p and top-p leave 2 and 5 in id order (the walk).
+    let mut logits = [-100.0f32; 256];
+    (logits[2], logits[5]) = (0.0, 0.0);
     let cases = [
         (0u64, 2u32),
         ((1 << 63) - 1, 2),
@@ -129,6 +131,8 @@ fn draws_over_candidates_take_the_token_after_an_exact_cumulative() {
     }
 }
 
+/// `sample` and `distribution_in_place` on logits holding `+inf` and a NaN:
+/// the error names the NaN, the buffer is bit-identical, no randomness used.
 #[test]
 fn errors_with_infinite_logits_write_nothing() {
     let inputs: [&[f32]; 3] = [
@@ -232,7 +236,10 @@ fn gaussian_is_box_muller_of_the_documented_bits() {
     // z = sqrt(-2 ln u1) (cos 2 pi u2, sin 2 pi u2), here in f64. The core's
     // f32 error: the angle 2 pi u2 rounded (half an ulp of 2 pi, 2.4e-7,
     // times r <= 5.8) and an ulp or two of sqrtf, logf, sincosf and the
-    // product: within 4e-6 of the f64 value. Low bits 0..8 are ignored.
+    // product, and the f32 constant 2 pi's own error (1.75e-7 u2, times r):
+    // within 4e-6 of the f64 value. (u2's lowest bit moves z by at most
+    // 2 pi 2^-24 r = 2.2e-6: below what this can see.) Low bits 0..8 are
+    // ignored.
     let reference = |bits: u64| -> (f64, f64) {
         let unit = 1.0 / (1u64 << 24) as f64;
         let u1 = ((bits >> 40) + 1) as f64 * unit;
@@ -244,7 +251,7 @@ fn gaussian_is_box_muller_of_the_documented_bits() {
     let bits_set = [
         0x0000_0000_0000_0000u64, // u1 = 2^-24 (the largest r, 5.77), u2 = 0
         0x0000_0100_0040_00ff,    // u1 = 2^-23, u2 = 2^-10
-        0x0000_0200_1234_5600,    // u1 = 3 * 2^-24, bits 32..40 ignored
+        0x0000_02ff_1234_5600,    // u1 = 3 * 2^-24, bits 32..40 ignored
         0x8000_0000_4000_0000,    // u1 just over 1/2, u2 = 1/4: z = (0, r)
         0x4321_0000_abcd_ef00,    // u2 past 1/2: both variates' signs
         0xffff_ff00_ffff_ffff,    // u1 = 1: r = 0 exactly
@@ -301,7 +308,7 @@ fn top_k_beyond_the_capacity_keeps_the_k_best_ties_to_the_lowest_id() {
         (
             "late",
             (0..n)
-                .map(|i| if i >= n - 3 { 5.0 } else { (i % 7) as f32 })
+                .map(|i| if i >= n - 3 { 10.0 } else { (i % 7) as f32 })
                 .collect(),
         ),
     ];
@@ -380,6 +387,44 @@ fn top_p_near_one_keeps_the_light_tail_tokens_it_needs() {
             let kept: Vec<usize> = (0..n).filter(|&i| got[i] > 0.0).collect();
             assert_eq!(kept, (0..=tail).collect::<Vec<_>>(), "{b:?}, CAP {cap}");
         }
+    }
+}
+
+#[test]
+fn top_p_in_the_scratch_keeps_the_tail_tokens_it_needs() {
+    // One token of mass 2^30 and 999 of mass exactly 100 (logit
+    // ln(100 / 2^30)), p = 1 - 24 * 2^-24: the nucleus is the head and 984
+    // tail tokens. Over the scratch (the scalar backend gathers a vocabulary
+    // this small; top-k 1000 gathers it on every backend) the mass bound
+    // A = ((1 - p) total - 1 - m) / m is 0.54 here, below 2: no bound, so no
+    // tail token may be dropped before the selection.
+    let n = 1000usize;
+    let mut logits = vec![(100.0f64 / (1u64 << 30) as f64).ln() as f32; n];
+    logits[0] = 0.0;
+    let p = 1.0 - 24.0 * 2f32.powi(-24);
+    let total = (1u64 << 30) + 100 * (n as u64 - 1);
+    let (m, e) = (
+        (p.to_bits() & 0x7f_ffff | 0x80_0000) as u128,
+        150 - (p.to_bits() >> 23),
+    );
+    let need = (m * total as u128).div_ceil(1u128 << e) as u64;
+    let tail = (need - (1 << 30)).div_ceil(100) as usize;
+    assert_eq!(tail, 984);
+    let want: Vec<usize> = (0..=tail).collect();
+    let top_p = SamplerConfig {
+        top_p: p,
+        ..SamplerConfig::default()
+    };
+    let kept = |got: Vec<f32>| -> Vec<usize> { (0..n).filter(|&i| got[i] > 0.0).collect() };
+    let scalar = core_distribution::<1024>(&logits, top_p, &Stage::DEFAULT_ORDER, Backend::Scalar);
+    assert_eq!(kept(scalar.unwrap()), want, "scalar, top-p alone");
+    let with_top_k = SamplerConfig {
+        top_k: 1000,
+        ..top_p
+    };
+    for &b in Backend::available() {
+        let got = core_distribution::<1024>(&logits, with_top_k, &Stage::DEFAULT_ORDER, b);
+        assert_eq!(kept(got.unwrap()), want, "{b:?}, after top-k 1000");
     }
 }
 

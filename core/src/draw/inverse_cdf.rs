@@ -63,7 +63,7 @@ pub(crate) fn validate_weights(ws: &[f32]) -> Result<(), SampleError> {
 }
 
 /// The token whose cumulative interval holds `u * total`. `total` must be the
-/// sum the kernels report for `ws` (`exp_weights` or `chunk_prefix`) and be > 0.
+/// sum `chunk_prefix` reports for `ws` and be > 0.
 pub(crate) fn draw_from_weights(k: Kernels, ws: &[f32], total: f64, u: f64) -> u32 {
     let target = u * total;
     let scan = k.chunk_prefix(ws, target);

@@ -280,7 +280,8 @@ impl<K: Key> Selection<'_, '_, K> {
 
     /// Swaps candidates `i` and `j` (and their masses beside). The bounds
     /// checks are in sight of the optimiser, so no panic path is left;
-    /// out-of-range indices, which the callers never pass, do nothing.
+    /// out-of-range indices, which the callers never pass, do nothing in a
+    /// release build (a debug build asserts).
     #[inline(always)]
     fn swap(&mut self, i: usize, j: usize) {
         debug_assert!(i.max(j) < self.cands.len(), "swap inside the candidates");

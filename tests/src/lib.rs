@@ -645,7 +645,10 @@ pub fn reference_filters(
                         + (l(top).abs() + k * sigma) * 2f64.powi(-22)
                         // Squares below 2^-149 flush to 0 in f32: sigma is off
                         // by up to 2^-74.5 in absolute terms.
-                        + k * 2f64.powi(-73);
+                        + k * 2f64.powi(-73)
+                        // `n * sigma` and `max - n * sigma` in f32 each err by
+                        // up to 2^-150 where the result is subnormal.
+                        + 2f64.powi(-149);
                     set.retain(|&i| match slack {
                         Slack::Strict => l(i) == l(top) || l(i) >= threshold + delta,
                         Slack::Exact => l(i) >= threshold,

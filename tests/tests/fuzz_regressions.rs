@@ -291,3 +291,35 @@ fn mirostat_v1_at_infinite_temperature_with_an_overflowing_gap() {
             .unwrap_or_else(|e| panic!("{backend:?}: distribution {dist:?}: {e}"));
     }
 }
+
+/// Found by the `distribution_in_place` target: top-n-sigma with `n` and the
+/// logits' differences subnormal. Over `[-0.0, -3.53125, -3e-45, -3e-45]`
+/// sigma is 1.53, and `n * sigma = 1e-45 * 1.53` (1.5 of the smallest
+/// subnormal, 2^-149) rounds to 2^-148 in `f32`: the threshold `-2^-148`
+/// keeps tokens 2 and 3 (at -2^-148 themselves), where the exact threshold
+/// (-2.15e-45) would not. An `f32` operation errs by half an ulp relative
+/// or 2^-150 absolute, whichever is larger: the reference's slack lacked the
+/// absolute part for the product and the difference.
+#[test]
+fn top_n_sigma_with_a_subnormal_threshold() {
+    let logits = [-0.0f32, -3.53125, -3e-45, -3e-45];
+    for temperature in [1.0, 0.2695964] {
+        let config = SamplerConfig {
+            temperature,
+            top_n_sigma: 1e-45,
+            ..SamplerConfig::default()
+        };
+        for &backend in Backend::available() {
+            let dist =
+                core_distribution::<16>(&logits, config, &Stage::DEFAULT_ORDER, backend).unwrap();
+            check_against_reference(&logits, &config, &Stage::DEFAULT_ORDER, &dist)
+                .unwrap_or_else(|e| panic!("{backend:?}: distribution {dist:?}: {e}"));
+            let third = 1.0 / 3.0;
+            assert_eq!(
+                dist,
+                [third, 0.0, third, third],
+                "{backend:?} T {temperature}"
+            );
+        }
+    }
+}

@@ -544,8 +544,10 @@ pub fn reference_filters(
                         // may drop one and make them hotter. Unless both
                         // agree on the set, the set's own bounds bound
                         // nothing: strict keeps nothing, loose takes the
-                        // range's hottest T.
-                        let uncertain_set = slack != Slack::Exact && {
+                        // range's hottest T, and the exact T (of the exact
+                        // set) is not the core's (of its own set, anywhere
+                        // between): its probabilities are not pinned.
+                        let uncertain_set = {
                             let before = &order[..order.iter().position(|s| s == stage).unwrap()];
                             let ids = |s: Slack| -> Vec<u32> {
                                 let d = reference_filters(logits, cfg, before, ctx, s).0;
@@ -557,7 +559,7 @@ pub fn reference_filters(
                             Slack::Strict if ambiguous || uncertain_set => {
                                 return (Vec::new(), f64::NAN);
                             }
-                            Slack::Exact if ambiguous => {
+                            Slack::Exact if ambiguous || uncertain_set => {
                                 unsure = true;
                                 exact
                             }

@@ -323,3 +323,57 @@ fn top_n_sigma_with_a_subnormal_threshold() {
         }
     }
 }
+
+/// Found by the `distribution_in_place` target: min-p before a dynamic
+/// temperature, at logits around 2^24 where `f32` steps by 2. The exact
+/// min-p 0.156 keeps token 5 alone (token 6, 2 below, has ratio e^-2 =
+/// 0.135), but `max + ln m` = 16777220.14 rounds to 16777220 in `f32` and
+/// the core keeps token 6 as well: within the loose reference. The dynamic
+/// temperature of that set {5, 6} (range 859, exponent 0.0133) is 852.8, so
+/// the core's 5 and 6 are nearly equally likely; the reference took the
+/// exact set's temperature for the core's set and expected T = 1. Where the
+/// strict and loose sets before the stage differ, the core's temperature is
+/// not pinned, only its survivors are.
+#[test]
+fn dynamic_temperature_after_a_min_p_within_rounding() {
+    let logits = [
+        -0.0f32,
+        0.5,
+        0.49999997,
+        -3e38,
+        16777216.0,
+        16777222.0,
+        16777220.0,
+        16777218.0,
+        16777216.0,
+        16777215.0,
+        16777214.0,
+        -2.685012e38,
+        0.0,
+    ];
+    let config = SamplerConfig {
+        min_p: 0.15637016,
+        dynatemp_range: 859.09375,
+        dynatemp_exponent: 0.013306141,
+        ..SamplerConfig::default()
+    };
+    let order = [Stage::MinP, Stage::Temperature];
+    // Over {5, 6} at T = 1: p = (1, e^-2) / (1 + e^-2), entropy H, then
+    // T = (1 + range) (H / ln 2)^exponent (the range's lower end is 0).
+    let p6 = (-2.0f64).exp() / (1.0 + (-2.0f64).exp());
+    let h = -(p6 * p6.ln() + (1.0 - p6) * (1.0 - p6).ln());
+    let t = (1.0 + config.dynatemp_range as f64)
+        * (h / 2f64.ln()).powf(config.dynatemp_exponent as f64);
+    let want5 = 1.0 / (1.0 + (-2.0 / t).exp());
+    for &backend in Backend::available() {
+        let dist = core_distribution::<16>(&logits, config, &order, backend).unwrap();
+        check_against_reference(&logits, &config, &order, &dist)
+            .unwrap_or_else(|e| panic!("{backend:?}: distribution {dist:?}: {e}"));
+        let kept: Vec<usize> = (0..logits.len()).filter(|&i| dist[i] > 0.0).collect();
+        assert_eq!(kept, [5, 6], "{backend:?}");
+        assert!(
+            (dist[5] as f64 - want5).abs() < 1e-5,
+            "{backend:?}: {dist:?}, want {want5}"
+        );
+    }
+}

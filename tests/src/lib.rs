@@ -547,14 +547,7 @@ pub fn reference_filters(
                         // range's hottest T, and the exact T (of the exact
                         // set) is not the core's (of its own set, anywhere
                         // between): its probabilities are not pinned.
-                        let uncertain_set = {
-                            let before = &order[..order.iter().position(|s| s == stage).unwrap()];
-                            let ids = |s: Slack| -> Vec<u32> {
-                                let d = reference_filters(logits, cfg, before, ctx, s).0;
-                                d.iter().map(|p| p.0).collect()
-                            };
-                            ids(Slack::Strict) != ids(Slack::Loose)
-                        };
+                        let uncertain_set = sets_differ_before(logits, cfg, order, ctx, *stage);
                         match slack {
                             Slack::Strict if ambiguous || uncertain_set => {
                                 return (Vec::new(), f64::NAN);
@@ -631,6 +624,18 @@ pub fn reference_filters(
                             (d * d).is_infinite()
                         }) =>
                 {
+                    // Sigma is not monotone in the set: one more token near
+                    // the mean narrows it and raises the cut. Unless the
+                    // strict and loose sets before this stage agree, the core
+                    // cuts a set anywhere between them: strict keeps only the
+                    // max (which every set keeps), loose cuts nothing.
+                    if slack != Slack::Exact && sets_differ_before(logits, cfg, order, ctx, *stage)
+                    {
+                        if slack == Slack::Strict {
+                            set.retain(|&i| l(i) == l(top));
+                        }
+                        continue;
+                    }
                     let n = set.len() as f64;
                     let mean = set.iter().map(|&i| l(i)).sum::<f64>() / n;
                     let var = set.iter().map(|&i| (l(i) - mean).powi(2)).sum::<f64>() / n;
@@ -777,6 +782,25 @@ fn mirostat_v1_ln_k(s: f64, mu: f64, n: usize) -> f64 {
         e.abs().ln() + mu * LN_2 - (-e * l).exp_m1().abs().ln()
     };
     num / s
+}
+
+/// Whether the strict and loose references disagree on the set that reaches
+/// `stage` (the first in `order`): a stage whose cut depends on the whole set
+/// (dynamic temperature's entropy, top-n-sigma's sigma) then sees, in the
+/// core, a set anywhere between them.
+fn sets_differ_before(
+    logits: &[f32],
+    cfg: &SamplerConfig,
+    order: &[Stage],
+    ctx: &Context,
+    stage: Stage,
+) -> bool {
+    let before = &order[..order.iter().position(|&s| s == stage).unwrap_or(0)];
+    let ids = |s: Slack| -> Vec<u32> {
+        let d = reference_filters(logits, cfg, before, ctx, s).0;
+        d.iter().map(|p| p.0).collect()
+    };
+    ids(Slack::Strict) != ids(Slack::Loose)
 }
 
 /// A bound on how far the core's f32 `ln k` (`draw/mirostat.rs::v1`) is from

@@ -377,3 +377,43 @@ fn dynamic_temperature_after_a_min_p_within_rounding() {
         );
     }
 }
+
+/// Found by the `distribution_in_place` target: top-n-sigma is not monotone
+/// in its input set. After a dynamic temperature (T 1.847) and top-p 0.355
+/// with `min_keep` 4, the core keeps token 12 (logit 1.97) and six of the 22
+/// tokens at 0; the loose reference, one more tie at 0 (a top-p decision
+/// within rounding). Over those eight, sigma is 0.651 and 3 sigma cuts every
+/// 0; over the core's seven it is 0.689 and keeps them. Where the strict and
+/// loose sets before top-n-sigma differ, strict now keeps only the max and
+/// loose cuts nothing.
+#[test]
+fn top_n_sigma_after_an_uncertain_set() {
+    let mut logits = [0.0f32; 24];
+    logits[12] = 1.96875;
+    logits[22] = -6328.721;
+    let config = SamplerConfig {
+        temperature: 0.03167773,
+        min_p: 0.0029449912,
+        top_k: 1114,
+        top_p: 0.35468072,
+        top_n_sigma: 3.0,
+        dynatemp_range: 2.0,
+        dynatemp_exponent: 0.99999994,
+        min_keep: 4,
+        ..SamplerConfig::default()
+    };
+    let order = [
+        Stage::Temperature,
+        Stage::TopP,
+        Stage::MinP,
+        Stage::TopNSigma,
+        Stage::TopK,
+    ];
+    for &backend in Backend::available() {
+        let dist = core_distribution::<16>(&logits, config, &order, backend).unwrap();
+        check_against_reference(&logits, &config, &order, &dist)
+            .unwrap_or_else(|e| panic!("{backend:?}: distribution {dist:?}: {e}"));
+        let kept: Vec<usize> = (0..logits.len()).filter(|&i| dist[i] > 0.0).collect();
+        assert_eq!(kept, [0, 1, 2, 3, 4, 5, 12], "{backend:?}");
+    }
+}

@@ -355,7 +355,8 @@ mod tests {
     /// buffer.
     #[test]
     fn scratch_sums_add_each_lane_in_id_order() {
-        let big = 2f32.powi(53);
+        // (Exact conversions: Miri perturbs `powi`, which need not be exact.)
+        let big = (1u64 << 53) as f32;
         let mut xs = [f32::NEG_INFINITY; 48];
         (xs[0], xs[16], xs[32]) = (1.0, 1.0, big);
         let mut cands = [32u32, 0, 16].map(|id| Candidate {
@@ -363,7 +364,7 @@ mod tests {
             logit: xs[id as usize],
         });
         let dev = deviation_sums(Kernels::SCALAR, &mut cands, &xs, Survivors::Scratch(3), 0.0);
-        assert_eq!(dev.first, 2f64.powi(53) + 2.0);
+        assert_eq!(dev.first, (1u64 << 53) as f64 + 2.0);
         for b in Backend::available() {
             let k = b.kernels().unwrap();
             let got = deviation_sums(k, &mut [], &xs, Survivors::AtLeast(0.5), 0.0);

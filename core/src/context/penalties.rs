@@ -12,7 +12,7 @@
 //! difference: a finite logit saturates at `±f32::MAX` instead of
 //! overflowing, so a penalty never makes a token impossible or certain and
 //! never produces a NaN (`inf - inf`). Infinite logits stay as they are.
-//! Cost: O(n log n) for a window of n (the tally), nothing per vocabulary entry.
+//! Cost: O(n) for a window of n (the tally's hash index), nothing per vocabulary entry.
 
 use super::window::Tally;
 use super::{MaxTracker, saturate};

@@ -740,16 +740,30 @@ pub fn reference_filters(
                             .filter(|i| *i == least || !qualifying.contains(i))
                             .collect()
                     };
+                    // The core compares each weight with `threshold` times its
+                    // total of masses: relative errors (exp's, `rel`; the
+                    // masses' roundings, `abs` relative to the total), and
+                    // 2^-150 absolute where a weight or the bound is subnormal.
                     let t = cfg.xtc_threshold as f64;
-                    let (lo, hi) = (kept(t * (1.0 - rel) - abs), kept(t * (1.0 + rel) + abs));
+                    let tiny = 2f64.powi(-148) / total;
+                    let (lo, hi) = (t * (1.0 - rel - abs) - tiny, t * (1.0 + rel + abs) + tiny);
+                    // The outcome is not monotone in the threshold (more
+                    // qualifying tokens can mean none removed, by min_keep):
+                    // every qualifying set within the band counts, not only
+                    // the band's ends.
+                    let mut thresholds = vec![lo, hi];
+                    thresholds.extend(
+                        set.iter()
+                            .map(|&i| weight(i) / total)
+                            .filter(|&p| p > lo && p <= hi),
+                    );
+                    let outcomes: Vec<Vec<u32>> = thresholds.iter().map(|&u| kept(u)).collect();
+                    let in_all = |i: &u32| outcomes.iter().all(|o| o.contains(i));
+                    let in_any = |i: &u32| outcomes.iter().any(|o| o.contains(i));
                     set = match slack {
                         Slack::Exact => kept(t),
-                        Slack::Strict => lo.iter().copied().filter(|i| hi.contains(i)).collect(),
-                        Slack::Loose => {
-                            let mut u = lo.clone();
-                            u.extend(hi.iter().copied().filter(|i| !lo.contains(i)));
-                            u
-                        }
+                        Slack::Strict => set.iter().copied().filter(in_all).collect(),
+                        Slack::Loose => set.iter().copied().filter(in_any).collect(),
                     };
                     if set.is_empty() {
                         return (Vec::new(), temp);

@@ -10,7 +10,10 @@
 //! (`SamplerConfig::MAX_TEMPERATURE`); these tests pin both sides.
 
 use logit_sampler::{Backend, SampleError, Sampler, SamplerConfig, Stage, softmax_in_place_with};
-use sampler_tests::{check_against_reference, core_distribution};
+use sampler_tests::{
+    Context, check_against_reference, check_against_reference_with, core_distribution,
+    core_distribution_with, pinned_survivors,
+};
 
 #[test]
 fn finite_temperatures_beyond_2_64_are_refused() {
@@ -415,5 +418,98 @@ fn top_n_sigma_after_an_uncertain_set() {
             .unwrap_or_else(|e| panic!("{backend:?}: distribution {dist:?}: {e}"));
         let kept: Vec<usize> = (0..logits.len()).filter(|&i| dist[i] > 0.0).collect();
         assert_eq!(kept, [0, 1, 2, 3, 4, 5, 12], "{backend:?}");
+    }
+}
+
+/// Found by the `distribution_in_place` target: XTC with a threshold far
+/// below a mass's resolution. After a frequency penalty token 1 leads by 19
+/// nats; every other token's probability is at least `e^-36`, far above the
+/// threshold `1e-45`, so all 32 qualify and `min_keep` 6 stops XTC. The core
+/// qualified by fixed-point mass (`round(w * 2^30) >= 1`): only tokens 1, 29
+/// and 30, whose removal leaves 30, so XTC acted and top-n-sigma then kept
+/// token 30 instead of 1. The reference missed it too: it looked at the two
+/// ends of its rounding band only, where the outcome (all or one qualifying)
+/// is the same, while XTC's outcome is not monotone in the threshold. The
+/// core now compares weights with `threshold * total` (relative errors), and
+/// the reference takes every qualifying set within its band.
+#[test]
+fn xtc_threshold_below_the_resolution_of_a_mass() {
+    let mut logits = [6.750518e-7f32; 32];
+    logits[..4].copy_from_slice(&[4.0531177e-6, 41.0, -0.0625, -0.062499825]);
+    logits[14] = -5.048338e-35;
+    logits[15..20].fill(1e-45);
+    logits[24] = 6.7505175e-7;
+    logits[25] = 6.7505476e-7;
+    logits[29..].copy_from_slice(&[16.984375, 16.984373, 6.3e-44]);
+    let config = SamplerConfig {
+        temperature: 163.98438,
+        min_p: 0.015716793,
+        top_p: 0.12285039,
+        frequency_penalty: 1.0,
+        penalty_last_n: 33,
+        dry_allowed_length: 4,
+        dry_penalty_last_n: 37,
+        top_n_sigma: 1e-45,
+        xtc_probability: 1e-45,
+        xtc_threshold: 1e-45,
+        dynatemp_range: 1e-45,
+        dynatemp_exponent: 1.5764706,
+        min_keep: 6,
+        ..SamplerConfig::default()
+    };
+    let order = [
+        Stage::Penalties,
+        Stage::Dry,
+        Stage::Xtc,
+        Stage::TopNSigma,
+        Stage::TopK,
+        Stage::Typical,
+        Stage::TopP,
+        Stage::MinP,
+        Stage::Temperature,
+    ];
+    let breakers: [&[u32]; 2] = [&[0, 0, 5, 0, 6, 4, 6, 6, 0, 3, 0, 0, 0, 1, 0], &[0, 6]];
+    let ctx = Context {
+        history: &[1, 1, 1, 1, 1],
+        breakers: &breakers,
+        xtc_idle: false,
+        ..Context::default()
+    };
+    assert_eq!(
+        pinned_survivors(&logits, &config, &order, &ctx),
+        Some(vec![1])
+    );
+    for &backend in Backend::available() {
+        let dist = core_distribution_with::<16>(&logits, config, &order, &ctx, backend).unwrap();
+        check_against_reference_with(&logits, &config, &order, &ctx, &dist)
+            .unwrap_or_else(|e| panic!("{backend:?}: distribution {dist:?}: {e}"));
+        let kept: Vec<usize> = (0..logits.len()).filter(|&i| dist[i] > 0.0).collect();
+        assert_eq!(kept, [1], "{backend:?}");
+    }
+}
+
+/// XTC's threshold below a mass's resolution, on its own: token 1's
+/// probability is `e^-46 ~ 1e-20` (a mass of 0), above the threshold `1e-30`,
+/// so both tokens qualify and the less likely, token 1, is all that is left;
+/// at `1e-19` only token 0 qualifies and nothing is removed (token 1 stays
+/// with its mass of 0, so the distribution shows token 0 alone, as the old
+/// core did at both thresholds).
+#[test]
+fn xtc_counts_tokens_whose_mass_rounds_to_zero() {
+    let logits = [0.0f32, -46.0];
+    let order = [Stage::Xtc, Stage::Temperature];
+    for (threshold, want) in [(1e-30f32, 1), (1e-19, 0)] {
+        let config = SamplerConfig {
+            xtc_probability: 1.0,
+            xtc_threshold: threshold,
+            ..SamplerConfig::default()
+        };
+        for &backend in Backend::available() {
+            let dist = core_distribution::<16>(&logits, config, &order, backend).unwrap();
+            check_against_reference(&logits, &config, &order, &dist)
+                .unwrap_or_else(|e| panic!("{backend:?}: distribution {dist:?}: {e}"));
+            let kept: Vec<usize> = (0..logits.len()).filter(|&i| dist[i] > 0.0).collect();
+            assert_eq!(kept, [want], "{threshold}, {backend:?}");
+        }
     }
 }

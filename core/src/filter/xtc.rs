@@ -2,21 +2,26 @@
 //! coin fires, remove every token with `p >= threshold` except the least
 //! likely of them, if at least two qualify and at least `min_keep` remain.
 //!
-//! `p >= threshold` is decided on the exact masses: `q >= ceil(threshold * Q)`.
-//! Only tokens whose logit clears a bound can qualify (`top_p::logit_floor`),
-//! so exp runs for few of them. The least likely qualifying token is the one
-//! of smallest mass, ties to the later in the filters' order (lower logit,
-//! then higher id). At most `1 / threshold` tokens qualify.
+//! `p >= threshold` is decided on the weights, `w >= threshold * total`, with
+//! `total` the exact sum of the fixed-point masses (so `p` is the token's
+//! probability in the distribution drawn from, up to exp's and the masses'
+//! roundings). Not on the masses themselves: a mass is `round(w * 2^30)`, 0
+//! below `p ~ 2^-31`, and a threshold below that must still see those tokens
+//! (logits 0 and -46 both qualify under a threshold of `1e-30`, as `e^-46`
+//! is about `1e-20`; by mass only the first would). Only tokens whose
+//! logit clears a bound can qualify (`top_p::logit_floor`), so exp runs for
+//! few of them. The least likely qualifying token is the one of lowest logit,
+//! ties to the higher id (the later in the filters' order). At most
+//! `1 / threshold` tokens qualify.
 
-use super::select::ceil_mul;
 use super::top_p::logit_floor;
 use super::{Survivors, survivors};
 use crate::kernels::{Candidate, FIXED_ONE, Kernels, Weighting};
 
-/// The qualifying tokens: how many, and the least likely one (id, logit, mass).
+/// The qualifying tokens: how many, and the least likely one (id, logit).
 struct Qualifying {
     count: usize,
-    least: Option<(u32, f32, u32)>,
+    least: Option<(u32, f32)>,
 }
 
 /// Applies XTC (its coin fired) to `set` under the weighting `w`.
@@ -33,18 +38,18 @@ pub(crate) fn xtc(
     w: Weighting,
 ) -> Survivors {
     let total = survivors::total_mass(k, scratch, xs, set, w);
-    let need = if threshold >= 1.0 {
-        total
-    } else {
-        ceil_mul(threshold, total)
-    };
-    // A mass of at least `need >= 2` needs a weight above `need / 2^31`.
-    let floor = if need >= 2 {
-        logit_floor(w, need as f32 / (2.0 * FIXED_ONE)).unwrap_or(f32::NEG_INFINITY)
+    // `threshold * total / 2^30` in weight units (the max has weight 1); its
+    // roundings are relative, as exp's are.
+    let bound = threshold * (total as f32) / FIXED_ONE;
+    // A weight of at least `bound` needs a logit above the floor of half of
+    // it (which absorbs exp's rounding); below the normal range (where exp's
+    // error is absolute) every finite logit is looked at.
+    let floor = if bound / 2.0 >= f32::MIN_POSITIVE {
+        logit_floor(w, bound / 2.0).unwrap_or(f32::NEG_INFINITY)
     } else {
         f32::NEG_INFINITY
     };
-    let qualifies = |x: f32| x >= floor && w.fixed(x) as u64 >= need;
+    let qualifies = |x: f32| x >= floor && w.weight(x) >= bound;
     let min_keep_allows = |q: &Qualifying, xs: &[f32]| {
         q.count >= 2 && (min_keep == 0 || survivors::count(xs, set) - (q.count - 1) >= min_keep)
     };
@@ -54,8 +59,8 @@ pub(crate) fn xtc(
         let g = k.gather_at_least(xs, super::larger(t, floor), 0, scratch);
         if g.next == xs.len() {
             let cands = scratch.get(..g.count).unwrap_or_default();
-            let q = qualifying(cands.iter().map(|c| (c.id, c.logit)), qualifies, w);
-            if let Some((kept, _, _)) = q.least
+            let q = qualifying(cands.iter().map(|c| (c.id, c.logit)), qualifies);
+            if let Some((kept, _)) = q.least
                 && min_keep_allows(&q, xs)
             {
                 for c in cands.iter().filter(|c| c.id != kept && qualifies(c.logit)) {
@@ -71,8 +76,8 @@ pub(crate) fn xtc(
         count: 0,
         least: None,
     };
-    survivors::for_each(scratch, xs, set, |id, x| q.visit(id, x, qualifies, w));
-    let Some((kept, _, _)) = q.least else {
+    survivors::for_each(scratch, xs, set, |id, x| q.visit(id, x, qualifies));
+    let Some((kept, _)) = q.least else {
         return set;
     };
     if !min_keep_allows(&q, xs) {
@@ -84,16 +89,12 @@ pub(crate) fn xtc(
 impl Qualifying {
     /// Counts `(id, x)` if it qualifies and keeps the least likely so far;
     /// ids must come in ascending order.
-    fn visit(&mut self, id: u32, x: f32, qualifies: impl Fn(f32) -> bool, w: Weighting) {
+    fn visit(&mut self, id: u32, x: f32, qualifies: impl Fn(f32) -> bool) {
         if qualifies(x) {
             self.count += 1;
-            let m = w.fixed(x);
             // Ascending ids: `<=` on a tie moves to the higher id.
-            let later = self
-                .least
-                .is_none_or(|(_, l, lm)| m < lm || (m == lm && x <= l));
-            if later {
-                self.least = Some((id, x, m));
+            if self.least.is_none_or(|(_, l)| x <= l) {
+                self.least = Some((id, x));
             }
         }
     }
@@ -103,14 +104,13 @@ impl Qualifying {
 fn qualifying(
     pairs: impl Iterator<Item = (u32, f32)>,
     qualifies: impl Fn(f32) -> bool + Copy,
-    w: Weighting,
 ) -> Qualifying {
     let mut q = Qualifying {
         count: 0,
         least: None,
     };
     for (id, x) in pairs {
-        q.visit(id, x, qualifies, w);
+        q.visit(id, x, qualifies);
     }
     q
 }

@@ -723,22 +723,17 @@ pub fn reference_filters(
                 }
                 Stage::Xtc if cfg.xtc_probability > 0.0 && !ctx.xtc_idle && set.len() > 1 => {
                     let (rel, abs, total) = mass_slack(&set, temp);
-                    let kept = |threshold: f64| -> Vec<u32> {
-                        let qualifying: Vec<u32> = set
-                            .iter()
-                            .copied()
-                            .filter(|&i| weight(i) / total >= threshold)
-                            .collect();
-                        let c = qualifying.len();
+                    // In rank order the probabilities do not increase, so the
+                    // tokens with `p >= u` are a prefix, of which XTC keeps
+                    // only the last: it removes the first `removed(u)`.
+                    let p: Vec<f64> = set.iter().map(|&i| weight(i) / total).collect();
+                    let removed = |u: f64| -> usize {
+                        let c = p.partition_point(|&q| q >= u);
                         if c < 2 || set.len() - (c - 1) < cfg.min_keep {
-                            return set.clone();
+                            0
+                        } else {
+                            c - 1
                         }
-                        // In rank order, the last qualifying token is the least likely.
-                        let least = qualifying[c - 1];
-                        set.iter()
-                            .copied()
-                            .filter(|i| *i == least || !qualifying.contains(i))
-                            .collect()
                     };
                     // The core compares each weight with `threshold` times its
                     // total of masses: relative errors (exp's, `rel`; the
@@ -751,20 +746,16 @@ pub fn reference_filters(
                     // qualifying tokens can mean none removed, by min_keep):
                     // every qualifying set within the band counts, not only
                     // the band's ends.
-                    let mut thresholds = vec![lo, hi];
-                    thresholds.extend(
-                        set.iter()
-                            .map(|&i| weight(i) / total)
-                            .filter(|&p| p > lo && p <= hi),
-                    );
-                    let outcomes: Vec<Vec<u32>> = thresholds.iter().map(|&u| kept(u)).collect();
-                    let in_all = |i: &u32| outcomes.iter().all(|o| o.contains(i));
-                    let in_any = |i: &u32| outcomes.iter().any(|o| o.contains(i));
-                    set = match slack {
-                        Slack::Exact => kept(t),
-                        Slack::Strict => set.iter().copied().filter(in_all).collect(),
-                        Slack::Loose => set.iter().copied().filter(in_any).collect(),
+                    let mut band = vec![lo, hi];
+                    band.extend(p.iter().copied().filter(|&q| q > lo && q <= hi));
+                    band.dedup();
+                    let cuts = band.iter().map(|&u| removed(u));
+                    let cut = match slack {
+                        Slack::Exact => removed(t),
+                        Slack::Strict => cuts.max().unwrap_or(0),
+                        Slack::Loose => cuts.min().unwrap_or(0),
                     };
+                    set = set[cut..].to_vec();
                     if set.is_empty() {
                         return (Vec::new(), temp);
                     }

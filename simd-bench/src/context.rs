@@ -223,6 +223,7 @@ pub const BASE_CHAIN: &str = "default chain alone";
 pub const BASE_SAMPLE: &str = "sample (no logprobs)";
 pub const BASE_LLM_SAMPLERS: &str = "its default chain (top-40 Logits)";
 pub const BASE_LLAMA_CPP: &str = "the same loop without penalties";
+pub const BASE_ALIGNED: &str = "sample, logits 64-byte aligned";
 
 /// The context-stage cases for `input` (the model-like input only).
 pub fn cases(input: &Input, backends: &[Backend]) -> Vec<Case> {
@@ -291,7 +292,25 @@ pub fn cases(input: &Input, backends: &[Backend]) -> Vec<Case> {
             unconstrained(b),
         ));
     }
+    for &b in backends {
+        v.push(paired(
+            chain_at("misaligned", b, 4),
+            chain_at(BASE_ALIGNED, b, 0),
+        ));
+    }
     v
+}
+
+/// `sample` with the default chain on `b`, its logits `misalign` floats past
+/// a 64-byte boundary.
+fn chain_at(stage: &str, b: Backend, misalign: usize) -> Case {
+    let mut s = sampler(DEFAULT_CHAIN, b);
+    let mut rng = Pcg32::seed_from_u64(1);
+    let mut c = case(stage, b.name(), Who::Ours(b), move |xs| {
+        std::hint::black_box(s.sample(xs, &mut rng).expect("valid logits"));
+    });
+    c.misalign = misalign;
+    c
 }
 
 /// How the context rows are built, for the report.
@@ -321,12 +340,13 @@ pub fn describe(vocab: usize) -> String {
             .count()
     };
     format!(
-        "Context-stage rows (`penalties+dry`, `penalties`, `mask-sparse`, `mask-dense`, `logprobs`; model-like input, default chain T 0.8, min-p 0.05, top-k 40, top-p 0.95, `Sampler<4096>` with its default `HISTORY` = 64). \
+        "Context-stage rows (`penalties+dry`, `penalties`, `mask-sparse`, `mask-dense`, `logprobs`, `misaligned`; model-like input, default chain T 0.8, min-p 0.05, top-k 40, top-p 0.95, `Sampler<4096>` with its default `HISTORY` = 64). \
 Each is timed interleaved with its baseline in the same run (alternating batches, ABBA order); the ratio table gives median / median. \
 `penalties`: repeat 1.1, frequency 0.1, presence 0.2, window 64; `penalties+dry` adds DRY (multiplier 0.8, base 1.75, allowed length 2, window 64, no breakers); baseline: the default chain alone. \
 History: {DRAWN} tokens drawn by the default chain itself from the same logits (Pcg32 seed 9), then tokens {REPEAT_FROM}..{} again, so the window ends in an 8-token repetition; at vocab {vocab} it holds {} distinct tokens, the max holder {max_count} times. \
 The history is a ring of 64 tokens and `sample` writes each drawn token into it, so before every timed call (both sides) it is restored outside the timing (`reset` + 64 `accept`), and these rows are timed one call at a time. \
 Masks (`sample_constrained`, the chain under a mask without logprobs, vs `sample`): sparse = runs of 1-8 allowed tokens at seeded positions until 2% are allowed ({:.1}% at vocab {vocab}; {} of the 40 largest logits allowed; {} of the {} mask words mixed), dense = 6 disallowed runs of seeded positions and lengths ({:.1}% allowed; {} of the 40 largest allowed; {} words mixed). \
+`misaligned`: `sample` with the default chain on logits starting 16 bytes past a 64-byte boundary (where a large `Vec<f32>` from an mmap'd block starts), vs the same on 64-byte-aligned logits (every other row's buffers). \
 `logprobs`: `sample_with` without constraints, top 5, vs `sample`. `sample_with` always reports the drawn token's model logprob, so it always makes the model normaliser's exp pass over the vocabulary, even with an empty top slice (the `logprobs` row); `sample_constrained` is the same draw without it. \
 Peers on `penalties` (same logits, same history, which they never grow): llm-samplers 0.0.7 `SampleRepetition` + `SampleFreqPresence` in front of its default chain, on `Logits::try_from_iter_top_k(logits, 40 + distinct tokens in the window)` (its fastest exact form: penalties only lower those tokens, so the chain's top 40 after them is among these; its full-vocabulary form scans the window once per token); \
 llama.cpp-style loop: plain Rust written like llama.cpp's — copy the logits into a candidate vec of (id, logit, p), look every candidate up in a HashMap<u32, u32> of window counts (built once, as llama.cpp keeps them in `accept`; a multiplicative hasher, like unordered_map's trivial int hash), apply the same formulas, then top-40 by select_nth + sort and the chain over those 40.",

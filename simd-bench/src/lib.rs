@@ -89,6 +89,9 @@ pub struct Case {
     /// The same call without the stage measured, timed interleaved with this
     /// case; its `stage` names it.
     pub baseline: Option<Box<Case>>,
+    /// Floats past a 64-byte boundary where the case's buffers start (0 for
+    /// every row but the alignment one; see [`Buf`]).
+    pub misalign: usize,
 }
 
 /// A case without setup or baseline, one operation per run.
@@ -106,6 +109,7 @@ pub(crate) fn case(
         run: Box::new(run),
         setup: None,
         baseline: None,
+        misalign: 0,
     }
 }
 
@@ -440,12 +444,46 @@ fn batch(case: &Case, n: usize) -> usize {
     }
 }
 
+/// A buffer of logits at a fixed distance from a 64-byte boundary: where a
+/// large allocation lands (a `Vec<f32>` from an mmap'd block starts 16 bytes
+/// past one, a reused heap block anywhere) must not change a row's time, and
+/// once did by 20 % between rows of the same code.
+pub struct Buf {
+    store: Vec<f32>,
+    at: usize,
+    len: usize,
+}
+
+impl Buf {
+    /// A copy of `input` starting `misalign` floats (0-15) past a 64-byte boundary.
+    pub fn new(input: &[f32], misalign: usize) -> Buf {
+        let store = vec![0.0; input.len() + 32];
+        let at = (64 - store.as_ptr().addr() % 64) % 64 / 4 + misalign % 16;
+        let mut b = Buf {
+            store,
+            at,
+            len: input.len(),
+        };
+        b.get().copy_from_slice(input);
+        b
+    }
+
+    /// The logits.
+    pub fn get(&mut self) -> &mut [f32] {
+        &mut self.store[self.at..self.at + self.len]
+    }
+}
+
+fn bufs(input: &[f32], n: usize, misalign: usize) -> Vec<Buf> {
+    (0..n).map(|_| Buf::new(input, misalign)).collect()
+}
+
 /// One timed sample: restores `bufs` from `input` (and runs the setup),
 /// outside the timing; returns microseconds per operation.
-fn one_sample(case: &mut Case, bufs: &mut [Vec<f32>], input: &[f32]) -> f64 {
+fn one_sample(case: &mut Case, bufs: &mut [Buf], input: &[f32]) -> f64 {
     use std::time::Instant;
     for b in bufs.iter_mut() {
-        b.copy_from_slice(input);
+        b.get().copy_from_slice(input);
     }
     let elapsed = match case.setup.as_mut() {
         Some(setup) => {
@@ -453,7 +491,7 @@ fn one_sample(case: &mut Case, bufs: &mut [Vec<f32>], input: &[f32]) -> f64 {
             for b in bufs.iter_mut() {
                 setup();
                 let t = Instant::now();
-                (case.run)(b);
+                (case.run)(b.get());
                 total += t.elapsed();
             }
             total
@@ -461,7 +499,7 @@ fn one_sample(case: &mut Case, bufs: &mut [Vec<f32>], input: &[f32]) -> f64 {
         None => {
             let t = Instant::now();
             for b in bufs.iter_mut() {
-                (case.run)(b);
+                (case.run)(b.get());
             }
             t.elapsed()
         }
@@ -482,7 +520,7 @@ pub fn time_case(
     budget: std::time::Duration,
     min_samples: usize,
 ) -> f64 {
-    let mut bufs = vec![input.to_vec(); batch(case, input.len())];
+    let mut bufs = bufs(input, batch(case, input.len()), case.misalign);
     one_sample(case, &mut bufs[..1], input);
     let start = std::time::Instant::now();
     let mut samples = Vec::new();
@@ -503,18 +541,22 @@ pub fn time_pair(
 ) -> (f64, f64) {
     let mut base = case.baseline.take().expect("a case with a baseline");
     let n = batch(case, input.len()).min(batch(&base, input.len()));
-    let mut bufs = vec![input.to_vec(); n];
+    // Each side on its own buffers (the alignment row's sides differ in where
+    // theirs start).
+    let mut bufs_a = bufs(input, n, case.misalign);
+    let mut bufs_b = bufs(input, n, base.misalign);
+    let (bufs, base_bufs) = (&mut bufs_a, &mut bufs_b);
     one_sample(case, &mut bufs[..1], input);
-    one_sample(&mut base, &mut bufs[..1], input);
+    one_sample(&mut base, &mut base_bufs[..1], input);
     let start = std::time::Instant::now();
     let (mut a, mut b) = (Vec::new(), Vec::new());
     while a.len() < min_samples || (start.elapsed() < 2 * budget && a.len() < 2000) {
         if a.len() % 2 == 0 {
-            a.push(one_sample(case, &mut bufs, input));
-            b.push(one_sample(&mut base, &mut bufs, input));
+            a.push(one_sample(case, bufs, input));
+            b.push(one_sample(&mut base, base_bufs, input));
         } else {
-            b.push(one_sample(&mut base, &mut bufs, input));
-            a.push(one_sample(case, &mut bufs, input));
+            b.push(one_sample(&mut base, base_bufs, input));
+            a.push(one_sample(case, bufs, input));
         }
     }
     case.baseline = Some(base);

@@ -381,6 +381,7 @@ fn context_goals(t: &Table, n: usize, s: &mut String) {
         ("mask-sparse", Some(1.5)),
         ("mask-dense", Some(1.5)),
         ("logprobs", None),
+        ("misaligned", Some(1.05)),
     ] {
         let mut parts = Vec::new();
         for (stage_, imp, who) in &t.rows {
@@ -557,7 +558,7 @@ fn cpu_name() -> String {
         .unwrap_or_else(|| "unknown CPU".into())
 }
 
-const INPUTS: &str = "Inputs: deterministic (SplitMix64) model-like logits — a bulk N(0, 2.5) plus a Zipf-like head of 128 tokens at 22 - 1.2 ln(rank), so top-p 0.95 keeps tens of tokens; [flat]: N(0, 0.3), a nucleus far beyond any capacity; [peaked]: the model input with one token raised by 20. Filter rows time a whole `sample` call (scan, filters, draw) with T 1 unless stated, `Sampler<4096>`. Cells: median microseconds per call, and in parentheses the ratio to one read pass over the logits (the read floor). Destroyed buffers are restored by a copy outside the timed region. Alias rows rebuild one table per vocabulary size in place (`AliasTable::rebuild` on a static), then draw.";
+const INPUTS: &str = "Inputs: deterministic (SplitMix64) model-like logits — a bulk N(0, 2.5) plus a Zipf-like head of 128 tokens at 22 - 1.2 ln(rank), so top-p 0.95 keeps tens of tokens; [flat]: N(0, 0.3), a nucleus far beyond any capacity; [peaked]: the model input with one token raised by 20. Filter rows time a whole `sample` call (scan, filters, draw) with T 1 unless stated, `Sampler<4096>`. Cells: median microseconds per call, and in parentheses the ratio to one read pass over the logits (the read floor). Every buffer starts on a 64-byte boundary (but the `misaligned` row's); destroyed buffers are restored by a copy outside the timed region. Alias rows rebuild one table per vocabulary size in place (`AliasTable::rebuild` on a static), then draw.";
 
 /// The inputs paragraph, one line per peer saying what it runs, and how the
 /// context-stage rows are built (figures at vocab 128 256, or the first

@@ -723,35 +723,44 @@ pub fn reference_filters(
                 }
                 Stage::Xtc if cfg.xtc_probability > 0.0 && !ctx.xtc_idle && set.len() > 1 => {
                     let (rel, abs, total) = mass_slack(&set, temp);
-                    // In rank order the probabilities do not increase, so the
-                    // tokens with `p >= u` are a prefix, of which XTC keeps
-                    // only the last: it removes the first `removed(u)`.
-                    let p: Vec<f64> = set.iter().map(|&i| weight(i) / total).collect();
-                    let removed = |u: f64| -> usize {
-                        let c = p.partition_point(|&q| q >= u);
+                    // XTC removes the first `c - 1` of the `c` qualifying
+                    // tokens, a prefix in rank order, when it acts.
+                    let removed = |c: usize| -> usize {
                         if c < 2 || set.len() - (c - 1) < cfg.min_keep {
                             0
                         } else {
                             c - 1
                         }
                     };
-                    // The core compares each weight with `threshold` times its
-                    // total of masses: relative errors (exp's, `rel`; the
-                    // masses' roundings, `abs` relative to the total), and
-                    // 2^-150 absolute where a weight or the bound is subnormal.
+                    let p: Vec<f64> = set.iter().map(|&i| weight(i) / total).collect();
                     let t = cfg.xtc_threshold as f64;
+                    // The core compares each token's weight with `threshold`
+                    // times its total of masses. The weight's own error grows
+                    // with its distance below the max (as the crate's bound
+                    // per token); the total's is relative (`rel`, the masses'
+                    // roundings `abs`); where a weight or the bound is
+                    // subnormal, 2^-150 absolute (doubled, twice).
                     let tiny = 2f64.powi(-148) / total;
                     let (lo, hi) = (t * (1.0 - rel - abs) - tiny, t * (1.0 + rel + abs) + tiny);
-                    // The outcome is not monotone in the threshold (more
+                    let own = |k: usize| {
+                        let s = scaled(set[k], top, temp).abs();
+                        (s + 16.0) * 2f64.powi(-22) + 2.0 * s * t_rel
+                    };
+                    // Tokens certainly in (a prefix: p falls and its error
+                    // grows down the ranking) and those possibly in.
+                    let surely = (0..set.len())
+                        .take_while(|&k| p[k] * (1.0 - own(k)) - tiny >= hi)
+                        .count();
+                    let possibly = (0..set.len())
+                        .rev()
+                        .find(|&k| p[k] * (1.0 + own(k)) + tiny >= lo)
+                        .map_or(0, |k| k + 1);
+                    // The outcome is not monotone in the count (more
                     // qualifying tokens can mean none removed, by min_keep):
-                    // every qualifying set within the band counts, not only
-                    // the band's ends.
-                    let mut band = vec![lo, hi];
-                    band.extend(p.iter().copied().filter(|&q| q > lo && q <= hi));
-                    band.dedup();
-                    let cuts = band.iter().map(|&u| removed(u));
+                    // every count in between counts, not only the ends.
+                    let cuts = (surely..=possibly.max(surely)).map(removed);
                     let cut = match slack {
-                        Slack::Exact => removed(t),
+                        Slack::Exact => removed(p.partition_point(|&q| q >= t)),
                         Slack::Strict => cuts.max().unwrap_or(0),
                         Slack::Loose => cuts.min().unwrap_or(0),
                     };

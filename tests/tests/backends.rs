@@ -4,13 +4,18 @@
 
 use logit_sampler::kernels::{Candidate, Kernels, Weighting};
 use logit_sampler::{
-    Backend, Pcg32, Sampler, SamplerConfig, rand_core::SeedableRng, softmax_in_place_with,
+    Backend, Constraints, Pcg32, Sampler, SamplerConfig, TokenLogprob, rand_core::SeedableRng,
+    softmax_in_place_with,
 };
 use proptest::prelude::*;
 use sampler_tests::{model_logits, strategies};
 
 fn bits(xs: &[f32]) -> Vec<u32> {
     xs.iter().map(|x| x.to_bits()).collect()
+}
+
+fn bits_of(cs: &[Candidate]) -> Vec<(u32, u32)> {
+    cs.iter().map(|c| (c.id, c.logit.to_bits())).collect()
 }
 
 fn simd_kernels() -> Vec<Kernels> {
@@ -36,6 +41,25 @@ fn check_kernels(xs: &[f32], t: f32, w: Weighting) -> Result<(), TestCaseError> 
     let target = s.chunk_prefix(&positive, f64::INFINITY).before * 0.6;
     let mut s_out = vec![Candidate::default(); 64];
     let s_gather = s.gather_at_least(xs, t, 7, &mut s_out);
+    // The gather by its definition: the first 64 `(7 + i, x)` with `x >= t`
+    // in index order, stopping at the 65th (padding never qualifies).
+    let passing: Vec<Candidate> = xs
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| **x >= t)
+        .map(|(i, &logit)| Candidate {
+            id: 7 + i as u32,
+            logit,
+        })
+        .collect();
+    let fits = passing.len().min(64);
+    prop_assert_eq!(s_gather.count, fits, "gather count");
+    prop_assert_eq!(
+        s_gather.next,
+        passing.get(64).map_or(xs.len(), |c| (c.id - 7) as usize),
+        "gather stop"
+    );
+    prop_assert_eq!(bits_of(&s_out[..fits]), bits_of(&passing[..fits]), "gather");
     // Fixed-point masses, checked against an independent f64 rounding of the
     // f32 weight (ties to even), their exact sum and a plain prefix walk. Their
     // contract: no NaN and nothing above `w.max` (weights at most 1).
@@ -159,7 +183,7 @@ proptest! {
     fn kernels_agree_bit_for_bit(
         data in prop::collection::vec(strategies::any_logit(), 0..5_020),
         offset in 0usize..20,
-        t in prop_oneof![Just(-f32::MAX), -5.0f32..20.0],
+        t in prop_oneof![Just(-f32::MAX), Just(f32::NEG_INFINITY), -5.0f32..20.0],
         inv_t in prop_oneof![Just(0.0f32), Just(1.0f32), 0.01f32..100.0],
     ) {
         let xs = &data[offset.min(data.len())..];
@@ -180,12 +204,50 @@ proptest! {
 
 #[test]
 fn every_length_and_alignment_deterministic() {
-    let data = model_logits(300, 3.0, 8, 6.0, 5);
+    let mut data = model_logits(300, 3.0, 8, 6.0, 5);
+    // -inf logits in the head and the body, for the threshold -inf.
+    for i in [1, 2, 9, 40, 77] {
+        data[i] = f32::NEG_INFINITY;
+    }
     for offset in 0..16 {
         for len in 0..(300 - offset) {
             let xs = &data[offset..offset + len];
             let max = xs.iter().copied().fold(0.0f32, f32::max);
-            check_kernels(xs, -1.0, Weighting { max, inv_t: 1.3 }).unwrap();
+            for t in [-1.0, f32::NEG_INFINITY] {
+                check_kernels(xs, t, Weighting { max, inv_t: 1.3 }).unwrap();
+            }
+        }
+    }
+}
+
+/// The top logprobs when fewer logits than slots are finite, wherever the
+/// logits start: the gather behind them runs at threshold `-inf`, and the
+/// SIMD kernels' head block (up to a 64-byte boundary) once padded with
+/// `-inf`, which passed it: padded lanes came back as tokens 4 and 5 and
+/// real token 4 was listed twice.
+#[test]
+fn top_logprobs_of_a_mostly_banned_vocabulary_at_every_alignment() {
+    let mut store = vec![f32::NEG_INFINITY; 100 + 16];
+    for offset in 0..16 {
+        for &backend in Backend::available() {
+            store.fill(f32::NEG_INFINITY);
+            let xs = &mut store[offset..offset + 100];
+            xs[4] = 0.0;
+            let mut sampler: Sampler<16> = Sampler::new(SamplerConfig::default())
+                .unwrap()
+                .with_backend(backend)
+                .unwrap();
+            let mut top = [TokenLogprob::default(); 6];
+            let mut rng = Pcg32::seed_from_u64(3);
+            let s = sampler
+                .sample_with(xs, &mut rng, &Constraints::default(), &mut top)
+                .unwrap();
+            assert_eq!(s.token, 4, "{backend:?}, offset {offset}");
+            let tokens: Vec<u32> = top.iter().map(|t| t.token).collect();
+            assert_eq!(tokens, [4, 0, 1, 2, 3, 5], "{backend:?}, offset {offset}");
+            let logprobs: Vec<f32> = top.iter().map(|t| t.logprob).collect();
+            assert_eq!(logprobs[0], 0.0, "{backend:?}, offset {offset}");
+            assert!(logprobs[1..].iter().all(|&l| l == f32::NEG_INFINITY));
         }
     }
 }

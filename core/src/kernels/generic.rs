@@ -25,6 +25,10 @@
 //!
 //! Tails shorter than a 16-float block are copied into a padded block on the
 //! stack and run through the same code, so there is no separate tail loop.
+//! Kernels whose result does not depend on the lane layout (the max, the
+//! gathers, the integer sums, per-element work) also take their head, up to
+//! the next 64-byte boundary, as such a block, so that no load of the main
+//! loop straddles two cache lines.
 
 use super::{Candidate, ChunkScan, Gathered, MaxScan, SetSums, Weighting};
 
@@ -336,8 +340,9 @@ impl Floats for *mut f32 {
 /// to the next 64-byte boundary as a padded head block, so that no load of
 /// the main loop straddles two cache lines: a large `Vec<f32>` often starts
 /// 16 bytes past a boundary (the allocator's header before an mmap'd
-/// block), where every AVX-512 load would split, about 15 % more time for a
-/// read pass at a 128 Ki vocabulary.
+/// block), where every AVX-512 load would split (the report's `misaligned`
+/// row). The padding must fail the op's test for any parameter, as the
+/// tail's does.
 ///
 /// # Safety
 /// `xs` points to `len` valid floats (writable if the op's pointer is
@@ -530,7 +535,8 @@ pub(crate) unsafe fn gather_at_least<V: Vector>(
     out: &mut [Candidate],
 ) -> Gathered {
     // SAFETY: for the whole block: ISA guaranteed by the caller; the slice is
-    // valid; -inf padding never passes a threshold.
+    // valid; NaN padding never passes a threshold (-inf would pass `t = -inf`,
+    // as `top` logprobs ask for: padded lanes became candidates).
     unsafe {
         let mut op = Gather {
             threshold: V::splat(t),
@@ -538,7 +544,7 @@ pub(crate) unsafe fn gather_at_least<V: Vector>(
             out,
             count: 0,
         };
-        let stopped = for_each_block(xs.as_ptr(), xs.len(), f32::NEG_INFINITY, &mut op);
+        let stopped = for_each_block(xs.as_ptr(), xs.len(), f32::NAN, &mut op);
         Gathered {
             count: op.count,
             next: stopped.unwrap_or(xs.len()),

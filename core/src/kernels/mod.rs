@@ -529,13 +529,25 @@ mod kernel_tests {
         Backend::available().iter().map(|b| b.kernels().unwrap())
     }
 
-    /// Every length up to three blocks (every tail); under Miri, which is
-    /// slow, the empty, one-short, exact and one-over ones.
+    /// Every length up to three blocks (every tail), and lengths with a
+    /// head block, four-block iterations and a tail (the realigning
+    /// kernels, from `4 * BLOCK` floats on); under Miri, which is slow, the
+    /// empty, one-short, exact and one-over ones and one of the latter.
     fn lengths() -> std::vec::Vec<usize> {
         if cfg!(miri) {
-            std::vec![0, 1, BLOCK - 1, BLOCK, BLOCK + 1, 2 * BLOCK + 3]
+            std::vec![
+                0,
+                1,
+                BLOCK - 1,
+                BLOCK,
+                BLOCK + 1,
+                2 * BLOCK + 3,
+                9 * BLOCK + 5
+            ]
         } else {
-            (0..3 * BLOCK + 2).collect()
+            (0..3 * BLOCK + 2)
+                .chain([4 * BLOCK, 4 * BLOCK + 1, 9 * BLOCK + 5, 13 * BLOCK + 15])
+                .collect()
         }
     }
 
@@ -543,14 +555,20 @@ mod kernel_tests {
     fn max_nan_finds_the_max_and_the_first_nan() {
         for k in backends() {
             for n in lengths() {
-                let mut xs = logits(n, 1);
-                let max = xs.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                assert_eq!(k.max_nan(&xs).max, max, "{:?} n {n}", k.backend());
-                assert_eq!(k.max_nan(&xs).nan, None);
-                if n > 2 {
-                    xs[n - 1] = f32::NAN;
-                    xs[n / 2] = f32::NAN;
-                    assert_eq!(k.max_nan(&xs).nan, Some(n / 2), "{:?}", k.backend());
+                // From 1 to 3 floats in: other distances to a 64-byte boundary.
+                for skip in [0, 1, 3] {
+                    let mut xs = logits(n + skip, 1);
+                    let xs = &mut xs[skip..];
+                    let max = xs.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                    assert_eq!(k.max_nan(xs).max, max, "{:?} n {n}", k.backend());
+                    assert_eq!(k.max_nan(xs).nan, None);
+                    if n > 2 {
+                        xs[n - 1] = f32::NAN;
+                        xs[n / 2] = f32::NAN;
+                        assert_eq!(k.max_nan(xs).nan, Some(n / 2), "{:?}", k.backend());
+                        xs[1] = f32::NAN;
+                        assert_eq!(k.max_nan(xs).nan, Some(1), "{:?}", k.backend());
+                    }
                 }
             }
             assert_eq!(
@@ -611,7 +629,7 @@ mod kernel_tests {
         for k in backends() {
             for n in lengths() {
                 let xs = logits(n, 4);
-                for t in [-100.0, -22.5, 0.0, 7.5, 100.0] {
+                for t in [f32::NEG_INFINITY, -100.0, -22.5, 0.0, 7.5, 100.0] {
                     let hits: std::vec::Vec<Candidate> = xs
                         .iter()
                         .enumerate()

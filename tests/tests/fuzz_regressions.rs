@@ -11,9 +11,24 @@
 
 use logit_sampler::{Backend, SampleError, Sampler, SamplerConfig, Stage, softmax_in_place_with};
 use sampler_tests::{
-    Context, check_against_reference, check_against_reference_with, core_distribution,
-    core_distribution_with, pinned_survivors,
+    Context, check_against_reference_with, core_distribution, core_distribution_with,
+    pinned_survivors,
 };
+
+/// The core's distribution (capacity `CAP`, on `backend`) for `ctx`, checked
+/// against the reference: a mismatch panics with the distribution.
+fn checked<const CAP: usize>(
+    logits: &[f32],
+    config: SamplerConfig,
+    order: &[Stage],
+    ctx: &Context,
+    backend: Backend,
+) -> Vec<f32> {
+    let dist = core_distribution_with::<CAP>(logits, config, order, ctx, backend).unwrap();
+    check_against_reference_with(logits, &config, order, ctx, &dist)
+        .unwrap_or_else(|e| panic!("{backend:?}: distribution {dist:?}: {e}"));
+    dist
+}
 
 #[test]
 fn finite_temperatures_beyond_2_64_are_refused() {
@@ -50,10 +65,13 @@ fn logits_more_than_f32_max_apart_at_the_largest_temperature() {
         let mut probs = logits;
         softmax_in_place_with(backend, &mut probs, temperature).unwrap();
         assert_eq!(probs, [1.0, 0.0], "{backend:?}");
-        let dist =
-            core_distribution::<16>(&logits, config, &Stage::DEFAULT_ORDER, backend).unwrap();
-        check_against_reference(&logits, &config, &Stage::DEFAULT_ORDER, &dist)
-            .unwrap_or_else(|e| panic!("{backend:?}: distribution {dist:?}: {e}"));
+        let dist = checked::<16>(
+            &logits,
+            config,
+            &Stage::DEFAULT_ORDER,
+            &Context::default(),
+            backend,
+        );
         assert_eq!(dist, [1.0, 0.0], "{backend:?}");
     }
 }
@@ -69,10 +87,13 @@ fn min_p_threshold_at_the_largest_temperature() {
         ..SamplerConfig::default()
     };
     for &backend in Backend::available() {
-        let dist =
-            core_distribution::<16>(&logits, config, &Stage::DEFAULT_ORDER, backend).unwrap();
-        check_against_reference(&logits, &config, &Stage::DEFAULT_ORDER, &dist)
-            .unwrap_or_else(|e| panic!("{backend:?}: distribution {dist:?}: {e}"));
+        let dist = checked::<16>(
+            &logits,
+            config,
+            &Stage::DEFAULT_ORDER,
+            &Context::default(),
+            backend,
+        );
         assert_eq!(dist, [1.0, 0.0], "{backend:?}");
     }
 }
@@ -97,11 +118,9 @@ fn min_p_threshold_among_subnormal_logits() {
     };
     let order = [Stage::TopK, Stage::Temperature, Stage::MinP, Stage::TopP];
     for &backend in Backend::available() {
-        let small = core_distribution::<4>(&logits, config, &order, backend).unwrap();
+        let small = checked::<4>(&logits, config, &order, &Context::default(), backend);
         let none = core_distribution::<0>(&logits, config, &order, backend).unwrap();
         assert_eq!(small, none, "{backend:?}: CAP 4 vs CAP 0");
-        check_against_reference(&logits, &config, &order, &small)
-            .unwrap_or_else(|e| panic!("{backend:?}: distribution {small:?}: {e}"));
         // The max survives; the tokens far below cannot.
         assert!(
             small[4] > 0.0 && small[6] == 0.0 && small[8] == 0.0,
@@ -180,10 +199,8 @@ fn dynamic_temperature_after_a_filter_whose_slack_lowers_the_entropy() {
     assert_eq!(ids(Slack::Loose), [0, 4], "not greedy");
     assert_eq!(ids(Slack::Strict), [0u32; 0], "nothing is certain");
     for &backend in Backend::available() {
-        let dist = core_distribution::<4>(&logits, config, &order, backend).unwrap();
+        let dist = checked::<4>(&logits, config, &order, &Context::default(), backend);
         assert_eq!(dist, [0.5, 0.0, 0.0, 0.0, 0.5], "{backend:?}");
-        check_against_reference(&logits, &config, &order, &dist)
-            .unwrap_or_else(|e| panic!("{backend:?}: distribution {dist:?}: {e}"));
     }
 }
 
@@ -221,10 +238,8 @@ fn mirostat_v1_with_a_vanishing_zipf_exponent() {
     assert_eq!(ids(Slack::Strict), [1]);
     assert_eq!(ids(Slack::Loose), [0, 1], "f32 cannot resolve k here");
     for &backend in Backend::available() {
-        let dist = core_distribution::<4>(&logits, config, &order, backend).unwrap();
+        let dist = checked::<4>(&logits, config, &order, &Context::default(), backend);
         assert_eq!(dist, [0.5, 0.5], "{backend:?}");
-        check_against_reference(&logits, &config, &order, &dist)
-            .unwrap_or_else(|e| panic!("{backend:?}: distribution {dist:?}: {e}"));
     }
 }
 
@@ -288,10 +303,8 @@ fn mirostat_v1_at_infinite_temperature_with_an_overflowing_gap() {
     };
     let order = Stage::DEFAULT_ORDER;
     for &backend in Backend::available() {
-        let dist = core_distribution::<4>(&logits, config, &order, backend).unwrap();
+        let dist = checked::<4>(&logits, config, &order, &Context::default(), backend);
         assert_eq!(dist, [0.5, 0.5], "{backend:?}");
-        check_against_reference(&logits, &config, &order, &dist)
-            .unwrap_or_else(|e| panic!("{backend:?}: distribution {dist:?}: {e}"));
     }
 }
 
@@ -313,10 +326,13 @@ fn top_n_sigma_with_a_subnormal_threshold() {
             ..SamplerConfig::default()
         };
         for &backend in Backend::available() {
-            let dist =
-                core_distribution::<16>(&logits, config, &Stage::DEFAULT_ORDER, backend).unwrap();
-            check_against_reference(&logits, &config, &Stage::DEFAULT_ORDER, &dist)
-                .unwrap_or_else(|e| panic!("{backend:?}: distribution {dist:?}: {e}"));
+            let dist = checked::<16>(
+                &logits,
+                config,
+                &Stage::DEFAULT_ORDER,
+                &Context::default(),
+                backend,
+            );
             let third = 1.0 / 3.0;
             assert_eq!(
                 dist,
@@ -369,9 +385,7 @@ fn dynamic_temperature_after_a_min_p_within_rounding() {
         * (h / 2f64.ln()).powf(config.dynatemp_exponent as f64);
     let want5 = 1.0 / (1.0 + (-2.0 / t).exp());
     for &backend in Backend::available() {
-        let dist = core_distribution::<16>(&logits, config, &order, backend).unwrap();
-        check_against_reference(&logits, &config, &order, &dist)
-            .unwrap_or_else(|e| panic!("{backend:?}: distribution {dist:?}: {e}"));
+        let dist = checked::<16>(&logits, config, &order, &Context::default(), backend);
         let kept: Vec<usize> = (0..logits.len()).filter(|&i| dist[i] > 0.0).collect();
         assert_eq!(kept, [5, 6], "{backend:?}");
         assert!(
@@ -413,9 +427,7 @@ fn top_n_sigma_after_an_uncertain_set() {
         Stage::TopK,
     ];
     for &backend in Backend::available() {
-        let dist = core_distribution::<16>(&logits, config, &order, backend).unwrap();
-        check_against_reference(&logits, &config, &order, &dist)
-            .unwrap_or_else(|e| panic!("{backend:?}: distribution {dist:?}: {e}"));
+        let dist = checked::<16>(&logits, config, &order, &Context::default(), backend);
         let kept: Vec<usize> = (0..logits.len()).filter(|&i| dist[i] > 0.0).collect();
         assert_eq!(kept, [0, 1, 2, 3, 4, 5, 12], "{backend:?}");
     }
@@ -480,9 +492,7 @@ fn xtc_threshold_below_the_resolution_of_a_mass() {
         Some(vec![1])
     );
     for &backend in Backend::available() {
-        let dist = core_distribution_with::<16>(&logits, config, &order, &ctx, backend).unwrap();
-        check_against_reference_with(&logits, &config, &order, &ctx, &dist)
-            .unwrap_or_else(|e| panic!("{backend:?}: distribution {dist:?}: {e}"));
+        let dist = checked::<16>(&logits, config, &order, &ctx, backend);
         let kept: Vec<usize> = (0..logits.len()).filter(|&i| dist[i] > 0.0).collect();
         assert_eq!(kept, [1], "{backend:?}");
     }
@@ -505,9 +515,7 @@ fn xtc_counts_tokens_whose_mass_rounds_to_zero() {
             ..SamplerConfig::default()
         };
         for &backend in Backend::available() {
-            let dist = core_distribution::<16>(&logits, config, &order, backend).unwrap();
-            check_against_reference(&logits, &config, &order, &dist)
-                .unwrap_or_else(|e| panic!("{backend:?}: distribution {dist:?}: {e}"));
+            let dist = checked::<16>(&logits, config, &order, &Context::default(), backend);
             let kept: Vec<usize> = (0..logits.len()).filter(|&i| dist[i] > 0.0).collect();
             assert_eq!(kept, [want], "{threshold}, {backend:?}");
         }

@@ -22,6 +22,16 @@ use logit_sampler::{
 };
 use sampler_tests::{Fixed, check_against_reference, core_distribution};
 
+/// `ceil(p * total)`, exactly, for a normal `p` in (0, 1): `p = m 2^-e`
+/// with the 24-bit significand `m` (top-p's target mass).
+fn ceil_mul(p: f32, total: u64) -> u64 {
+    let (m, e) = (
+        (p.to_bits() & 0x7f_ffff | 0x80_0000) as u128,
+        150 - (p.to_bits() >> 23),
+    );
+    (m * total as u128).div_ceil(1u128 << e) as u64
+}
+
 #[test]
 fn inverse_cdf_boundaries_are_exact() {
     // Dyadic probabilities: every cumulative is exact in f32 and f64.
@@ -356,13 +366,7 @@ fn top_p_near_one_keeps_the_light_tail_tokens_it_needs() {
     logits[0] = 0.0;
     let p = 0.999997f32;
     let total = (1u64 << 30) + (n as u64 - 1);
-    // need = ceil(p * total), exactly: p = m 2^-e.
-    let (m, e) = (
-        (p.to_bits() & 0x7f_ffff | 0x80_0000) as u128,
-        150 - (p.to_bits() >> 23),
-    );
-    let need = (m * total as u128).div_ceil(1u128 << e) as u64;
-    let tail = (need - (1 << 30)) as usize;
+    let tail = (ceil_mul(p, total) - (1 << 30)) as usize;
     assert_eq!(tail, 895);
     let cfg = SamplerConfig {
         top_p: p,
@@ -403,12 +407,7 @@ fn top_p_in_the_scratch_keeps_the_tail_tokens_it_needs() {
     logits[0] = 0.0;
     let p = 1.0 - 24.0 * 2f32.powi(-24);
     let total = (1u64 << 30) + 100 * (n as u64 - 1);
-    let (m, e) = (
-        (p.to_bits() & 0x7f_ffff | 0x80_0000) as u128,
-        150 - (p.to_bits() >> 23),
-    );
-    let need = (m * total as u128).div_ceil(1u128 << e) as u64;
-    let tail = (need - (1 << 30)).div_ceil(100) as usize;
+    let tail = (ceil_mul(p, total) - (1 << 30)).div_ceil(100) as usize;
     assert_eq!(tail, 984);
     let want: Vec<usize> = (0..=tail).collect();
     let top_p = SamplerConfig {

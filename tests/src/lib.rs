@@ -1140,6 +1140,11 @@ pub fn all_orders() -> Vec<Vec<Stage>> {
     out
 }
 
+/// The ids a distribution gives positive probability, ascending.
+pub fn support(dist: &[f32]) -> Vec<usize> {
+    (0..dist.len()).filter(|&i| dist[i] > 0.0).collect()
+}
+
 /// Runs the core's `distribution_in_place` with capacity `CAP` on `backend`.
 pub fn core_distribution<const CAP: usize>(
     logits: &[f32],

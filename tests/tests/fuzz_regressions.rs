@@ -12,7 +12,7 @@
 use logit_sampler::{Backend, SampleError, Sampler, SamplerConfig, Stage, softmax_in_place_with};
 use sampler_tests::{
     Context, check_against_reference_with, core_distribution, core_distribution_with,
-    pinned_survivors,
+    pinned_survivors, support,
 };
 
 /// The core's distribution (capacity `CAP`, on `backend`) for `ctx`, checked
@@ -386,7 +386,7 @@ fn dynamic_temperature_after_a_min_p_within_rounding() {
     let want5 = 1.0 / (1.0 + (-2.0 / t).exp());
     for &backend in Backend::available() {
         let dist = checked::<16>(&logits, config, &order, &Context::default(), backend);
-        let kept: Vec<usize> = (0..logits.len()).filter(|&i| dist[i] > 0.0).collect();
+        let kept = support(&dist);
         assert_eq!(kept, [5, 6], "{backend:?}");
         assert!(
             (dist[5] as f64 - want5).abs() < 1e-5,
@@ -428,7 +428,7 @@ fn top_n_sigma_after_an_uncertain_set() {
     ];
     for &backend in Backend::available() {
         let dist = checked::<16>(&logits, config, &order, &Context::default(), backend);
-        let kept: Vec<usize> = (0..logits.len()).filter(|&i| dist[i] > 0.0).collect();
+        let kept = support(&dist);
         assert_eq!(kept, [0, 1, 2, 3, 4, 5, 12], "{backend:?}");
     }
 }
@@ -493,7 +493,7 @@ fn xtc_threshold_below_the_resolution_of_a_mass() {
     );
     for &backend in Backend::available() {
         let dist = checked::<16>(&logits, config, &order, &ctx, backend);
-        let kept: Vec<usize> = (0..logits.len()).filter(|&i| dist[i] > 0.0).collect();
+        let kept = support(&dist);
         assert_eq!(kept, [1], "{backend:?}");
     }
 }
@@ -516,7 +516,7 @@ fn xtc_counts_tokens_whose_mass_rounds_to_zero() {
         };
         for &backend in Backend::available() {
             let dist = checked::<16>(&logits, config, &order, &Context::default(), backend);
-            let kept: Vec<usize> = (0..logits.len()).filter(|&i| dist[i] > 0.0).collect();
+            let kept = support(&dist);
             assert_eq!(kept, [want], "{threshold}, {backend:?}");
         }
     }

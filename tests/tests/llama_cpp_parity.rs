@@ -10,7 +10,7 @@
 //! `InvalidTopP`: top-p is in (0, 1]) and min-p 1.05 (`InvalidMinP`).
 
 use logit_sampler::{Backend, Constraints, SamplerConfig, Stage};
-use sampler_tests::{Context, core_distribution_with};
+use sampler_tests::{Context, core_distribution_with, support};
 
 /// The distribution after the configured stages, for `probs` as logits.
 fn run(probs: &[f32], cfg: SamplerConfig, history: &[u32], breakers: &[&[u32]]) -> Vec<f32> {
@@ -307,7 +307,7 @@ fn sampler_queue_survivor_counts() {
                 }
             }
             let got = run_ordered(&logits, cfg, &order);
-            let kept: Vec<usize> = (0..n).filter(|&i| got[i] > 0.0).collect();
+            let kept = support(&got);
             let mut expected = want.clone();
             expected.sort();
             assert_eq!(

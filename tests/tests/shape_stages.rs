@@ -10,7 +10,7 @@ use logit_sampler::{
 use proptest::prelude::*;
 use sampler_tests::{
     Context, Slack, check_against_reference_with, check_pinned_with, core_distribution_with,
-    model_logits, pinned, pinned_survivors, reference_error, reference_with, strategies,
+    model_logits, pinned, pinned_survivors, reference_error, reference_with, strategies, support,
 };
 
 /// The distribution on every backend and at capacities 0, 3 and 64, which
@@ -665,7 +665,7 @@ fn mirostat_v1_at_slope_one_keeps_two_to_the_mu_over_ln_n() {
         -6.0,
     ];
     let got = dist(&logits, cfg, &Stage::DEFAULT_ORDER);
-    let kept: Vec<usize> = (0..8).filter(|&i| got[i] > 0.0).collect();
+    let kept = support(&got);
     assert_eq!(kept, [0, 1, 2], "{got:?}");
 }
 

@@ -20,7 +20,7 @@ use logit_sampler::{
     Backend, Pcg32, SampleError, Sampler, SamplerConfig, Stage, argmax, fill_gaussian, gaussian,
     sample_inverse_cdf_with,
 };
-use sampler_tests::{Fixed, check_against_reference, core_distribution};
+use sampler_tests::{Fixed, check_against_reference, core_distribution, support};
 
 /// `ceil(p * total)`, exactly, for a normal `p` in (0, 1): `p = m 2^-e`
 /// with the 24-bit significand `m` (top-p's target mass).
@@ -347,7 +347,7 @@ fn top_k_beyond_the_capacity_keeps_the_k_best_ties_to_the_lowest_id() {
                 ),
             ] {
                 let got = got.unwrap();
-                let kept: Vec<usize> = (0..n).filter(|&i| got[i] > 0.0).collect();
+                let kept = support(&got);
                 assert_eq!(kept, want, "{what}, {b:?}, CAP {cap}");
             }
         }
@@ -388,7 +388,7 @@ fn top_p_near_one_keeps_the_light_tail_tokens_it_needs() {
             ),
         ] {
             let got = got.unwrap();
-            let kept: Vec<usize> = (0..n).filter(|&i| got[i] > 0.0).collect();
+            let kept = support(&got);
             assert_eq!(kept, (0..=tail).collect::<Vec<_>>(), "{b:?}, CAP {cap}");
         }
     }
@@ -414,16 +414,15 @@ fn top_p_in_the_scratch_keeps_the_tail_tokens_it_needs() {
         top_p: p,
         ..SamplerConfig::default()
     };
-    let kept = |got: Vec<f32>| -> Vec<usize> { (0..n).filter(|&i| got[i] > 0.0).collect() };
     let scalar = core_distribution::<1024>(&logits, top_p, &Stage::DEFAULT_ORDER, Backend::Scalar);
-    assert_eq!(kept(scalar.unwrap()), want, "scalar, top-p alone");
+    assert_eq!(support(&scalar.unwrap()), want, "scalar, top-p alone");
     let with_top_k = SamplerConfig {
         top_k: 1000,
         ..top_p
     };
     for &b in Backend::available() {
         let got = core_distribution::<1024>(&logits, with_top_k, &Stage::DEFAULT_ORDER, b);
-        assert_eq!(kept(got.unwrap()), want, "{b:?}, after top-k 1000");
+        assert_eq!(support(&got.unwrap()), want, "{b:?}, after top-k 1000");
     }
 }
 

@@ -209,15 +209,6 @@ fn masked(stage: &str, b: Backend, mask: Vec<u32>) -> Case {
     })
 }
 
-/// `sample` with the default chain on `b`.
-fn unconstrained(b: Backend) -> Case {
-    let mut s = sampler(DEFAULT_CHAIN, b);
-    let mut rng = Pcg32::seed_from_u64(1);
-    case(BASE_SAMPLE, b.name(), Who::Ours(b), move |xs| {
-        std::hint::black_box(s.sample(xs, &mut rng).expect("valid logits"));
-    })
-}
-
 /// What each baseline is, as the report names it.
 pub const BASE_CHAIN: &str = "default chain alone";
 pub const BASE_SAMPLE: &str = "sample (no logprobs)";
@@ -283,13 +274,16 @@ pub fn cases(input: &Input, backends: &[Backend]) -> Vec<Case> {
         ("mask-dense", dense_mask(n)),
     ] {
         for &b in backends {
-            v.push(paired(masked(stage, b, mask.clone()), unconstrained(b)));
+            v.push(paired(
+                masked(stage, b, mask.clone()),
+                chain_at(BASE_SAMPLE, b, 0),
+            ));
         }
     }
     for &b in backends {
         v.push(paired(
             constrained("logprobs", b, None, 5),
-            unconstrained(b),
+            chain_at(BASE_SAMPLE, b, 0),
         ));
     }
     for &b in backends {

@@ -42,8 +42,9 @@ cargo test -q -p sampler-tests --test exp_accuracy -- --ignored --nocapture exp_
 step "the scalar backend's float-to-integer roundings (float, integer, cvtss2si) on every f32 in [0, 2^31)"
 cargo test -q --release -p logit-sampler --lib -- --ignored every_rounding_agrees_on_every_float
 
-step "detection without std (cpuid/xgetbv): the best tier, also with AVX2/AVX-512 off at compile time"
+step "detection without std (cpuid/xgetbv): the best tier, also with AVX2/AVX-512 off at compile time; stages behind features refused when left out"
 cargo test -q -p logit-sampler --lib --no-default-features -- --nocapture
+cargo test -q -p logit-sampler --lib --no-default-features --features context -- config
 RUSTFLAGS="-C target-feature=-avx2,-avx512f" CARGO_TARGET_DIR=target/featureless \
   cargo test -q -p logit-sampler --lib --no-default-features -- --nocapture
 
@@ -56,6 +57,7 @@ cargo test --target aarch64-unknown-linux-gnu -p sampler-tests \
 step "no_std: the core builds for every MCU target"
 for target in thumbv7em-none-eabihf thumbv6m-none-eabi thumbv8m.main-none-eabihf riscv32imac-unknown-none-elf; do
   cargo build -p logit-sampler --no-default-features --target "$target" --release
+  cargo build -p logit-sampler --no-default-features --features context,shapes --target "$target" --release
 done
 
 step "firmware: Cortex-M4F, Cortex-M0, Cortex-M33, RISC-V under QEMU (host-identical text), panic-never on each"

@@ -41,7 +41,6 @@ function where(fn,   c, parts, n) {
   if (c == "rand_pcg" || c == "rand_core") return "rand_pcg (Pcg32)"
   if (c == "core") return "core: generic code instantiated out of line (iterator adapters)"
   if (c == "size_budget") {
-    if (fn ~ /::what_if::pair/) return "what_if::pair (prototype, stands in for the core's Gaussian)"
     return "the image's calls (size_budget)"
   }
   return "startup and the image's own code"

@@ -315,6 +315,9 @@ impl From<SampleError> for LsError {
                     ..Self::status(LS_INVALID_MIROSTAT)
                 }
             }
+            // The C library builds every stage (Cargo.toml enables the core's
+            // `context` and `shapes` features): the core never returns it here.
+            SampleError::NotBuilt { .. } => Self::status(LS_UNKNOWN_ERROR),
             // `SampleError` is non_exhaustive, so this arm is required. A
             // variant added to the core needs its own value above (and in
             // `every_sample_error` of src/tests.rs, which checks each maps to

@@ -6,6 +6,13 @@
 
 use crate::error::SampleError;
 
+/// Whether this build has the context stages (penalties, DRY; crate feature
+/// `context`, on by default).
+pub(crate) const CONTEXT: bool = cfg!(feature = "context");
+/// Whether this build has the shape stages (top-n-sigma, typical-p, XTC,
+/// dynamic temperature, mirostat; crate feature `shapes`, on by default).
+pub(crate) const SHAPES: bool = cfg!(feature = "shapes");
+
 /// Parameters of the sampling pipeline.
 ///
 /// Each filter sees the survivors of the stages before it, renormalised.
@@ -253,12 +260,48 @@ impl SamplerConfig {
                 return Err(SampleError::InvalidMirostat(self.mirostat));
             }
         }
+        self.check_built()
+    }
+
+    /// Refuses a stage the configuration turns on but this build leaves out
+    /// (its crate feature is off): nothing is skipped silently.
+    fn check_built(&self) -> Result<(), SampleError> {
+        let not_built = |stage, feature| Err(SampleError::NotBuilt { stage, feature });
+        if !CONTEXT {
+            if self.penalty_last_n > 0
+                && (self.repeat_penalty != 1.0
+                    || self.frequency_penalty != 0.0
+                    || self.presence_penalty != 0.0)
+            {
+                return not_built("penalties", "context");
+            }
+            if self.dry_penalty_last_n > 0 && self.dry_multiplier > 0.0 {
+                return not_built("DRY", "context");
+            }
+        }
+        if !SHAPES {
+            let shapes = [
+                (self.mirostat != Mirostat::Off, "mirostat"),
+                (self.dynatemp_range > 0.0, "dynamic temperature"),
+                (self.top_n_sigma > 0.0, "top-n-sigma"),
+                (self.typical_p < 1.0, "typical-p"),
+                (self.xtc_probability > 0.0, "XTC"),
+            ];
+            for (on, stage) in shapes {
+                if on {
+                    return not_built(stage, "shapes");
+                }
+            }
+        }
         Ok(())
     }
 
-    /// Whether the penalties stage changes anything.
+    /// Whether the penalties stage changes anything (constant `false` in a
+    /// build without it, so the optimiser drops its code; `validate` refuses
+    /// a configuration that turns it on there).
     pub(crate) fn penalties_on(&self) -> bool {
-        self.penalty_last_n > 0
+        CONTEXT
+            && self.penalty_last_n > 0
             && (self.repeat_penalty != 1.0
                 || self.frequency_penalty != 0.0
                 || self.presence_penalty != 0.0)
@@ -266,13 +309,24 @@ impl SamplerConfig {
 
     /// Whether DRY changes anything.
     pub(crate) fn dry_on(&self) -> bool {
-        self.dry_penalty_last_n > 0 && self.dry_multiplier > 0.0
+        CONTEXT && self.dry_penalty_last_n > 0 && self.dry_multiplier > 0.0
+    }
+
+    /// Whether mirostat replaces the other stages (constant `false` in a
+    /// build without the shape stages, as for `penalties_on`).
+    pub(crate) fn mirostat_on(&self) -> bool {
+        SHAPES && self.mirostat != Mirostat::Off
+    }
+
+    /// Whether the temperature is dynamic (as `mirostat_on`).
+    pub(crate) fn dynatemp_on(&self) -> bool {
+        SHAPES && self.dynatemp_range > 0.0
     }
 
     /// Whether `stage` changes anything under this configuration (a stage
     /// that does must be in the order).
     pub(crate) fn is_on(&self, stage: Stage) -> bool {
-        if self.mirostat != Mirostat::Off {
+        if self.mirostat_on() {
             // Mirostat replaces every other stage: only the plain
             // temperature runs before its cut.
             return stage == Stage::Temperature && self.temperature != 1.0;
@@ -280,19 +334,19 @@ impl SamplerConfig {
         match stage {
             Stage::Penalties => self.penalties_on(),
             Stage::Dry => self.dry_on(),
-            Stage::Temperature => self.temperature != 1.0 || self.dynatemp_range > 0.0,
+            Stage::Temperature => self.temperature != 1.0 || self.dynatemp_on(),
             Stage::MinP => self.min_p > 0.0,
             Stage::TopK => self.top_k > 0,
             Stage::TopP => self.top_p < 1.0,
-            Stage::TopNSigma => self.top_n_sigma > 0.0,
-            Stage::Typical => self.typical_p < 1.0,
-            Stage::Xtc => self.xtc_probability > 0.0,
+            Stage::TopNSigma => SHAPES && self.top_n_sigma > 0.0,
+            Stage::Typical => SHAPES && self.typical_p < 1.0,
+            Stage::Xtc => SHAPES && self.xtc_probability > 0.0,
         }
     }
 
     /// Whether a call draws XTC's coin (one more `next_u64`, before the draw).
     pub(crate) fn xtc_coin(&self) -> bool {
-        self.xtc_probability > 0.0 && self.mirostat == Mirostat::Off
+        SHAPES && self.xtc_probability > 0.0 && !self.mirostat_on()
     }
 
     /// The largest finite temperature, 2^64. Scaled logits are formed as
@@ -445,5 +499,88 @@ impl Order {
 
     pub(crate) fn as_slice(&self) -> &[Stage] {
         self.stages.get(..self.len).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every stage behind a crate feature, turned on with nothing else: in a
+    /// build with the feature it is accepted, in one without it refused by
+    /// name (this suite runs in both: `./test.sh` also runs it with
+    /// `--no-default-features`).
+    #[test]
+    fn a_stage_this_build_leaves_out_is_refused_not_skipped() {
+        let on = |f: fn(&mut SamplerConfig)| {
+            let mut c = SamplerConfig::DEFAULT;
+            f(&mut c);
+            c
+        };
+        let cases = [
+            (
+                on(|c| (c.repeat_penalty, c.penalty_last_n) = (1.1, 8)),
+                "penalties",
+                CONTEXT,
+            ),
+            (
+                on(|c| (c.frequency_penalty, c.penalty_last_n) = (0.1, 1)),
+                "penalties",
+                CONTEXT,
+            ),
+            (
+                on(|c| (c.presence_penalty, c.penalty_last_n) = (-0.1, 1)),
+                "penalties",
+                CONTEXT,
+            ),
+            (
+                on(|c| (c.dry_multiplier, c.dry_penalty_last_n) = (0.8, 1)),
+                "DRY",
+                CONTEXT,
+            ),
+            (
+                on(|c| c.mirostat = Mirostat::V2 { tau: 5.0, eta: 0.1 }),
+                "mirostat",
+                SHAPES,
+            ),
+            (
+                on(|c| c.dynatemp_range = 0.5),
+                "dynamic temperature",
+                SHAPES,
+            ),
+            (on(|c| c.top_n_sigma = 1.0), "top-n-sigma", SHAPES),
+            (on(|c| c.typical_p = 0.9), "typical-p", SHAPES),
+            (on(|c| c.xtc_probability = 0.5), "XTC", SHAPES),
+        ];
+        for (config, stage, built) in cases {
+            let feature = if stage == "penalties" || stage == "DRY" {
+                "context"
+            } else {
+                "shapes"
+            };
+            let expected = if built {
+                Ok(())
+            } else {
+                Err(SampleError::NotBuilt { stage, feature })
+            };
+            assert_eq!(config.validate(), expected, "{stage}");
+        }
+    }
+
+    /// A window with every penalty neutral, or DRY's window with multiplier
+    /// 0, turns nothing on: llama.cpp's defaults are valid in every build.
+    #[test]
+    fn windows_with_nothing_on_are_valid_in_every_build() {
+        assert_eq!(SamplerConfig::llama_cpp().validate(), Ok(()));
+        let neutral = SamplerConfig {
+            penalty_last_n: 64,
+            dry_penalty_last_n: 64,
+            dry_base: 2.0,
+            xtc_threshold: 0.3,
+            dynatemp_exponent: 2.0,
+            ..SamplerConfig::DEFAULT
+        };
+        assert_eq!(neutral.validate(), Ok(()));
+        assert!(!neutral.penalties_on() && !neutral.dry_on());
     }
 }

@@ -41,6 +41,15 @@ pub enum SampleError {
     InvalidStageOrder,
     /// The configuration turns this stage on but the order leaves it out.
     StageNotInOrder(Stage),
+    /// The configuration turns on a stage that this build of the crate
+    /// leaves out: its crate feature (`context` or `shapes`, both on by
+    /// default) is off.
+    NotBuilt {
+        /// The stage, e.g. `"DRY"` or `"mirostat"`.
+        stage: &'static str,
+        /// The crate feature that builds it.
+        feature: &'static str,
+    },
     /// `repeat_penalty` must be finite and `> 0`.
     InvalidRepeatPenalty(f32),
     /// `frequency_penalty` must be finite.
@@ -145,6 +154,10 @@ impl fmt::Display for SampleError {
             Self::StageNotInOrder(s) => {
                 write!(f, "stage {s:?} is configured but missing from the order")
             }
+            Self::NotBuilt { stage, feature } => write!(
+                f,
+                "{stage} is configured but this build leaves it out: enable the crate feature `{feature}`"
+            ),
             Self::InvalidRepeatPenalty(r) => {
                 write!(f, "repeat penalty {r} is invalid: use a finite value > 0")
             }

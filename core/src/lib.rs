@@ -96,6 +96,18 @@
 //!   crate then needs neither `std` nor `alloc`, and [`Backend::detect`] still
 //!   asks the CPU at run time (on x86_64 by `cpuid` and `xgetbv`; aarch64
 //!   always has NEON). [`SampleError`] implements `core::error::Error` either way.
+//! - `context` (on by default): the repetition, frequency and presence
+//!   penalties and DRY, and `sample_with`'s logit bias, allowed-token mask and
+//!   log-probabilities ([`Sampler::sample_with`], `Constraints`, `Sampled`).
+//! - `shapes` (on by default): top-n-sigma, typical-p, XTC, dynamic
+//!   temperature and mirostat.
+//!
+//! Without the last two the core has temperature, min-p, top-k, top-p and the
+//! draws, in about half the code on a microcontroller (26 KiB instead of 50 KiB
+//! for every entry point on a Cortex-M4F). A configuration that turns on a
+//! stage the build leaves out is refused by [`Sampler::new`]
+//! ([`SampleError::NotBuilt`]), never skipped. no_std users who want every
+//! stage: `default-features = false, features = ["context", "shapes"]`.
 
 #![no_std]
 #![deny(
@@ -121,9 +133,11 @@ mod sampler;
 mod softmax;
 
 pub use config::{Mirostat, SamplerConfig, Stage};
+#[cfg(feature = "context")]
 pub use context::constraints::{Constraints, MAX_FINITE_BIAS};
 pub use context::dry::{MAX_DRY_BREAKER_LEN, MAX_DRY_BREAKER_TOKENS, MAX_DRY_BREAKERS};
 pub use context::history::History;
+#[cfg(feature = "context")]
 pub use context::logprob::{Sampled, TokenLogprob};
 pub use context::window::MAX_WINDOW;
 pub use draw::alias::AliasTable;

@@ -35,9 +35,11 @@ use rand_core::Rng;
 
 use crate::config::{Mirostat, Order, SamplerConfig, Stage};
 use crate::context::MaxTracker;
+#[cfg(feature = "context")]
 use crate::context::constraints::{Checked, Constraints, MAX_FINITE_BIAS};
 use crate::context::dry::{self, Breakers};
 use crate::context::history::History;
+#[cfg(feature = "context")]
 use crate::context::logprob::{self, Model, Sampled, TokenLogprob};
 use crate::context::penalties;
 use crate::context::window::{MAX_WINDOW, Tally, Window};
@@ -93,6 +95,8 @@ enum Filtered {
 #[derive(Clone, Copy)]
 struct Chosen {
     token: u32,
+    // Read by `sample_with` only.
+    #[cfg_attr(not(feature = "context"), allow(dead_code))]
     logit: f32,
     mass: u64,
     total: u64,
@@ -139,6 +143,7 @@ impl<const H: usize> Touched<H> {
     }
 
     /// The captured logit of `token`, if captured.
+    #[cfg(feature = "context")]
     fn original(&self, token: u32) -> Option<f32> {
         let i = self.tally.position(token)?;
         self.values.get(i).copied()
@@ -343,6 +348,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
     /// (the model's normaliser) and, for a non-empty `top`, one selection
     /// pass. Errors leave the buffer, `top`, the history and the generator
     /// untouched.
+    #[cfg(feature = "context")]
     pub fn sample_with<R: Rng + ?Sized>(
         &mut self,
         logits: &mut [f32],
@@ -386,6 +392,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
     /// the constraints (bias, mask) and the draw, at the cost of `sample`
     /// plus the mask's pass (no pass over the vocabulary for the model's
     /// normaliser). The same token as `sample_with`.
+    #[cfg(feature = "context")]
     pub fn sample_constrained<R: Rng + ?Sized>(
         &mut self,
         logits: &mut [f32],
@@ -411,17 +418,19 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
     /// crate docs, "Exactness"), rounded to `f32`: the draw itself uses the
     /// exact integers.
     pub fn distribution_in_place(&mut self, logits: &mut [f32]) -> Result<(), SampleError> {
-        self.distribution_in_place_with(logits, &Constraints::default())
+        let max = self.scan_rewritten(logits)?;
+        self.write_distribution(logits, max, None);
+        Ok(())
     }
 
     /// [`distribution_in_place`](Self::distribution_in_place) under
     /// `constraints`: the distribution `sample_with` draws from.
+    #[cfg(feature = "context")]
     pub fn distribution_in_place_with(
         &mut self,
         logits: &mut [f32],
         constraints: &Constraints,
     ) -> Result<(), SampleError> {
-        let k = self.kernels;
         let (max, gathered) = if *constraints == Constraints::default() {
             (self.scan_rewritten(logits)?, None)
         } else {
@@ -429,11 +438,20 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
             let (mut bias, mut touched) = ([0.0; MAX_FINITE_BIAS], Touched::NONE);
             self.rewrite(logits, constraints, checked, &mut bias, &mut touched)
         };
+        self.write_distribution(logits, max, gathered);
+        Ok(())
+    }
+
+    /// The filters over the checked and rewritten `logits` (largest `max`,
+    /// the candidates `gathered` in the scratch if any), then their
+    /// distribution written over `logits`.
+    fn write_distribution(&mut self, logits: &mut [f32], max: f32, gathered: Option<usize>) {
+        let k = self.kernels;
         let (set, w) = match self.filter_or_greedy(logits, max, gathered, true) {
             Filtered::Greedy(set, max) => {
                 let winner = survivors::first_max(k, &self.scratch, logits, set, max);
                 logits::one_hot(logits, winner);
-                return Ok(());
+                return;
             }
             Filtered::Draw(set, w, _) => (set, w),
         };
@@ -459,13 +477,13 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
                 k.scale_fixed(logits, probability_factor(total));
             }
         }
-        Ok(())
     }
 
     /// Every check of a call, without writing the buffer: the logits
     /// (length, NaN, not all `-inf`) and the constraints (see
     /// `Constraints::scan_and_check`; it may gather a mask's tokens into the
     /// scratch, which holds no state between calls).
+    #[cfg(feature = "context")]
     fn validate(&mut self, xs: &[f32], c: &Constraints) -> Result<Checked, SampleError> {
         c.scan_and_check(self.kernels, xs, &mut self.scratch)
     }
@@ -474,7 +492,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
     /// (mirostat, when on, replaces them as in llama.cpp).
     fn windows(&self) -> (usize, usize) {
         let cfg = &self.config;
-        if cfg.mirostat != Mirostat::Off {
+        if cfg.mirostat_on() {
             return (0, 0);
         }
         let pen = if cfg.penalties_on() {
@@ -547,6 +565,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
     /// how many remain there: the mask is then not written over the buffer,
     /// which is not read as logits again. `bias` and `touched` receive what
     /// `sample_with` needs to report the model's logprob of a rewritten token.
+    #[cfg(feature = "context")]
     fn rewrite(
         &mut self,
         xs: &mut [f32],
@@ -578,6 +597,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
     /// The gathered candidates after the rewrites: the bias's tokens and the
     /// history's (the only ones rewritten) take their new logits, banned ones
     /// leave; returns the largest logit and how many remain.
+    #[cfg(feature = "context")]
     fn refresh_gathered(
         &mut self,
         xs: &[f32],
@@ -631,7 +651,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
                 total: 1,
             },
             Filtered::Draw(set, w, ready) => {
-                if keep || cfg.mirostat != Mirostat::Off {
+                if keep || cfg.mirostat_on() {
                     self.draw_keeping(xs, set, w, ready, r)
                 } else {
                     let token = self.draw(xs, set, w, ready, r);
@@ -644,7 +664,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
                 }
             }
         };
-        if let Some((tau, eta)) = cfg.mirostat.params() {
+        if let Some((tau, eta)) = cfg.mirostat.params().filter(|_| cfg.mirostat_on()) {
             self.mu = mirostat::update(self.mu, tau, eta, chosen.mass, chosen.total);
         }
         chosen
@@ -660,8 +680,8 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         xtc_fires: bool,
     ) -> Filtered {
         let cfg = &self.config;
-        let keeps_max = cfg.mirostat != Mirostat::Off
-            || (cfg.dynatemp_range == 0.0 && cfg.typical_p >= 1.0 && cfg.xtc_probability == 0.0);
+        let keeps_max = cfg.mirostat_on()
+            || !(cfg.dynatemp_on() || cfg.is_on(Stage::Typical) || cfg.is_on(Stage::Xtc));
         if cfg.temperature == 0.0 && keeps_max {
             let set = match gathered {
                 Some(len) => Survivors::Scratch(len),
@@ -820,7 +840,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
                 }
             }
         };
-        if cfg.mirostat != Mirostat::Off {
+        if cfg.mirostat_on() {
             // As in llama.cpp: the constraints (applied), the plain
             // temperature, then mirostat's cut.
             if cfg.temperature == 0.0 {
@@ -844,7 +864,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
             let scratch = &mut self.scratch;
             set = match stage {
                 Stage::Temperature => {
-                    temperature = if cfg.dynatemp_range > 0.0 {
+                    temperature = if cfg.dynatemp_on() {
                         // Its entropy visits the scratch in id order (sorting
                         // it): masses beside no longer line up.
                         beside = None;
@@ -879,7 +899,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
                 // Under uniform weights (temperature +inf before it, or
                 // certain tokens) every survivor is equally likely: kept, as
                 // min-p keeps them.
-                Stage::TopNSigma if cfg.top_n_sigma > 0.0 && w != Weighting::UNIFORM => {
+                Stage::TopNSigma if cfg.is_on(stage) && w != Weighting::UNIFORM => {
                     // Its sums visit the scratch in id order (sorting it),
                     // whatever they decide: masses beside no longer line up.
                     beside = None;
@@ -888,13 +908,13 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
                         None => set,
                     }
                 }
-                Stage::Typical if cfg.typical_p < 1.0 => {
+                Stage::Typical if cfg.is_on(stage) => {
                     beside = None;
                     let cut = typical::typical(k, scratch, xs, set, cfg.typical_p, cfg.min_keep, w);
                     max = survivors::max(k, scratch, xs, cut);
                     cut
                 }
-                Stage::Xtc if cfg.xtc_probability > 0.0 && xtc_fires => {
+                Stage::Xtc if cfg.is_on(stage) && xtc_fires => {
                     beside = None;
                     let (p, min_keep) = (cfg.xtc_threshold, cfg.min_keep);
                     let cut = xtc::xtc(k, scratch, xs, set, p, min_keep, w);
@@ -918,7 +938,8 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
 /// Mirostat's starting `mu`, `2 tau` (0 when it is off), within the bound
 /// its updates keep.
 fn initial_mu(config: &SamplerConfig) -> f32 {
-    let mu = config.mirostat.params().map_or(0.0, |(tau, _)| 2.0 * tau);
+    let on = config.mirostat.params().filter(|_| config.mirostat_on());
+    let mu = on.map_or(0.0, |(tau, _)| 2.0 * tau);
     mirostat::bounded(mu)
 }
 

@@ -15,7 +15,7 @@ use logit_sampler::{Pcg32, fill_gaussian, gaussian};
 use logit_sampler_fuzz::GaussianInput;
 
 /// `sqrt(-2 ln 2^-24)`, the largest |z| Box-Muller gives when `u1 >= 2^-24`,
-/// with room for `logf`/`sqrtf`/`sincosf` rounding.
+/// with room for the rounding of `logf`, `sqrtf` and the sine and cosine.
 const Z_MAX: f32 = 5.768_1 * (1.0 + 1e-5);
 
 fn same(a: f32, b: f32) -> bool {

@@ -6,15 +6,15 @@
 
 #![no_std]
 
-pub mod what_if;
-
 use core::hint::black_box;
 
 use logit_sampler::rand_core::SeedableRng;
 use logit_sampler::{
-    AliasTable, Backend, Constraints, Pcg32, Sampler, SamplerConfig, Stage, TokenLogprob, argmax,
-    fill_gaussian, gaussian, sample_inverse_cdf, softmax_in_place,
+    AliasTable, Backend, Pcg32, Sampler, SamplerConfig, Stage, argmax, fill_gaussian, gaussian,
+    sample_inverse_cdf, softmax_in_place,
 };
+#[cfg(feature = "context")]
+use logit_sampler::{Constraints, TokenLogprob};
 
 /// Logits (or weights) the optimiser cannot see.
 fn input() -> [f32; 64] {
@@ -28,8 +28,11 @@ fn rng() -> Pcg32 {
 /// The sampler: `Sampler<CAP>` (`new`, `with_order`, `with_backend`,
 /// `with_dry_breakers`, `accept`, `reset`, `sample`, `sample_with`,
 /// `distribution_in_place`, `distribution_in_place_with`), with every stage
-/// on (penalties and DRY too), `softmax_in_place`, `argmax`,
-/// `sample_inverse_cdf`.
+/// on (penalties and DRY too, with the core's `context` feature; the other
+/// stages' code is linked through the black-boxed configuration),
+/// `softmax_in_place`, `argmax`, `sample_inverse_cdf`. Without `context`,
+/// the methods it leaves out (`sample_with`, `distribution_in_place_with`)
+/// are not called.
 #[inline(never)]
 pub fn sampler<const CAP: usize>() -> bool {
     sampler_calls::<CAP, true>()
@@ -45,18 +48,25 @@ pub fn sampler_without_constraints<const CAP: usize>() -> bool {
 fn sampler_calls<const CAP: usize, const CONSTRAINTS: bool>() -> bool {
     let mut logits = input();
     let xs = black_box(&mut logits[..]);
-    let config = black_box(SamplerConfig {
+    let basic = SamplerConfig {
         temperature: 0.8,
         min_p: 0.05,
         top_k: 40,
         top_p: 0.95,
-        repeat_penalty: 1.1,
-        frequency_penalty: 0.1,
-        presence_penalty: 0.1,
-        penalty_last_n: 64,
-        dry_multiplier: 0.8,
-        dry_penalty_last_n: 64,
         ..SamplerConfig::DEFAULT
+    };
+    let config = black_box(if cfg!(feature = "context") {
+        SamplerConfig {
+            repeat_penalty: 1.1,
+            frequency_penalty: 0.1,
+            presence_penalty: 0.1,
+            penalty_last_n: 64,
+            dry_multiplier: 0.8,
+            dry_penalty_last_n: 64,
+            ..basic
+        }
+    } else {
+        basic
     });
     let order = black_box(Stage::DEFAULT_ORDER);
     let breakers: [&[u32]; 2] = [black_box(&[3]), black_box(&[4, 5])];
@@ -72,6 +82,7 @@ fn sampler_calls<const CAP: usize, const CONSTRAINTS: bool>() -> bool {
         }
         ok &= black_box(s.sample(xs, &mut rng)).is_ok();
         ok &= black_box(s.distribution_in_place(xs)).is_ok();
+        #[cfg(feature = "context")]
         if CONSTRAINTS {
             let bias = black_box([(3u32, f32::NEG_INFINITY), (5, 1.5)]);
             let mask = black_box([u32::MAX; 2]);

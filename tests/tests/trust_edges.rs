@@ -244,9 +244,9 @@ fn gaussian_scales_and_shifts() {
 fn gaussian_is_box_muller_of_the_documented_bits() {
     // One `next_u64` -> u1 = (bits[40..64] + 1) / 2^24, u2 = bits[8..32] / 2^24,
     // z = sqrt(-2 ln u1) (cos 2 pi u2, sin 2 pi u2), here in f64. The core's
-    // f32 error: the angle 2 pi u2 rounded (half an ulp of 2 pi, 2.4e-7,
-    // times r <= 5.8) and an ulp or two of sqrtf, logf, sincosf and the
-    // product, and the f32 constant 2 pi's own error (1.75e-7 u2, times r):
+    // f32 error: its sine and cosine of the exactly reduced angle within
+    // 1.5e-7 (the core's unit test checks every angle), times r <= 5.8, and
+    // an ulp or two of sqrtf, logf and the product (relative, times r):
     // within 4e-6 of the f64 value. (u2's lowest bit moves z by at most
     // 2 pi 2^-24 r = 2.2e-6: below what this can see.) Low bits 0..8 are
     // ignored.

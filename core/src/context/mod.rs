@@ -15,9 +15,11 @@
 //! follows the maximum through the rewrites, and the buffer is scanned again
 //! only when a rewrite lowered a token holding it.
 
+#[cfg(feature = "context")]
 pub(crate) mod constraints;
 pub(crate) mod dry;
 pub(crate) mod history;
+#[cfg(feature = "context")]
 pub(crate) mod logprob;
 pub(crate) mod penalties;
 pub(crate) mod window;
@@ -48,6 +50,7 @@ impl MaxTracker {
     }
 
     /// The maximum if known without a scan.
+    #[cfg(feature = "context")]
     pub(crate) fn known(self) -> Option<f32> {
         (!self.lowered).then_some(self.max)
     }

@@ -152,6 +152,7 @@ impl<const H: usize> Tally<H> {
 
     /// The position of `token` in [`iter`](Self::iter)'s order, if the
     /// window holds it (a linear search: one lookup per call).
+    #[cfg(any(feature = "context", test))]
     pub(crate) fn position(&self, token: u32) -> Option<usize> {
         self.ids
             .get(..self.len)

@@ -45,6 +45,7 @@ cargo test -q --release -p logit-sampler --lib -- --ignored every_rounding_agree
 step "detection without std (cpuid/xgetbv): the best tier, also with AVX2/AVX-512 off at compile time; stages behind features refused when left out"
 cargo test -q -p logit-sampler --lib --no-default-features -- --nocapture
 cargo test -q -p logit-sampler --lib --no-default-features --features context -- config
+cargo test -q -p logit-sampler --lib --no-default-features --features shapes -- config
 RUSTFLAGS="-C target-feature=-avx2,-avx512f" CARGO_TARGET_DIR=target/featureless \
   cargo test -q -p logit-sampler --lib --no-default-features -- --nocapture
 

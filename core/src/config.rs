@@ -280,17 +280,20 @@ impl SamplerConfig {
             }
         }
         if !SHAPES {
-            let shapes = [
-                (self.mirostat != Mirostat::Off, "mirostat"),
-                (self.dynatemp_range > 0.0, "dynamic temperature"),
-                (self.top_n_sigma > 0.0, "top-n-sigma"),
-                (self.typical_p < 1.0, "typical-p"),
-                (self.xtc_probability > 0.0, "XTC"),
-            ];
-            for (on, stage) in shapes {
-                if on {
-                    return not_built(stage, "shapes");
-                }
+            if self.mirostat != Mirostat::Off {
+                return not_built("mirostat", "shapes");
+            }
+            if self.dynatemp_range > 0.0 {
+                return not_built("dynamic temperature", "shapes");
+            }
+            if self.top_n_sigma > 0.0 {
+                return not_built("top-n-sigma", "shapes");
+            }
+            if self.typical_p < 1.0 {
+                return not_built("typical-p", "shapes");
+            }
+            if self.xtc_probability > 0.0 {
+                return not_built("XTC", "shapes");
             }
         }
         Ok(())

@@ -44,6 +44,9 @@ attribute() {
     arm-none-eabi-addr2line -e "$elf" -a -f -i -C | awk -f attribute.awk |
     awk '{ b = $1; sub(/^[0-9]+ /, ""); s[$0] += b } END { for (k in s) print s[k], k }' | sort -rn
 }
+by_where() { # image -> "where|bytes" lines, sorted by where (for join)
+  attribute "$1" | awk '{ b = $1; w = substr($0, length($1) + 2); print w "|" b }' | sort -t '|' -k1,1
+}
 group() { # attribution lines -> "ours f64 int64 mem libm unattributed own"
   awk '{ b = $1; w = substr($0, length($1) + 2)
          if (w ~ /^logit_sampler|^rand_pcg|^core: generic/) g["ours"] += b
@@ -80,7 +83,7 @@ basic_rows=$(
   row sampler "sampler: \`Sampler<256>\` (new, with_order, with_backend, with_dry_breakers, accept, reset, sample, distribution_in_place), softmax_in_place, argmax, sample_inverse_cdf"
   row all "**whole pipeline**: the sampler, the alias table and the Gaussian"
 )
-basic_table=$(attribute all | awk '{ b = $1; w = substr($0, length($1) + 2); printf "| %s | %d |\n", w, b }')
+basic_where=$(by_where all)
 dir=$every
 gaussian_adds=$((all - $(pipeline sampler_alias)))
 alias_adds=$(($(pipeline sampler_alias) - $(pipeline sampler)))
@@ -114,9 +117,7 @@ report=$(
   echo
   echo "| where the whole pipeline's bytes go | every stage | basic stages |"
   echo "|---|---:|---:|"
-  join -t '|' -a 1 -a 2 -e 0 -o 0,1.2,2.2 \
-    <(attribute all | awk '{ b = $1; w = substr($0, length($1) + 2); print w "|" b }' | sort -t '|' -k1,1) \
-    <(printf '%s\n' "$basic_table" | awk -F' [|] ' '{ sub(/^[|] /, "", $1); sub(/ [|]$/, "", $2); print $1 "|" $2 }' | sort -t '|' -k1,1) |
+  join -t '|' -a 1 -a 2 -e 0 -o 0,1.2,2.2 <(by_where all) <(printf '%s\n' "$basic_where") |
     sort -t '|' -k2,2nr | awk -F'|' '{ printf "| %s | %d | %d |\n", $1, $2, $3 }'
   echo
   echo "Budget: $basic_all of $budget bytes of .text for the whole pipeline of the basic stages ($all with every stage)."

@@ -26,6 +26,8 @@ function where(fn,   c, parts, n) {
   }
   if (c == "compiler_builtins") {
     if (fn ~ /::mem::|__aeabi_mem/) return "compiler-builtins: memcpy, memset"
+    # u64 <-> f32 conversions: 64-bit integer support, no double in them.
+    if (fn ~ /u64_to_f32|i64_to_f32|<f32, [ui]64|int_to_float::(m_adj|repr)::<f32>|__aeabi_(ul2f|l2f|f2ulz|f2lz)|__float(un)?disf|__fix(uns)?sfdi/) return "compiler-builtins: 64-bit integer"
     if (fn ~ /::float::|f64|df[0-9]/) return "compiler-builtins: soft f64"
     return "compiler-builtins: 64-bit integer"
   }

@@ -86,8 +86,14 @@
 //! `(|s| + S + 16) 2^-22 + m 2^-30 / W` — below `3e-6 + m 1e-9` — far below what
 //! any number of draws a model makes could detect, and unbiased (masses are
 //! rounded to nearest, not truncated). [`softmax_in_place`], whose output is
-//! the probabilities themselves, keeps f32 weights and an `f64` total: relative
-//! `(|s| + S + 16) 2^-22`.
+//! the probabilities themselves, keeps f32 weights and divides by an integer
+//! total of them (masses from 2^-21 on, the tail below at 2^-51): relative
+//! `(|s| + S + 16) 2^-22 + ((n_c + 1) 2^-31 + n 2^-52) / W` for `n` logits,
+//! `n_c` of them with weight `>= 2^-21`. [`sample_inverse_cdf`] and
+//! [`AliasTable`] turn the caller's weights into masses as the sampler does,
+//! scaled so that the largest lies in `[2^29, 2^30)`: their draws are exact in
+//! integers (a weight below `max * 2^-31` is never drawn). No `f64` is left
+//! outside the shape stages' statistics.
 
 //! ## Crate features
 //!

@@ -50,7 +50,7 @@ use crate::filter::{
     Survivors, gather, min_p, survivors, temperature, top_k, top_n_sigma, top_p, typical, xtc,
 };
 use crate::kernels::generic::CHUNK;
-use crate::kernels::{Backend, Candidate, Kernels, Weighting};
+use crate::kernels::{Backend, Candidate, Kernels, Weighting, probability_factor};
 use crate::logits;
 
 /// A sampler with room for `CAP` candidates (8 bytes each) in its scratch and
@@ -992,10 +992,4 @@ fn scatter_masses(
         }
     }
     total
-}
-
-/// `1 / total` as the factor that turns fixed-point masses into probabilities
-/// (`total >= 2^30`: the max token survives with mass 2^30).
-fn probability_factor(total: u64) -> f32 {
-    (1.0 / total as f64) as f32
 }

@@ -3,15 +3,16 @@
 //! uniforms (valid or not).
 //!
 //! No panic; an error exactly when the docs predict one (backend, weights,
-//! uniform, zero total); otherwise an index whose weight is positive and whose
-//! cumulative interval holds `u * total` (within the rounding of `f64` sums
-//! of at most `MAX_LEN` terms), the same on every backend.
+//! uniform, zero total); otherwise an index whose weight is positive, the
+//! one `sampler_tests::inverse_cdf_reference` computes (integer masses, the
+//! exact target), the same on every backend.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use logit_sampler::{Backend, SampleError, sample_inverse_cdf, sample_inverse_cdf_with};
 use logit_sampler_fuzz::{InverseCdfInput, assert_error, weights_error};
+use sampler_tests::inverse_cdf_reference;
 
 fuzz_target!(|input: InverseCdfInput| {
     let InverseCdfInput { u, ref weights } = input;
@@ -57,16 +58,7 @@ fuzz_target!(|input: InverseCdfInput| {
     let i = index as usize;
     assert!(i < weights.len(), "index {i} out of range");
     assert!(weights[i] > 0.0, "index {i} has weight {}", weights[i]);
-    // The smallest i with u * total < w_0 + ... + w_i. Sums of n f32s in f64
-    // (the core's chunk tree or this sequential one) are within n 2^-53 of
-    // the exact sum, relative to the total.
-    let total: f64 = weights.iter().map(|w| f64::from(*w)).sum();
-    let before: f64 = weights[..i].iter().map(|w| f64::from(*w)).sum();
-    let through = before + f64::from(weights[i]);
-    let target = f64::from(u) * total;
-    let slack = (weights.len() as f64 + 4.0) * 2f64.powi(-52) * total;
-    assert!(
-        before <= target + slack && target < through + slack,
-        "index {i}: interval [{before:e}, {through:e}) does not hold {target:e} (total {total:e})"
-    );
+    // The integer rule, computed independently: the masses, `floor(u Q)`,
+    // the first running mass past it.
+    assert_eq!(index, inverse_cdf_reference(weights, u), "the reference differs");
 });

@@ -17,7 +17,8 @@ use logit_sampler::{
 };
 use logit_sampler_fuzz::{SoftmaxInput, assert_error, same_bits};
 use sampler_tests::{
-    Slack, reference, reference_config_error, reference_logits_error, scaled_logits, softmax_bound,
+    Slack, coarse_weights, reference, reference_config_error, reference_logits_error, scaled_logits,
+    softmax_bound,
 };
 
 fuzz_target!(|input: SoftmaxInput| {
@@ -100,6 +101,9 @@ fn check_probabilities(logits: &[f32], temperature: f32, probs: &[f32]) {
     }
     let scaled = scaled_logits(logits, if temperature == 0.0 { 1.0 } else { temperature });
     let mean_abs_s: f64 = exact.iter().map(|&(i, p)| p * scaled(i).abs()).sum();
+    // The weights' exact sum W: the largest weighs 1, so W = 1 / max p.
+    let w = 1.0 / exact.iter().map(|&(_, p)| p).fold(0.0, f64::max);
+    let coarse = coarse_weights(exact.iter().map(|&(_, p)| p * w));
     for (i, (&got, &p)) in probs.iter().zip(&want).enumerate() {
         if p == 0.0 {
             assert!(
@@ -111,7 +115,7 @@ fn check_probabilities(logits: &[f32], temperature: f32, probs: &[f32]) {
         let bound = if temperature == 0.0 {
             0.0
         } else {
-            softmax_bound(p, scaled(i as u32), mean_abs_s)
+            softmax_bound(p, scaled(i as u32), mean_abs_s, logits.len(), coarse, w)
         };
         assert!(
             (f64::from(got) - p).abs() <= bound,

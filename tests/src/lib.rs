@@ -980,11 +980,61 @@ pub fn probability_bound(p_ref: f64, s_i: f64, mean_abs_s: f64, m: usize, w: f64
         + (1.0 + m as f64 * p_ref) * 2f64.powi(-30) / w
 }
 
-/// Stated bound on `softmax_in_place`'s probabilities (f32 weights, an f64
-/// total): relative `(|s_i| + S + 16) * 2^-22`, plus an absolute `2^-126` for
-/// results in the subnormal range.
-pub fn softmax_bound(p_ref: f64, s_i: f64, mean_abs_s: f64) -> f64 {
-    p_ref * (s_i.abs() + mean_abs_s + 16.0) * 2f64.powi(-22) + 2f64.powi(-126)
+/// Stated bound on `softmax_in_place`'s probabilities (f32 weights over an
+/// integer normaliser): relative `(|s_i| + S + 16) * 2^-22` from exp and the
+/// roundings, plus the normaliser's against the weights' exact sum `W`
+/// (`>= 1`): half a unit of 2^-30 for each of the `coarse` weights from
+/// 2^-21 on, half a unit of 2^-51 for each of the `n` weights below, and
+/// half a unit of 2^-30 for the fine sum's rounding; plus an absolute
+/// `2^-126` for results in the subnormal range.
+pub fn softmax_bound(
+    p_ref: f64,
+    s_i: f64,
+    mean_abs_s: f64,
+    n: usize,
+    coarse: usize,
+    w: f64,
+) -> f64 {
+    let normaliser = ((coarse + 1) as f64 * 2f64.powi(-31) + n as f64 * 2f64.powi(-52)) / w;
+    p_ref * ((s_i.abs() + mean_abs_s + 16.0) * 2f64.powi(-22) + normaliser) + 2f64.powi(-126)
+}
+
+/// How many of `weights` (exact) count as coarse in [`softmax_bound`]: those
+/// from 2^-21 on, with a relative margin of 2^-20 for the kernel's exp.
+pub fn coarse_weights(weights: impl Iterator<Item = f64>) -> usize {
+    weights
+        .filter(|&w| w >= 2f64.powi(-21) * (1.0 - 2f64.powi(-20)))
+        .count()
+}
+
+/// `sample_inverse_cdf`'s rule, computed independently: each probability's
+/// mass `round(p 2^(29 - E))` (ties to even; `E` the largest's exponent) in
+/// f64, which is exact here, the target `floor(u Q)` in 128-bit integers,
+/// and the first index whose running mass exceeds it. `probs` valid (not all
+/// zero), `u` in `[0, 1)`.
+pub fn inverse_cdf_reference(probs: &[f32], u: f32) -> u32 {
+    let max = probs.iter().copied().fold(0.0f32, f32::max);
+    let k = 29 - (max as f64).log2().floor() as i32;
+    let masses: Vec<u128> = probs
+        .iter()
+        .map(|&p| (p as f64 * 2f64.powi(k)).round_ties_even() as u128)
+        .collect();
+    let total: u128 = masses.iter().sum();
+    // u = m 2^(e - 150) exactly (a subnormal: e = 1, no leading bit), and
+    // m total < 2^86.
+    let (m, e) = match u.to_bits() >> 23 {
+        0 => ((u.to_bits() & 0x7f_ffff) as u128, 1),
+        field => (((u.to_bits() & 0x7f_ffff) | 0x80_0000) as u128, field),
+    };
+    let target = (m * total).checked_shr(150 - e).unwrap_or(0);
+    let mut cum = 0;
+    for (i, q) in masses.iter().enumerate() {
+        cum += q;
+        if cum > target {
+            return i as u32;
+        }
+    }
+    panic!("the target lies below the total")
 }
 
 /// Scaled logits above this always get a nonzero fixed-point mass: exp(s) is

@@ -2,7 +2,7 @@
 //! on all lengths 0..5000 (every tail length of every vector width), unaligned
 //! starts, and NaN/±inf in the body and the tail; then whole-pipeline draws.
 
-use logit_sampler::kernels::{Candidate, Kernels, Weighting};
+use logit_sampler::kernels::{Candidate, Kernels, MassScale, Weighting};
 use logit_sampler::{
     Backend, Constraints, Pcg32, Sampler, SamplerConfig, TokenLogprob, rand_core::SeedableRng,
     softmax_in_place_with,
@@ -28,7 +28,7 @@ fn simd_kernels() -> Vec<Kernels> {
 fn check_kernels(xs: &[f32], t: f32, w: Weighting) -> Result<(), TestCaseError> {
     let s = Kernels::SCALAR;
     let mut s_w = xs.to_vec();
-    let s_total = s.exp_weights(&mut s_w, t, w);
+    s.exp_weights(&mut s_w, t, w);
     let positive: Vec<f32> = xs
         .iter()
         .map(|x| if x.is_finite() { x.abs() } else { 1.0 })
@@ -38,7 +38,53 @@ fn check_kernels(xs: &[f32], t: f32, w: Weighting) -> Result<(), TestCaseError> 
         s.scale(&mut v, 0.37);
         v
     };
-    let target = s.chunk_prefix(&positive, f64::INFINITY).before * 0.6;
+    // Masses of caller weights: each `round(p 2^(29 - E))` for the largest's
+    // exponent `E`, by f64 arithmetic (exact here), then a plain walk.
+    let p_max = positive.iter().copied().fold(0.0f32, f32::max);
+    let p_scale = MassScale::for_max(p_max);
+    let p_masses: Vec<u64> = positive
+        .iter()
+        .map(|&p| match p_max {
+            0.0 => 0,
+            _ => {
+                let k = 29 - (p_max as f64).log2().floor() as i32;
+                (p as f64 * 2f64.powi(k)).round_ties_even() as u64
+            }
+        })
+        .collect();
+    let p_total: u64 = p_masses.iter().sum();
+    if p_max > 0.0 {
+        for (&p, &q) in positive.iter().zip(&p_masses) {
+            prop_assert_eq!(
+                p_scale.mass(p) as u64,
+                q,
+                "MassScale::mass of {} (max {})",
+                p,
+                p_max
+            );
+        }
+    }
+    let p_target = p_total / 5 * 3;
+    let p_walk = {
+        let mut cum = 0u64;
+        positive
+            .iter()
+            .position(|&p| {
+                cum += p_scale.mass(p) as u64;
+                cum > p_target
+            })
+            .ok_or(cum)
+    };
+    prop_assert_eq!(
+        s.mass_prefix(&positive, p_scale, p_target),
+        p_walk,
+        "mass_prefix"
+    );
+    prop_assert_eq!(
+        s.mass_prefix(&positive, p_scale, u64::MAX),
+        Err(p_total),
+        "mass_prefix total"
+    );
     let mut s_out = vec![Candidate::default(); 64];
     let s_gather = s.gather_at_least(xs, t, 7, &mut s_out);
     // The gather by its definition: the first 64 `(7 + i, x)` with `x >= t`
@@ -69,6 +115,24 @@ fn check_kernels(xs: &[f32], t: f32, w: Weighting) -> Result<(), TestCaseError> 
         .collect();
     let xs_all = xs;
     let xs = &clamped[..];
+    // The weights' total in units of 2^-30: masses `round(w 2^30)` from
+    // 2^-21 on, the smaller weights at 2^51 (ties to even), their sum
+    // divided by 2^21 and rounded, halves up.
+    let mut s_wc = xs.to_vec();
+    let s_total = s.exp_weights(&mut s_wc, t, w);
+    let (mut coarse, mut fine) = (0u64, 0u64);
+    for &e in &s_wc {
+        if (e as f64) < 2f64.powi(-21) {
+            fine += (e as f64 * 2f64.powi(51)).round_ties_even() as u64;
+        } else {
+            coarse += (e as f64 * 2f64.powi(30)).round_ties_even() as u64;
+        }
+    }
+    prop_assert_eq!(
+        s_total,
+        coarse + (fine + (1 << 20)) / (1 << 21),
+        "exp_weights total"
+    );
     let mut s_q = xs.to_vec();
     let s_q_total = s.exp_fixed(&mut s_q, t, w);
     for (x, q) in xs.iter().zip(&s_q) {
@@ -132,18 +196,25 @@ fn check_kernels(xs: &[f32], t: f32, w: Weighting) -> Result<(), TestCaseError> 
         prop_assert_eq!(g, s_gather, "{:?} gather count", name);
         prop_assert_eq!(&out[..g.count], &s_out[..g.count], "{:?} gather", name);
         let mut k_w = xs.to_vec();
-        let total = k.exp_weights(&mut k_w, t, w);
+        k.exp_weights(&mut k_w, t, w);
         prop_assert_eq!(bits(&k_w), bits(&s_w), "{:?} exp_weights", name);
+        let mut k_wc = clamped.clone();
         prop_assert_eq!(
-            total.to_bits(),
-            s_total.to_bits(),
+            k.exp_weights(&mut k_wc, t, w),
+            s_total,
             "{:?} exp_weights total",
             name
         );
         prop_assert_eq!(
-            k.chunk_prefix(&positive, target),
-            s.chunk_prefix(&positive, target),
-            "{:?} chunk_prefix",
+            k.mass_prefix(&positive, p_scale, p_target),
+            p_walk,
+            "{:?} mass_prefix",
+            name
+        );
+        prop_assert_eq!(
+            k.mass_prefix(&positive, p_scale, u64::MAX),
+            Err(p_total),
+            "{:?} mass_prefix total",
             name
         );
         let mut v = positive.clone();
@@ -275,7 +346,10 @@ fn softmax_agrees_across_backends_and_with_f64() {
         for &b in Backend::available() {
             let mut buf = logits.clone();
             softmax_in_place_with(b, &mut buf, t).unwrap();
-            // The stated bound: relative (|s| + S + 16) * 2^-22.
+            // The stated bound (see `softmax_bound`).
+            let coarse = sampler_tests::coarse_weights(
+                logits.iter().map(|x| ((*x as f64 - max) / t as f64).exp()),
+            );
             let mean_abs_s: f64 = logits
                 .iter()
                 .map(|x| {
@@ -286,7 +360,7 @@ fn softmax_agrees_across_backends_and_with_f64() {
             for (x, p) in logits.iter().zip(&buf) {
                 let s = (*x as f64 - max) / t as f64;
                 let exact = s.exp() / total;
-                let bound = sampler_tests::softmax_bound(exact, s, mean_abs_s);
+                let bound = sampler_tests::softmax_bound(exact, s, mean_abs_s, n, coarse, total);
                 assert!(
                     (*p as f64 - exact).abs() <= bound,
                     "{b:?} n {n} T {t}: {p} vs {exact}"

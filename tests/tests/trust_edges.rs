@@ -3,8 +3,9 @@
 //!
 //! - the inverse-CDF boundary: `u` exactly equal to a cumulative takes the
 //!   next token, leading zeros are skipped at `u = 0`, and the walk is right
-//!   across a 1024-entry chunk boundary (a `<=` for `<`, or a chunk off by
-//!   one, would show);
+//!   across a 1024-entry boundary (a `<=` for `<`, or a step off by one,
+//!   would show); its integer masses against an independent reference
+//!   (rounding, the mass-0 cut, the exact target);
 //! - error paths together with `+inf` logits: nothing is written and no
 //!   randomness consumed before the NaN is found (the certain-token rewrite
 //!   must come after validation);
@@ -20,7 +21,9 @@ use logit_sampler::{
     Backend, Pcg32, SampleError, Sampler, SamplerConfig, Stage, argmax, fill_gaussian, gaussian,
     sample_inverse_cdf_with,
 };
-use sampler_tests::{Fixed, check_against_reference, core_distribution, support};
+use sampler_tests::{
+    Fixed, check_against_reference, core_distribution, inverse_cdf_reference, support,
+};
 
 /// `ceil(p * total)`, exactly, for a normal `p` in (0, 1): `p = m 2^-e`
 /// with the 24-bit significand `m` (top-p's target mass).
@@ -65,33 +68,64 @@ fn inverse_cdf_boundaries_are_exact() {
 }
 
 #[test]
-fn inverse_cdf_short_walk_takes_the_last_positive_weight() {
-    // Chunk 0: 1.0, then 1022 weights of 2^-54 and a zero; chunk 1: 1.0.
-    // The chunk sums (id i in lane i % 16, then the fixed tree): lane 0 is
-    // 1.0 (its 63 tiny weights are lost against it), lanes 1-14 hold 2^-48
-    // each and lane 15 63 * 2^-54; the tree's last addition rounds chunk 0
-    // to 1 + 15 * 2^-48. The walk's sequential sum loses every 2^-54 against
-    // 1.0 and stays at 1.0. u = 1/2 targets 1 + 15 * 2^-49: chunk 0 crosses
-    // it, the walk does not, and the draw is the chunk's last positive
-    // weight (1022), never the zero after it.
-    let mut probs = vec![2f32.powi(-54); 2048];
-    probs[0] = 1.0;
-    probs[1023] = 0.0;
-    probs[1024] = 1.0;
-    probs[1025..].fill(0.0);
+fn inverse_cdf_draws_by_integer_masses() {
+    // A weight below max * 2^-31 has mass 0 and is never drawn, even first
+    // and at u = 0; at exactly half a unit it rounds to even (0), above it
+    // to 1 unit, which u = 0 then picks.
+    let unit = 2f32.powi(-29); // the mass unit for max = 1
+    let cases: [(&[f32], f32, u32); 6] = [
+        (&[1e-10, 1.0], 0.0, 1),
+        (&[unit * 0.5, 1.0], 0.0, 1),
+        (&[unit * 0.75, 1.0], 0.0, 0),
+        (&[unit * 1.5, 1.0], 0.0, 0),
+        // Masses [1, 2^29], Q = 2^29 + 1: u = 2^-29 targets floor(1 + 2^-29)
+        // = 1, past token 0's one unit; the float below it targets 0.
+        (&[unit, 1.0], unit, 1),
+        (&[unit, 1.0], unit.next_down(), 0),
+    ];
     for &b in Backend::available() {
-        assert_eq!(sample_inverse_cdf_with(b, &probs, 0.5), Ok(1022), "{b:?}");
-        // Just below, 1.0 alone crosses; above chunk 0's total, chunk 1.
-        assert_eq!(
-            sample_inverse_cdf_with(b, &probs, 0.5f32.next_down()),
-            Ok(0),
-            "{b:?}"
-        );
-        assert_eq!(
-            sample_inverse_cdf_with(b, &probs, 0.5f32.next_up()),
-            Ok(1024),
-            "{b:?}"
-        );
+        for (probs, u, want) in cases {
+            assert_eq!(
+                inverse_cdf_reference(probs, u),
+                want,
+                "reference {probs:?} u {u:e}"
+            );
+            assert_eq!(
+                sample_inverse_cdf_with(b, probs, u),
+                Ok(want),
+                "{b:?} {probs:?} u {u:e}"
+            );
+        }
+    }
+    // Random probabilities (zeros, subnormals, a wide range of scales) and
+    // uniforms at every scale, against the reference on every backend.
+    let mut rng = Pcg32::seed_from_u64(17);
+    for round in 0..400 {
+        let n = 1 + (rng.next_u32() % 700) as usize;
+        let scale = 2f32.powi((rng.next_u32() % 200) as i32 - 120);
+        let probs: Vec<f32> = (0..n)
+            .map(|_| match rng.next_u32() % 8 {
+                0 => 0.0,
+                1 => f32::from_bits(rng.next_u32() % 0x80_0000),
+                _ => (rng.next_u32() >> 8) as f32 * scale,
+            })
+            .collect();
+        if probs.iter().all(|p| *p == 0.0) {
+            continue;
+        }
+        let u = match round % 3 {
+            0 => (rng.next_u32() >> 8) as f32 / 16_777_216.0,
+            1 => f32::from_bits(rng.next_u32() % 0x3f80_0000),
+            _ => 1.0f32.next_down(),
+        };
+        let want = inverse_cdf_reference(&probs, u);
+        for &b in Backend::available() {
+            assert_eq!(
+                sample_inverse_cdf_with(b, &probs, u),
+                Ok(want),
+                "{b:?} round {round}"
+            );
+        }
     }
 }
 

@@ -7,6 +7,18 @@
 //! itself (an entry's alias is written exactly when it leaves the "small" list),
 //! so no memory beyond the table is needed.
 //!
+//! The construction is exact: each weight becomes an integer mass `q_i`
+//! (`MassScale`, as `sample_inverse_cdf` uses: the largest in `[2^29, 2^30)`),
+//! column `i` starts with height `n q_i` and every column holds `Q = Σ q`,
+//! all in `u64`. Integer pairing never drifts (a float construction's rounding
+//! decides which columns end "full"), so each column's share is exactly
+//! `q / Q`; the only rounding is each threshold's, once, to the `f32` the draw
+//! compares with its 24-bit coin. Only two heights ever change: that of the
+//! over-full column being drawn down and that of a column it leaves
+//! under-full; every other column's height is recomputed from its weight, so
+//! the table needs no scratch space. A weight below `max * 2^-31` has mass 0
+//! and is never drawn.
+//!
 //! The table is built in place ([`AliasTable::rebuild`]), so a large one can
 //! live in a `static` (an empty table is all zeros: it goes to `.bss`, costing
 //! no flash) or on the heap, and be rebuilt for each new distribution with no
@@ -18,6 +30,7 @@ use rand_core::Rng;
 
 use super::inverse_cdf::validate_weights;
 use crate::error::SampleError;
+use crate::kernels::{Kernels, MassScale};
 
 /// The end of the construction's work lists (never a column: `len <= u32::MAX`).
 const NONE: u32 = u32::MAX;
@@ -91,15 +104,14 @@ impl<const CAP: usize> AliasTable<CAP> {
     /// written: on error the table is exactly as it was, and draws from it
     /// are unchanged.
     pub fn rebuild(&mut self, weights: &[f32]) -> Result<(), SampleError> {
-        validate_weights(weights)?;
+        let max = validate_weights(Kernels::SCALAR, weights)?;
         if weights.len() > CAP {
             return Err(SampleError::CapacityExceeded {
                 len: weights.len(),
                 capacity: CAP,
             });
         }
-        let total: f64 = weights.iter().map(|w| *w as f64).sum();
-        if total <= 0.0 {
+        if max == 0.0 {
             return Err(SampleError::ZeroTotalWeight);
         }
         // Valid: from here on nothing fails. Clear what the old table held beyond
@@ -112,34 +124,68 @@ impl<const CAP: usize> AliasTable<CAP> {
             tail.fill(0);
         }
         self.len = n;
-        let scale = n as f64 / total;
+        let scale = MassScale::for_max(max);
+        // A column's starting height, `n q_i`, and the capacity of each, `Q`
+        // (below 2^62: fewer than 2^32 masses below 2^30). Q >= 2^29: the
+        // largest weight's mass.
+        let height =
+            |i: u32| n as u64 * weights.get(i as usize).map_or(0, |w| scale.mass(*w)) as u64;
+        let full: u64 = weights.iter().map(|w| scale.mass(*w) as u64).sum();
         let (mut small, mut large) = (NONE, NONE);
         // Push in reverse so both lists pop in ascending index order.
-        for (i, w) in weights.iter().enumerate().rev() {
-            let mass = (*w as f64 * scale) as f32;
-            let (keep, link) = (self.keep.get_mut(i), self.alias.get_mut(i));
-            if let (Some(keep), Some(link)) = (keep, link) {
-                *keep = mass;
-                let list = if mass < 1.0 { &mut small } else { &mut large };
-                *link = *list;
-                *list = i as u32;
+        for i in (0..n as u32).rev() {
+            let list = if height(i) < full {
+                &mut small
+            } else {
+                &mut large
+            };
+            self.set_alias(i, *list);
+            *list = i;
+        }
+        // `under`: a column the last step left under-full, with its height;
+        // `over`: the over-full column being drawn down, with its height.
+        let (mut under, mut over) = (None, None);
+        loop {
+            let (s, hs) = match under.take() {
+                Some(column) => column,
+                None if small != NONE => {
+                    let s = small;
+                    small = self.link(s);
+                    (s, height(s))
+                }
+                None => break,
+            };
+            let (l, hl) = match over.take() {
+                Some(column) => column,
+                None if large != NONE => {
+                    let l = large;
+                    large = self.link(l);
+                    (l, height(l))
+                }
+                None => {
+                    // Only under-full columns left: impossible, as the heights
+                    // sum to `full` per column. Kept whole should it happen.
+                    debug_assert!(false, "an under-full column with no over-full one");
+                    under = Some((s, hs));
+                    break;
+                }
+            };
+            // s keeps `hs` of its `full` and takes the rest from l.
+            self.set_keep(s, hs as f32 / full as f32);
+            self.set_alias(s, l);
+            // hl >= full > full - hs: no underflow.
+            let rest = hl - (full - hs);
+            if rest < full {
+                under = Some((l, rest));
+            } else {
+                over = Some((l, rest));
             }
         }
-        while small != NONE && large != NONE {
-            let s = small;
-            small = self.link(s);
-            self.set_alias(s, large);
-            // The large column gives away what s lacks: 1 - keep[s].
-            let rest = self.keep_of(large) - (1.0 - self.keep_of(s));
-            self.set_keep(large, rest);
-            if rest < 1.0 {
-                let l = large;
-                large = self.link(l);
-                self.set_alias(l, small);
-                small = l;
-            }
+        // Whatever is left is exactly full: it keeps itself.
+        for (column, _) in under.into_iter().chain(over) {
+            self.set_keep(column, 1.0);
+            self.set_alias(column, column);
         }
-        // Whatever is left is full up to rounding: it keeps itself.
         for mut list in [small, large] {
             while list != NONE {
                 let next = self.link(list);
@@ -242,6 +288,35 @@ mod tests {
         // Entries beyond the length are zero (what `rebuild` keeps).
         assert!(table.keep[n..].iter().all(|k| *k == 0.0));
         assert!(table.alias[n..].iter().all(|a| *a == 0));
+    }
+
+    /// Small tables worked by hand in integers (masses `q`, column capacity
+    /// `Q = Σ q`, starting heights `n q`): the exact thresholds and aliases,
+    /// including an over-full column left under-full and drawn on again.
+    #[test]
+    fn exact_pairing_worked_by_hand() {
+        let cases: [(&[f32], &[f32], &[u32]); 4] = [
+            // q = 2^28 [1, 3], Q = 2^30, heights [Q/2, 3Q/2].
+            (&[1.0, 3.0], &[0.5, 1.0], &[1, 1]),
+            // q = 2^28 [1, 1, 2], heights [3Q/4, 3Q/4, 3Q/2]: both small
+            // columns draw on the large one, which ends exactly full.
+            (&[1.0, 1.0, 2.0], &[0.75, 0.75, 1.0], &[2, 2, 2]),
+            // Heights [3Q, 0, 0, Q]: the zeros alias to 0; 3 is full from the start.
+            (&[3.0, 0.0, 0.0, 1.0], &[1.0, 0.0, 0.0, 1.0], &[0, 0, 0, 3]),
+            // Heights [3Q/2, Q/2, Q/2, 3Q/2]: 1 and 2 draw 0 down to Q/2,
+            // which then draws on 3.
+            (&[3.0, 1.0, 1.0, 3.0], &[0.5, 0.5, 0.5, 1.0], &[3, 0, 0, 3]),
+        ];
+        for (weights, keep, alias) in cases {
+            let table: AliasTable<8> = AliasTable::new(weights).unwrap();
+            let n = weights.len();
+            assert_eq!(&table.keep[..n], keep, "{weights:?}");
+            assert_eq!(&table.alias[..n], alias, "{weights:?}");
+        }
+        // A weight below max * 2^-31 has mass 0: never kept, never aliased to.
+        let table: AliasTable<8> = AliasTable::new(&[1.0, 1e-10]).unwrap();
+        assert_eq!((table.keep[1], table.alias[1]), (0.0, 0));
+        assert_eq!(table.keep[0], 1.0);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Inverse-CDF draws, walked in ascending token id.
+//! Inverse-CDF draws, walked in ascending token id, on integer masses.
 //!
 //! The sampler's draw works on fixed-point masses (`round(w * 2^30)`, see
 //! `kernels`): the target is `floor(r * total / 2^64)` for the call's 64-bit
@@ -9,20 +9,25 @@
 //! backend and at every capacity, with no summation layout to keep in step.
 //!
 //! [`sample_inverse_cdf`] draws from probabilities the caller gives, of any
-//! scale: there the cumulative is `f64`, in the kernels' chunk layout (1024-id
-//! chunks, 16 lanes, a fixed tree), which makes it backend-independent too,
-//! followed by a sequential walk inside the crossing chunk.
+//! scale, the same way: each becomes the mass `round(p * 2^(29 - E))` for the
+//! largest one's exponent `E` (`MassScale`: the largest mass lies in
+//! `[2^29, 2^30)`), the target is `floor(u * total)` computed exactly, and
+//! the walk is the kernels' mass prefix (a vector sum per 256 floats, then
+//! the crossing step's elements). No `f64` anywhere, which a microcontroller
+//! would run in software.
 
 use crate::error::SampleError;
 use crate::filter::select::{self, Masses, Order, Rule};
-use crate::kernels::generic::CHUNK;
-use crate::kernels::{Backend, Candidate, Kernels, Weighting};
+use crate::kernels::{Backend, Candidate, Kernels, MassScale, Weighting};
 
-/// The smallest `i` with `u < (p_0 + ... + p_i) / total`: `probs` need not sum
-/// exactly to 1 (they are renormalised), and a zero entry is never chosen.
+/// The smallest `i` with `u < (q_0 + ... + q_i) / Q`, where `q_i` is the
+/// fixed-point mass of `probs[i]`, `round(p_i * 2^(29 - E))` for the exponent
+/// `E` of the largest entry (`2^E <= max < 2^(E + 1)`), and `Q` their sum.
+/// `probs` need not sum to 1 (any scale: the masses renormalise them). An
+/// entry whose mass is 0 (a zero, or one below `max * 2^-31`) is never chosen.
 ///
-/// Errors: empty or too long input, a negative, NaN or infinite entry, an
-/// all-zero input, or `u` outside `[0, 1)`.
+/// Errors: empty or too long input, a negative, NaN or infinite entry, `u`
+/// outside `[0, 1)`, an all-zero input.
 pub fn sample_inverse_cdf(probs: &[f32], u: f32) -> Result<u32, SampleError> {
     sample_inverse_cdf_with(Backend::detect(), probs, u)
 }
@@ -34,51 +39,65 @@ pub fn sample_inverse_cdf_with(
     u: f32,
 ) -> Result<u32, SampleError> {
     let k = backend.kernels()?;
-    validate_weights(probs)?;
+    let max = validate_weights(k, probs)?;
     if !(0.0..1.0).contains(&u) {
         return Err(SampleError::InvalidUniform(u));
     }
-    let total = k.chunk_prefix(probs, f64::INFINITY).before;
-    if total <= 0.0 {
+    if max == 0.0 {
         return Err(SampleError::ZeroTotalWeight);
     }
-    Ok(draw_from_weights(k, probs, total, u as f64))
+    let scale = MassScale::for_max(max);
+    // `u64::MAX` is never exceeded: the walk returns the total.
+    let total = k.mass_prefix(probs, scale, u64::MAX).err().unwrap_or(0);
+    // The largest entry's mass is at least 2^29, and `u < 1` puts the target
+    // below the total, so the walk crosses it at an entry of positive mass.
+    let found = k.mass_prefix(probs, scale, uniform_target(u, total)).ok();
+    debug_assert!(found.is_some(), "the target lies below the total");
+    Ok(found.unwrap_or_else(|| probs.iter().rposition(|p| scale.mass(*p) > 0).unwrap_or(0)) as u32)
 }
 
-/// Rejects an empty or too long slice and any negative, NaN or infinite weight.
-pub(crate) fn validate_weights(ws: &[f32]) -> Result<(), SampleError> {
+/// Rejects an empty or too long slice and any negative, NaN or infinite
+/// weight; returns the largest weight (by `k`'s max scan).
+pub(crate) fn validate_weights(k: Kernels, ws: &[f32]) -> Result<f32, SampleError> {
     if ws.is_empty() {
         return Err(SampleError::Empty);
     }
     if u32::try_from(ws.len()).is_err() {
         return Err(SampleError::TooLong { len: ws.len() });
     }
-    // A branch-free fold the compiler vectorises; the position only on error.
-    let valid = |w: &f32| *w >= 0.0 && *w < f32::INFINITY;
-    if ws.iter().fold(true, |ok, w| ok & valid(w)) {
-        return Ok(());
+    // The kernels' max scan finds a NaN or an infinity; a branch-free integer
+    // fold (vectorised) a negative weight: a sign bit on anything but -0.0,
+    // whose bits are 0x8000_0000. The position only on error.
+    let scan = k.max_nan(ws);
+    let negative = ws
+        .iter()
+        .fold(false, |any, w| any | (w.to_bits() > 0x8000_0000));
+    if scan.nan.is_none() && scan.max < f32::INFINITY && !negative {
+        // The largest weight (+0.0 for all zeros, -0.0 included).
+        return Ok(scan.max);
     }
+    let valid = |w: &f32| *w >= 0.0 && *w < f32::INFINITY;
     let index = ws.iter().position(|w| !valid(w)).unwrap_or(0);
     Err(SampleError::InvalidWeight { index })
 }
 
-/// The token whose cumulative interval holds `u * total`. `total` must be the
-/// sum `chunk_prefix` reports for `ws` and be > 0.
-pub(crate) fn draw_from_weights(k: Kernels, ws: &[f32], total: f64, u: f64) -> u32 {
-    let target = u * total;
-    let scan = k.chunk_prefix(ws, target);
-    let start = scan.chunk * CHUNK;
-    let found = ws
-        .get(start..ws.len().min(start + CHUNK))
-        .and_then(|chunk| {
-            let ids = (start as u32..).zip(chunk.iter().copied());
-            walk(ids, scan.before, target)
-        });
-    // `u < 1` puts the target below the total that the same chunk sums reach,
-    // so a chunk with a positive weight crosses it. Were that ever wrong, the
-    // last possible token, never a zero one.
-    debug_assert!(found.is_some(), "the target lies below the total");
-    found.unwrap_or_else(|| ws.iter().rposition(|w| *w > 0.0).unwrap_or(0) as u32)
+/// `floor(u * total)`, exactly, for `u` in `[0, 1)`. With `u = m 2^(e - 150)`
+/// (24-bit significand `m`; a subnormal counts as `e = 1` without the leading
+/// bit), `u * total = (m 2^40 * total / 2^64) / 2^(126 - e)`: the high word of
+/// a 64x64-bit product, then a shift; floors of floors by powers of two are
+/// the floor.
+fn uniform_target(u: f32, total: u64) -> u64 {
+    let bits = u.to_bits();
+    let field = bits >> 23; // at most 126 for u < 1
+    let fraction = (bits & 0x007f_ffff) as u64;
+    let (m, e) = if field == 0 {
+        (fraction, 1)
+    } else {
+        (fraction | 0x0080_0000, field)
+    };
+    target(m << 40, total)
+        .checked_shr(126u32.saturating_sub(e))
+        .unwrap_or(0)
 }
 
 /// The target mass `floor(r * total / 2^64)` that a 64-bit uniform `r` picks
@@ -155,27 +174,61 @@ pub(crate) fn draw_from_candidates(
     (token, total)
 }
 
-/// Sequential walk inside the crossing chunk: the first positive weight that
-/// takes the running `f64` sum past `target`; if rounding between the lane sums
-/// and this walk leaves it short, the chunk's last positive weight.
-fn walk(items: impl Iterator<Item = (u32, f32)>, before: f64, target: f64) -> Option<u32> {
-    let mut cum = before;
-    let mut last = None;
-    for (id, w) in items {
-        if w > 0.0 {
-            cum += w as f64;
-            last = Some(id);
-            if cum > target {
-                return last;
+#[cfg(test)]
+mod tests {
+    use super::{target, uniform_target};
+
+    /// `floor(u * total)` against exact 128-bit arithmetic, for uniforms at
+    /// every exponent (subnormals, zero, the largest below 1) and totals
+    /// from 1 to near 2^64.
+    #[test]
+    fn uniform_target_is_the_exact_floor() {
+        let mut us = std::vec![
+            0.0f32,
+            f32::from_bits(1),
+            1e-40,
+            0.5,
+            0.25,
+            1.0f32.next_down()
+        ];
+        for field in 0..127u32 {
+            for fraction in [0, 1, 0x40_0000, 0x7f_ffff, 0x2a_aaab] {
+                us.push(f32::from_bits(field << 23 | fraction));
+            }
+        }
+        let totals = [
+            1u64,
+            2,
+            3,
+            1 << 29,
+            (1 << 30) + 7,
+            0x9e37_79b9_7f4a,
+            u64::MAX / 3,
+            u64::MAX,
+        ];
+        for &u in &us {
+            // u = n / 2^149 exactly, with n < 2^149 (a 160-bit product then).
+            let bits = u.to_bits();
+            let (m, e) = match bits >> 23 {
+                0 => ((bits & 0x7f_ffff) as u128, 1),
+                f => (((bits & 0x7f_ffff) | 0x80_0000) as u128, f),
+            };
+            for &total in &totals {
+                // floor(m 2^(e - 150) total) with m * total < 2^88.
+                let product = m * total as u128;
+                let want = product.checked_shr(150 - e).unwrap_or(0);
+                assert_eq!(
+                    uniform_target(u, total) as u128,
+                    want,
+                    "u {u:e}, total {total}"
+                );
+                assert!(
+                    want < total as u128,
+                    "u < 1 keeps the target below the total"
+                );
             }
         }
     }
-    last
-}
-
-#[cfg(test)]
-mod tests {
-    use super::target;
 
     #[test]
     fn target_is_the_high_word_of_the_128_bit_product() {

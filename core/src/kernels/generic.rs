@@ -6,22 +6,25 @@
 //! (no FMA, no reassociation), the backends agree bit for bit: they differ only
 //! in how many lanes one instruction covers.
 //!
-//! One summation layout makes sums backend-independent and cheap: the data is
-//! cut into chunks of [`CHUNK`] = 1024 floats aligned to the start of the slice;
-//! inside a chunk, element `i` is widened to `f64` and added to lane `i % 16` in
-//! index order (vertical adds only, no shuffles in the loop); a chunk's sum is
-//! the fixed tree `lane[j] + lane[j + h]`, `h = 8, 4, 2, 1`; chunk sums are added
-//! one after another in `f64`. Every backend keeps exactly 16 lanes (1 AVX-512
-//! register pair, 2 AVX2, 4 SSE2/NEON, 16 scalars).
-//!
-//! That layout serves the f64 sums whose *value* is the output
-//! (`softmax_in_place`, `sample_inverse_cdf` over caller probabilities). The
-//! sampler's own masses are integers instead: each weight becomes the
-//! fixed-point `q = round(w * 2^30)` (an `i32`, written in place of the float's
-//! bits) and the `q`s are summed in `u64` lanes. Integer sums are exact, so
-//! they need no layout at all: any blocking, any number of accumulators and
-//! any visit order give the same total on every backend, and on a 32-bit MCU a
+//! Sums come in two kinds. Masses are integers: a weight `w` in `[0, 1]`
+//! becomes the fixed-point `q = round(w * 2^30)` (an `i32`, ties to even)
+//! and the `q`s are summed in `u64` lanes. Integer sums are exact, so they
+//! need no layout at all: any blocking, any number of accumulators and any
+//! visit order give the same total on every backend, and on a 32-bit MCU a
 //! `u64` add is two instructions where an `f64` add is a software routine.
+//! The sampler's draws, `softmax_in_place`'s normaliser and
+//! `sample_inverse_cdf` all sum masses.
+//!
+//! The shape stages' statistics (`deviation_sums`, `entropy_sums`: a
+//! standard deviation, an entropy) need float sums. For those one layout
+//! makes them backend-independent: the data is cut into chunks of [`CHUNK`]
+//! = 1024 floats aligned to the start of the slice; inside a chunk, element
+//! `i` is widened to `f64` and added to lane `i % 16` in index order
+//! (vertical adds only, no shuffles in the loop); a chunk's sum is the fixed
+//! tree `lane[j] + lane[j + h]`, `h = 8, 4, 2, 1`; chunk sums are added one
+//! after another in `f64`. Every backend keeps exactly 16 lanes (1 AVX-512
+//! register pair, 2 AVX2, 4 SSE2/NEON, 16 scalars). A build without the
+//! `shapes` feature links none of it (no software `f64` on a microcontroller).
 //!
 //! Tails shorter than a 16-float block are copied into a padded block on the
 //! stack and run through the same code, so there is no separate tail loop.
@@ -30,12 +33,12 @@
 //! the next 64-byte boundary, as such a block, so that no load of the main
 //! loop straddles two cache lines.
 
-use super::{Candidate, ChunkScan, Gathered, MaxScan, SetSums, Weighting};
+use super::{Candidate, FIXED_ONE, Gathered, MassScale, MaxScan, SetSums, Weighting};
 
 /// Floats per block: the widest register (AVX-512) holds one block, and a
 /// block's floats go to the 16 summation lanes.
 pub(crate) const BLOCK: usize = 16;
-/// Floats per chunk: the unit of the running `f64` total and of the draw's walk.
+/// Floats per chunk: the unit of the shape stages' running `f64` sums.
 pub(crate) const CHUNK: usize = 1024;
 /// Floats per step of the fixed-point prefix walk: a vector sum per step, then
 /// an element walk inside the crossing step only.
@@ -552,96 +555,75 @@ pub(crate) unsafe fn gather_at_least<V: Vector>(
     }
 }
 
+/// Weights below this (2^-21) are summed at a finer scale than the masses'
+/// 2^30, so the normaliser of `softmax_in_place` keeps the mass of a long
+/// tail that `round(w * 2^30)` would round to 0.
+const FINE_BELOW: f32 = 1.0 / 2_097_152.0;
+/// `2^51`: the tail's unit, `2^21` units of a mass.
+const FINE_ONE: f32 = 2_251_799_813_685_248.0;
+
 struct ExpBlock<V: Vector> {
     threshold: V,
     max: V,
     inv_t: V,
-    lanes: Lanes<V>,
+    /// Masses `round(w * 2^30)` of the weights `>= 2^-21`.
+    sum: V::Sum,
+    /// `round(w * 2^51)` of the weights below `2^-21`.
+    fine: V::Sum,
 }
 
 impl<V: Vector> BlockOp<V> for ExpBlock<V> {
     type P = *mut f32;
+    const REALIGN: bool = true;
 
     #[inline(always)]
-    unsafe fn register(&mut self, p: *mut f32, _: usize, j: usize) -> Option<usize> {
+    unsafe fn register(&mut self, p: *mut f32, _: usize, _: usize) -> Option<usize> {
         // SAFETY: ISA guaranteed by the caller; `p` holds LANES writable floats.
         unsafe {
             let x = V::load(p);
             let s = x.sub(self.max).mul(self.inv_t);
             let e = exp_nonpositive(s).select_or_zero(x.ge(self.threshold));
             e.store(p);
-            self.lanes.add(j, e);
+            // `e <= 1`: `e * 2^30` is exact and its rounding fits an i32; below
+            // 2^-21, `e * 2^51 < 2^30` too. Each lane goes to exactly one sum
+            // (in a mixed register, the other's value, possibly out of range,
+            // is zeroed). Most registers of a model's logits are all tail.
+            let coarse = e.ge(V::splat(FINE_BELOW));
+            let coarse_bits = V::mask_bits(coarse);
+            if coarse_bits != 0 {
+                let q = e.mul(V::splat(FIXED_ONE)).to_fixed().select_or_zero(coarse);
+                self.sum = V::sum_add(self.sum, q);
+            }
+            if coarse_bits != (1 << V::LANES) - 1 {
+                let fine = V::splat(FINE_BELOW.next_down()).ge(e);
+                let f = e.mul(V::splat(FINE_ONE)).to_fixed().select_or_zero(fine);
+                self.fine = V::sum_add(self.fine, f);
+            }
         }
         None
     }
 }
 
 /// Weights `exp((x - max) * inv_t)` for each `x >= t`, 0 for the rest, written
-/// over `xs`. Returns their sum in the chunk layout.
+/// over `xs`. Returns their sum in units of 2^-30, exactly computed and
+/// rounded once: the masses `round(w * 2^30)` of the weights from 2^-21 on,
+/// plus the sum of `round(w * 2^51)` over the smaller ones divided by 2^21
+/// and rounded to nearest (halves up).
 #[inline(always)]
-pub(crate) unsafe fn exp_weights<V: Vector>(xs: &mut [f32], t: f32, w: Weighting) -> f64 {
-    let len = xs.len();
-    let xs = xs.as_mut_ptr();
-    let mut total = 0.0f64;
-    let mut start = 0;
-    while start < len {
-        let n = CHUNK.min(len - start);
-        // SAFETY: ISA guaranteed by the caller; the chunk lies inside the slice.
-        unsafe {
-            let mut op = ExpBlock::<V> {
-                threshold: V::splat(t),
-                max: V::splat(w.max),
-                inv_t: V::splat(w.inv_t),
-                lanes: Lanes::new(),
-            };
-            for_each_block(xs.add(start), n, f32::NEG_INFINITY, &mut op);
-            total += op.lanes.sum();
-        }
-        start += n;
-    }
-    total
-}
-
-struct SumBlock<V: Vector>(Lanes<V>);
-
-impl<V: Vector> BlockOp<V> for SumBlock<V> {
-    type P = *const f32;
-
-    #[inline(always)]
-    unsafe fn register(&mut self, p: *const f32, _: usize, j: usize) -> Option<usize> {
-        // SAFETY: ISA guaranteed by the caller; `p` holds LANES readable floats.
-        unsafe { self.0.add(j, V::load(p)) };
-        None
-    }
-}
-
-/// Walks the chunk sums of `ws` in order and stops at the first chunk whose
-/// running `f64` total exceeds `target`. `target = +inf` gives the grand total.
-#[inline(always)]
-pub(crate) unsafe fn chunk_prefix<V: Vector>(ws: &[f32], target: f64) -> ChunkScan {
-    let mut before = 0.0f64;
-    let mut start = 0;
-    while start < ws.len() {
-        let n = CHUNK.min(ws.len() - start);
-        // SAFETY: ISA guaranteed by the caller; the chunk lies inside the slice;
-        // zero padding adds nothing.
-        let after = unsafe {
-            let mut op = SumBlock::<V>(Lanes::new());
-            for_each_block(ws.as_ptr().add(start), n, 0.0, &mut op);
-            before + op.0.sum()
+pub(crate) unsafe fn exp_weights<V: Vector>(xs: &mut [f32], t: f32, w: Weighting) -> u64 {
+    // SAFETY: ISA guaranteed by the caller; the slice is valid and writable;
+    // -inf padding is below every threshold and gets weight 0.
+    unsafe {
+        let mut op = ExpBlock::<V> {
+            threshold: V::splat(t),
+            max: V::splat(w.max),
+            inv_t: V::splat(w.inv_t),
+            sum: V::sum_zero(),
+            fine: V::sum_zero(),
         };
-        if after > target {
-            return ChunkScan {
-                chunk: start / CHUNK,
-                before,
-            };
-        }
-        before = after;
-        start += n;
-    }
-    ChunkScan {
-        chunk: ws.len().div_ceil(CHUNK),
-        before,
+        for_each_block(xs.as_mut_ptr(), xs.len(), f32::NEG_INFINITY, &mut op);
+        // Fewer than 2^32 fine terms below 2^30: no overflow.
+        V::sum_total(op.sum) + ((V::sum_total(op.fine) + (1 << 20)) >> 21)
     }
 }
 
@@ -865,49 +847,113 @@ pub(crate) unsafe fn entropy_sums<V: Vector>(xs: &[f32], t: f32, w: Weighting) -
     unsafe { set_sums::<V, true>(xs, t, w.max, w.inv_t) }
 }
 
-struct FixedSum<V: Vector>(V::Sum);
+/// Sums masses: the `i32` bits `exp_fixed` wrote (`SCALED = false`), or
+/// the masses `scale.mass(w)` of a caller's weights (`SCALED = true`).
+struct FixedSum<V: Vector, const SCALED: bool> {
+    sum: V::Sum,
+    first: V,
+    second: V,
+}
 
-impl<V: Vector> BlockOp<V> for FixedSum<V> {
+impl<V: Vector, const SCALED: bool> BlockOp<V> for FixedSum<V, SCALED> {
     type P = *const f32;
     const REALIGN: bool = true;
 
     #[inline(always)]
     unsafe fn register(&mut self, p: *const f32, _: usize, _: usize) -> Option<usize> {
         // SAFETY: ISA guaranteed by the caller; `p` holds LANES readable floats.
-        unsafe { self.0 = V::sum_add(self.0, V::load(p)) };
+        unsafe {
+            let x = V::load(p);
+            let q = if SCALED {
+                x.mul(self.first).mul(self.second).to_fixed()
+            } else {
+                x
+            };
+            self.sum = V::sum_add(self.sum, q);
+        }
         None
     }
 }
 
-/// The first index whose running sum of fixed-point masses (`i32` bits, as
-/// `exp_fixed` writes them) exceeds `target`, or `None` if the total does not.
+/// The sum of the masses of `xs` (as [`FixedSum`] reads them). A function,
+/// not a closure: a closure would lose the entry point's target features.
+///
+/// # Safety
+/// The ISA of `V` is available.
 #[inline(always)]
-pub(crate) unsafe fn fixed_prefix<V: Vector>(qs: &[f32], target: u64) -> Option<usize> {
+unsafe fn mass_sum<V: Vector, const SCALED: bool>(xs: &[f32], scale: MassScale) -> u64 {
+    // SAFETY: ISA guaranteed by the caller; the slice is valid; zero padding
+    // adds nothing.
+    unsafe {
+        let mut op = FixedSum::<V, SCALED> {
+            sum: V::sum_zero(),
+            first: V::splat(scale.first),
+            second: V::splat(scale.second),
+        };
+        for_each_block(xs.as_ptr(), xs.len(), 0.0, &mut op);
+        V::sum_total(op.sum)
+    }
+}
+
+/// The first index at which the running sum of the masses of `xs` (as
+/// [`FixedSum`] reads them) exceeds `target`, or `Err(total)` if the total
+/// does not: a vector sum per [`WALK`] floats, then an element walk inside
+/// the step that crosses the target only.
+#[inline(always)]
+unsafe fn mass_walk<V: Vector, const SCALED: bool>(
+    xs: &[f32],
+    scale: MassScale,
+    target: u64,
+) -> Result<usize, u64> {
+    if target == u64::MAX {
+        // Never exceeded (fewer than 2^32 masses of at most 2^31): the total,
+        // in one pass.
+        // SAFETY: ISA guaranteed by the caller.
+        return Err(unsafe { mass_sum::<V, SCALED>(xs, scale) });
+    }
     let mut before = 0u64;
     let mut start = 0;
-    while let Some(step) = qs.get(start..qs.len().min(start + WALK)) {
+    while let Some(step) = xs.get(start..xs.len().min(start + WALK)) {
         if step.is_empty() {
             break;
         }
-        // SAFETY: ISA guaranteed by the caller; the step lies inside the slice;
-        // zero padding adds nothing.
-        let after = unsafe {
-            let mut op = FixedSum::<V>(V::sum_zero());
-            for_each_block(step.as_ptr(), step.len(), 0.0, &mut op);
-            before + V::sum_total(op.0)
-        };
+        // SAFETY: ISA guaranteed by the caller.
+        let after = before + unsafe { mass_sum::<V, SCALED>(step, scale) };
         if after > target {
-            for (i, q) in step.iter().enumerate() {
-                before += q.to_bits() as u64;
+            for (i, &x) in step.iter().enumerate() {
+                // The scalar instance of the lanes' mass: the same integer.
+                before += if SCALED { scale.mass(x) } else { x.to_bits() } as u64;
                 if before > target {
-                    return Some(start + i);
+                    return Ok(start + i);
                 }
             }
         }
         before = after;
         start += step.len();
     }
-    None
+    Err(before)
+}
+
+/// The first index whose running sum of fixed-point masses (`i32` bits, as
+/// `exp_fixed` writes them) exceeds `target`, or `None` if the total does not.
+#[inline(always)]
+pub(crate) unsafe fn fixed_prefix<V: Vector>(qs: &[f32], target: u64) -> Option<usize> {
+    // SAFETY: ISA guaranteed by the caller; the scale is unused.
+    unsafe { mass_walk::<V, false>(qs, MassScale::UNIT, target).ok() }
+}
+
+/// The first index whose running sum of the masses `scale.mass(w)` of the
+/// weights `ws` exceeds `target`, or `Err(total)` if the total does not
+/// (`target = u64::MAX` gives the total: masses are at most 2^30 and fewer
+/// than 2^32).
+#[inline(always)]
+pub(crate) unsafe fn mass_prefix<V: Vector>(
+    ws: &[f32],
+    scale: MassScale,
+    target: u64,
+) -> Result<usize, u64> {
+    // SAFETY: ISA guaranteed by the caller.
+    unsafe { mass_walk::<V, true>(ws, scale, target) }
 }
 
 struct FixedToFloat<V: Vector>(V);

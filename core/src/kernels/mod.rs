@@ -2,7 +2,7 @@
 //!
 //! The sampling algorithms above this module call a handful of data-parallel
 //! kernels: the max/NaN scan, the position of a value, the threshold gather,
-//! the masked exp-and-sum, the chunk-prefix walk and scaling. Each is written
+//! the masked exp-and-sum, the mass-prefix walks and scaling. Each is written
 //! once in `generic.rs` over a small `Vector` trait; `scalar.rs`, `x86.rs`
 //! (SSE2, AVX2+FMA, AVX-512F) and `aarch64.rs` (NEON) implement that trait.
 //!
@@ -167,7 +167,7 @@ fn x86_tier_available(_: Backend) -> bool {
 /// backend's `Vector` type, under `#[target_feature]` for the SIMD backends.
 macro_rules! entry_points {
     ($V:ty $(, $features:literal)?) => {
-        use $crate::kernels::{Candidate, ChunkScan, Gathered, MaxScan, SetSums, Weighting, generic};
+        use $crate::kernels::{Candidate, Gathered, MassScale, MaxScan, SetSums, Weighting, generic};
 
         $(#[target_feature(enable = $features)])?
         pub(crate) unsafe fn max_nan(xs: &[f32]) -> MaxScan {
@@ -190,7 +190,7 @@ macro_rules! entry_points {
             unsafe { generic::gather_at_least::<$V>(xs, t, base, out) }
         }
         $(#[target_feature(enable = $features)])?
-        pub(crate) unsafe fn exp_weights(xs: &mut [f32], t: f32, w: Weighting) -> f64 {
+        pub(crate) unsafe fn exp_weights(xs: &mut [f32], t: f32, w: Weighting) -> u64 {
             // SAFETY: the caller guarantees the features; the slice is valid and writable.
             unsafe { generic::exp_weights::<$V>(xs, t, w) }
         }
@@ -225,9 +225,13 @@ macro_rules! entry_points {
             unsafe { generic::scale_fixed::<$V>(qs, factor) }
         }
         $(#[target_feature(enable = $features)])?
-        pub(crate) unsafe fn chunk_prefix(ws: &[f32], target: f64) -> ChunkScan {
+        pub(crate) unsafe fn mass_prefix(
+            ws: &[f32],
+            scale: MassScale,
+            target: u64,
+        ) -> Result<usize, u64> {
             // SAFETY: the caller guarantees the CPU has this backend's features.
-            unsafe { generic::chunk_prefix::<$V>(ws, target) }
+            unsafe { generic::mass_prefix::<$V>(ws, scale, target) }
         }
         $(#[target_feature(enable = $features)])?
         pub(crate) unsafe fn scale(xs: &mut [f32], factor: f32) {
@@ -320,16 +324,6 @@ pub struct SetSums {
     pub second: f64,
 }
 
-/// Result of a chunk-prefix walk.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct ChunkScan {
-    /// Index of the first 1024-float chunk whose running total exceeds the
-    /// target, or the number of chunks if none does.
-    pub chunk: usize,
-    /// Running total of all chunks before `chunk`.
-    pub before: f64,
-}
-
 /// How a logit becomes an (unnormalised) weight: `exp((logit - max) * inv_t)`.
 /// `inv_t = 0` (with `max = 0`) gives every finite logit weight 1.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -367,6 +361,67 @@ impl Weighting {
 /// `2^32` of them cannot overflow.
 pub const FIXED_ONE: f32 = 1_073_741_824.0;
 
+/// How a caller's weights (`sample_inverse_cdf`'s probabilities, an alias
+/// table's weights: any non-negative scale) become fixed-point masses:
+/// `round(w * 2^(29 - E))`, ties to even, where `2^E <= max < 2^(E + 1)` for
+/// the largest weight `max`. The largest mass lies in `[2^29, 2^30)`, a
+/// weight below `max * 2^-31` gets 0, and fewer than 2^32 masses sum
+/// exactly in a `u64`.
+///
+/// The factor `2^(29 - E)` (from `2^-98` to `2^178`) is applied as two
+/// powers of two, each a normal float: scaling up, both products are exact;
+/// scaling down, a product is inexact only below `2^-126`, where the mass is
+/// 0 either way. So every backend gets the same integers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MassScale {
+    first: f32,
+    second: f32,
+}
+
+impl MassScale {
+    /// Scales nothing (for kernels that read masses already made).
+    pub(crate) const UNIT: MassScale = MassScale {
+        first: 1.0,
+        second: 1.0,
+    };
+
+    /// The scale for weights whose largest is `max` (positive and finite;
+    /// for anything else, some scale, never a panic).
+    pub fn for_max(max: f32) -> MassScale {
+        let bits = max.to_bits() & 0x7fff_ffff;
+        let field = (bits >> 23) as i32;
+        // E: the exponent of a normal float, or of a subnormal's leading bit.
+        let e = if field == 0 {
+            31 - (bits | 1).leading_zeros() as i32 - 149
+        } else {
+            field - 127
+        };
+        let k = 29 - e; // -99 (NaN, inf) ..= 178
+        let a = k / 2;
+        let pow2 = |n: i32| f32::from_bits(((n + 127) as u32) << 23);
+        MassScale {
+            first: pow2(a),
+            second: pow2(k - a),
+        }
+    }
+
+    /// The mass of one weight (`0 <= w <= max`): bit-identical to the
+    /// kernels' lanes.
+    #[inline]
+    pub fn mass(self, w: f32) -> u32 {
+        scalar::scaled_fixed(w, self.first, self.second)
+    }
+}
+
+/// `1 / total` in `f32`, the factor that turns fixed-point masses summing to
+/// `total` (`> 0`) into probabilities: the total rounded to `f32`, then one
+/// division, both to nearest (within 1 ulp of the exact reciprocal). Float
+/// arithmetic only, no `f64` or 64-bit division, so a microcontroller links
+/// no software routine for it beyond the `u64` conversion.
+pub(crate) fn probability_factor(total: u64) -> f32 {
+    1.0 / total as f32
+}
+
 /// The kernels of one backend; holding a value proves the CPU can run them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Kernels(Backend);
@@ -402,9 +457,13 @@ impl Kernels {
         dispatch!(self, gather_at_least(xs, t, base, out))
     }
 
-    /// Replaces each `x >= t` by `w.weight(x)` and everything else by 0; returns
-    /// the sum (16 `f64` lanes per 1024-float chunk, chunks added in order).
-    pub fn exp_weights(self, xs: &mut [f32], t: f32, w: Weighting) -> f64 {
+    /// Replaces each `x >= t` by `w.weight(x)` and everything else by 0;
+    /// returns their sum in units of 2^-30, exact but for one rounding per
+    /// weight from 2^-21 on (its mass `round(weight * 2^30)`) and one for the
+    /// smaller ones together (`round(weight * 2^51)` each, summed, then
+    /// divided by 2^21 and rounded, halves up): `softmax_in_place`'s
+    /// normaliser, which keeps the tail that masses alone round to 0.
+    pub fn exp_weights(self, xs: &mut [f32], t: f32, w: Weighting) -> u64 {
         dispatch!(self, exp_weights(xs, t, w))
     }
 
@@ -449,9 +508,11 @@ impl Kernels {
         dispatch!(self, scale_fixed(qs, factor))
     }
 
-    /// First 1024-float chunk of `ws` whose running total exceeds `target`.
-    pub fn chunk_prefix(self, ws: &[f32], target: f64) -> ChunkScan {
-        dispatch!(self, chunk_prefix(ws, target))
+    /// Over the masses `scale.mass(w)` of weights `ws`: the first index at
+    /// which their running `u64` sum exceeds `target`, or `Err(total)` if
+    /// the total does not (`target = u64::MAX`: the total).
+    pub fn mass_prefix(self, ws: &[f32], scale: MassScale, target: u64) -> Result<usize, u64> {
+        dispatch!(self, mass_prefix(ws, scale, target))
     }
 
     /// Multiplies every element by `factor`.
@@ -513,7 +574,7 @@ mod tests {
 /// matter: ties, `-0.0`, `±inf`, NaN, the thresholds. Small enough for Miri.
 #[cfg(test)]
 mod kernel_tests {
-    use super::{Backend, Candidate, FIXED_ONE, Kernels, Weighting, generic::BLOCK};
+    use super::{Backend, Candidate, FIXED_ONE, Kernels, MassScale, Weighting, generic::BLOCK};
 
     /// Deterministic test logits: ties, signs and a wide range.
     fn logits(n: usize, salt: u32) -> std::vec::Vec<f32> {
@@ -715,21 +776,72 @@ mod kernel_tests {
         assert_eq!(Weighting::UNIFORM.fixed(-5.0), 1 << 30);
     }
 
+    /// The scale puts the largest weight's mass in `[2^29, 2^30)` for every
+    /// exponent a positive float has (subnormals included), and a mass is
+    /// the weight's exact product rounded to nearest, ties to even.
     #[test]
-    fn chunk_sums_match_on_every_backend() {
-        // Weights over two chunks and a tail: every backend's f64 totals and
-        // chunk walk equal the scalar ones bit for bit.
-        let n = 2 * 1024 + 7;
-        let xs: std::vec::Vec<f32> = (0..n).map(|i| ((i * 37) % 101) as f32 / 101.0).collect();
+    fn mass_scales_put_the_max_in_its_octave() {
+        let mut maxes = std::vec![f32::MIN_POSITIVE, f32::MAX, 1.0, 1.5, 0.999_999_94];
+        maxes.extend((0..23).map(|i| f32::from_bits(1 << i))); // every subnormal octave
+        maxes.extend((1..255).map(|e| f32::from_bits(e << 23 | 0x2a_aaaa)));
+        for max in maxes {
+            let scale = MassScale::for_max(max);
+            let q = scale.mass(max);
+            assert!((1 << 29..1 << 30).contains(&q), "{max:e}: mass {q}");
+            // Exact: the factor is a power of two, so q * 2^-k is max rounded.
+            let factor = scale.first as f64 * scale.second as f64;
+            let exact = max as f64 * factor;
+            assert!((q as f64 - exact).abs() <= 0.5, "{max:e}");
+            // Half a unit rounds to even, a bit more than half rounds up, below
+            // half a unit is 0.
+            let unit = 1.0 / factor;
+            let at = |m: f64| (m * unit) as f32; // exact: a power of two times m
+            if unit >= f32::MIN_POSITIVE as f64 * 2.0 && unit * 3.0 < max as f64 {
+                assert_eq!(scale.mass(at(0.5)), 0, "{max:e}");
+                assert_eq!(scale.mass(at(1.5)), 2, "{max:e}");
+                assert_eq!(scale.mass(at(2.5)), 2, "{max:e}");
+                assert_eq!(scale.mass(at(0.75)), 1, "{max:e}");
+            }
+        }
+        // Zero, the smallest subnormal, NaN and inf get some scale, no panic.
+        for w in [0.0, f32::from_bits(1), f32::NAN, f32::INFINITY] {
+            let _ = MassScale::for_max(w).mass(w);
+        }
+    }
+
+    #[test]
+    fn mass_walks_match_on_every_backend() {
+        // Weights over several walk steps and a tail, a few zeros and
+        // subnormals: every backend's total and crossing index equal the
+        // scalar ones, which equal a plain walk over `MassScale::mass`.
+        let n = 3 * 256 + 7;
+        let xs: std::vec::Vec<f32> = (0..n)
+            .map(|i| match i % 13 {
+                0 => 0.0,
+                1 => f32::from_bits(i as u32),
+                _ => ((i * 37) % 101) as f32 / 101.0 * 3e-3,
+            })
+            .collect();
+        let max = xs.iter().copied().fold(0.0, f32::max);
+        let scale = MassScale::for_max(max);
+        let masses: std::vec::Vec<u64> = xs.iter().map(|&w| scale.mass(w) as u64).collect();
+        let total: u64 = masses.iter().sum();
         let scalar = Kernels::SCALAR;
-        let total = scalar.chunk_prefix(&xs, f64::INFINITY).before;
-        let exact: f64 = xs.iter().map(|&x| x as f64).sum();
-        assert!((total - exact).abs() <= exact * 1e-12);
+        assert_eq!(scalar.mass_prefix(&xs, scale, u64::MAX), Err(total));
+        assert_eq!(scalar.mass_prefix(&xs, scale, total), Err(total));
+        let mut running = 0;
+        for (i, &q) in masses.iter().enumerate() {
+            if q > 0 {
+                assert_eq!(scalar.mass_prefix(&xs, scale, running), Ok(i), "{i}");
+                assert_eq!(scalar.mass_prefix(&xs, scale, running + q - 1), Ok(i));
+            }
+            running += q;
+        }
         for k in backends() {
-            for target in [0.0, 1.0, 400.0, 600.0, total] {
+            for target in [0, 1, total / 3, total / 2 + 1, total - 1, total, u64::MAX] {
                 assert_eq!(
-                    k.chunk_prefix(&xs, target),
-                    scalar.chunk_prefix(&xs, target),
+                    k.mass_prefix(&xs, scale, target),
+                    scalar.mass_prefix(&xs, scale, target),
                     "{:?} target {target}",
                     k.backend()
                 );

@@ -249,6 +249,16 @@ pub(crate) fn exp_fixed(s: f32) -> u32 {
     }
 }
 
+/// `round(w * first * second)`: the scalar instance of a caller's weight's
+/// mass (`MassScale::mass`), bit-identical to every SIMD lane.
+#[inline]
+pub(crate) fn scaled_fixed(w: f32, first: f32, second: f32) -> u32 {
+    use super::generic::Vector;
+    // SAFETY: the f32 `Vector` impl needs no CPU feature beyond the target's
+    // baseline (on x86_64, SSE2's `cvtss2si`).
+    unsafe { (w * first * second).to_fixed().to_bits() }
+}
+
 /// `exp(s)` for `s <= 0`: the scalar instance of the kernels' exp, bit-identical
 /// to every SIMD lane. Used by the selection algorithms for per-candidate weights.
 #[inline]

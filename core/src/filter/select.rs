@@ -207,26 +207,27 @@ trait Key: Copy {
     fn rank(self, logit: f32) -> u32;
 }
 
-/// [`Order::Id`]: every candidate ranks alike, so the id decides.
+/// [`Order::Id`] and [`Order::Rank`] as one key, so that they share one
+/// instantiation of the selection (a microcontroller keeps one copy of its
+/// code): the rank is the `logit` field's bits under a mask. For
+/// [`Order::Rank`] the mask keeps every bit and the field holds the order
+/// key's bits while the selection runs, so a key is two integer operations;
+/// for [`Order::Id`] it keeps none, every candidate ranks alike, and the id
+/// decides.
 #[derive(Clone, Copy)]
-struct ById;
-
-impl Key for ById {
-    #[inline(always)]
-    fn rank(self, _: f32) -> u32 {
-        0
-    }
+struct ByBits {
+    mask: u32,
 }
 
-/// [`Order::Rank`]: each candidate's `logit` field holds its order key's
-/// bits while the selection runs, so a key is two integer operations.
-#[derive(Clone, Copy)]
-struct ByKeyBits;
+impl ByBits {
+    const ID: ByBits = ByBits { mask: 0 };
+    const RANK: ByBits = ByBits { mask: u32::MAX };
+}
 
-impl Key for ByKeyBits {
+impl Key for ByBits {
     #[inline(always)]
     fn rank(self, logit: f32) -> u32 {
-        logit.to_bits()
+        logit.to_bits() & self.mask
     }
 }
 
@@ -340,12 +341,12 @@ impl<K: Key> Selection<'_, '_, K> {
         if hi - lo <= 24 {
             let order = self.order;
             let cands = self.cands.get_mut(lo..hi).unwrap_or_default();
-            match &mut self.masses {
-                Masses::Count => insertion_sort(order, cands, &mut []),
-                Masses::Beside(m) => {
-                    insertion_sort(order, cands, m.get_mut(lo..hi).unwrap_or_default())
-                }
-            }
+            // One call site for both kinds of masses: one copy of its code.
+            let masses = match &mut self.masses {
+                Masses::Count => &mut [][..],
+                Masses::Beside(m) => m.get_mut(lo..hi).unwrap_or_default(),
+            };
+            insertion_sort(order, cands, masses);
             return;
         }
         let n = hi - lo;
@@ -481,36 +482,41 @@ pub(crate) fn prefix_in_scratch(
             "a target beyond the set's mass"
         ),
     }
-    match order {
-        Order::Id => Selection {
-            cands,
-            masses,
-            order: ById,
-        }
-        .prefix(need, count),
-        Order::Distance(d) => Selection {
-            cands,
-            masses,
-            order: d,
-        }
-        .prefix(need, count),
-        Order::Rank => {
-            let mut set = Selection {
+    let bits = match order {
+        // Only typical-p orders by distance: a build without the shape
+        // stages never gets here with it and compiles this arm out (the
+        // optimiser cannot tell that no caller makes the variant).
+        Order::Distance(d) if crate::config::SHAPES => {
+            return Selection {
                 cands,
                 masses,
-                order: ByKeyBits,
-            };
-            for c in set.cands.iter_mut() {
-                c.logit = f32::from_bits(order_key(c.logit));
+                order: d,
             }
-            let kept = set.prefix(need, count);
-            // Only the prefix survives: the rest keep their keys.
-            for c in set.cands.iter_mut().take(kept) {
-                c.logit = from_order_key(c.logit.to_bits());
-            }
-            kept
+            .prefix(need, count);
+        }
+        Order::Id | Order::Distance(_) => ByBits::ID,
+        Order::Rank => ByBits::RANK,
+    };
+    // One call site for both: one copy of the selection's code.
+    let rank = bits.mask != 0;
+    if rank {
+        for c in cands.iter_mut() {
+            c.logit = f32::from_bits(order_key(c.logit));
         }
     }
+    let mut set = Selection {
+        cands,
+        masses,
+        order: bits,
+    };
+    let kept = set.prefix(need, count);
+    if rank {
+        // Only the prefix survives: the rest keep their keys.
+        for c in set.cands.iter_mut().take(kept) {
+            c.logit = from_order_key(c.logit.to_bits());
+        }
+    }
+    kept
 }
 
 /// Sorts `cands` by id, ascending (for the sums that must visit survivors in
@@ -520,7 +526,7 @@ pub(crate) fn sort_by_id(cands: &mut [Candidate]) {
     Selection {
         cands,
         masses: Masses::Count,
-        order: ById,
+        order: ByBits::ID,
     }
     .sort(0, len);
 }
@@ -958,7 +964,7 @@ mod tests {
             let mut set = Selection {
                 cands: &mut c,
                 masses: Masses::Beside(&mut m),
-                order: ByKeyBits,
+                order: ByBits::RANK,
             };
             set.sort(0, n);
             for i in 1..n {
@@ -981,7 +987,7 @@ mod tests {
             let mut set = Selection {
                 cands: &mut c,
                 masses: Masses::Beside(&mut m),
-                order: ByKeyBits,
+                order: ByBits::RANK,
             };
             set.sort(lo, hi);
             for i in lo + 1..hi {
@@ -1044,7 +1050,7 @@ mod tests {
             let mut set = Selection {
                 cands: &mut c,
                 masses: Masses::Count,
-                order: ById,
+                order: ByBits::ID,
             };
             let p = set.partition(0, n);
             let pivot = set.key(p);
@@ -1094,7 +1100,7 @@ mod tests {
                     let mut set = Selection {
                         cands: &mut c,
                         masses: Masses::Beside(&mut m),
-                        order: ById,
+                        order: ByBits::ID,
                     };
                     let p = set.partition(lo, hi);
                     let at = std::format!("{what}, n {n}, {lo}..{hi}");

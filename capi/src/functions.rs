@@ -169,9 +169,12 @@ unsafe fn argmax(
 
 /// Draws from the probabilities `probs[0 .. len)` with the uniform variate
 /// `u` in `[0, 1)`: writes to `*token_out` the smallest i with
-/// `u < (probs[0] + ... + probs[i]) / total`. The probabilities need not sum
-/// to 1 (they are renormalised); a zero entry is never chosen. On the
-/// detected backend; every backend gives the same token.
+/// `u < (q[0] + ... + q[i]) / Q`, where `q[i]` is the integer mass
+/// `round(probs[i] * 2^(29 - E))` (`E` the exponent of the largest entry,
+/// whose mass lies in `[2^29, 2^30)`) and `Q` their sum, computed exactly.
+/// The probabilities need not sum to 1 (they are renormalised); an entry of
+/// mass 0 (a zero, or one below half a unit, at most `max * 2^-30`) is never
+/// chosen. On the detected backend; every backend gives the same token.
 ///
 /// Errors (`*token_out` untouched): `LS_NULL_POINTER`, `LS_BAD_ALIGNMENT`,
 /// `LS_EMPTY`, `LS_TOO_LONG`, `LS_INVALID_WEIGHT` (negative, NaN or infinite

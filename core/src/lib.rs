@@ -87,13 +87,14 @@
 //! any number of draws a model makes could detect, and unbiased (masses are
 //! rounded to nearest, not truncated). [`softmax_in_place`], whose output is
 //! the probabilities themselves, keeps f32 weights and divides by an integer
-//! total of them (masses from 2^-21 on, the tail below at 2^-51): relative
-//! `(|s| + S + 16) 2^-22 + ((n_c + 1) 2^-31 + n 2^-52) / W` for `n` logits,
-//! `n_c` of them with weight `>= 2^-21`. [`sample_inverse_cdf`] and
-//! [`AliasTable`] turn the caller's weights into masses as the sampler does,
-//! scaled so that the largest lies in `[2^29, 2^30)`: their draws are exact in
-//! integers (a weight below `max * 2^-31` is never drawn). No `f64` is left
-//! outside the shape stages' statistics.
+//! total of them (exact from 2^-21 on, the tail below to 2^-51, rounded once
+//! to 2^-30): relative `(|s| + S + 16) 2^-22 + (2^-31 + n 2^-52) / W` for `n`
+//! logits. [`sample_inverse_cdf`] and [`AliasTable`] turn the caller's
+//! weights into masses as the sampler does, scaled so that the largest lies
+//! in `[2^29, 2^30)` (a weight below half a unit, at most `max * 2^-30`, is
+//! never drawn): the inverse CDF is exact in integers, the alias table's
+//! pairing too, its `f32` thresholds within 1.5 ulp. No `f64` is left outside
+//! the shape stages' statistics.
 
 //! ## Crate features
 //!

@@ -6,16 +6,16 @@
 //! argument `<= 0`, so nothing overflows for logits up to `±f32::MAX` and any
 //! temperature.
 //!
-//! The normaliser is an integer: the weights from 2^-21 on as their masses
-//! `round(w * 2^30)` (as the sampler sums them), the smaller ones at 2^51
-//! and then rounded once to units of 2^-30, so that a model's long tail (most
-//! of a vocabulary lies more than 21.5 nats below the max, where a mass is 0)
-//! still counts. Integer sums are exact in any order: every backend gets the
-//! same normaliser with no summation layout and no `f64` (software routines
-//! on a microcontroller). Its relative error is at most
-//! `((n_c + 1) 2^-31 + n 2^-52) / W` for `n` logits, `n_c` of them with weight
-//! `>= 2^-21`, and total weight `W >= 1` (the max weighs 1); about `1e-9` on
-//! the benchmark's model-like logits at vocab 128 256 and 262 144.
+//! The normaliser is an integer, in units of 2^-30: each weight from 2^-21
+//! on exactly (its mass `round(w * 2^30)`, as the sampler sums it, plus the
+//! rounding residual in units of 2^-51), each smaller one to the nearest
+//! 2^-51 (most of a model's vocabulary lies more than 21.5 nats below the
+//! max, where a mass alone is 0), the whole rounded once. Integer sums are
+//! exact in any order: every backend gets the same normaliser with no
+//! summation layout and no `f64` (software routines on a microcontroller).
+//! It is within `2^-31 + n 2^-52` of the weights' sum `W >= 1` (the max
+//! weighs 1) for `n` logits: about `1e-10` relative on the benchmark's
+//! model-like logits at vocab 128 256 and 262 144.
 
 use crate::config::validate_temperature;
 use crate::error::SampleError;

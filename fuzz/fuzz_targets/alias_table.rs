@@ -3,13 +3,14 @@
 //!
 //! No panic; an error exactly when the docs predict one (weights, capacity,
 //! zero total); otherwise `len` is the number of weights, and every draw
-//! consumes exactly one `next_u64` and returns an index whose weight is
-//! positive, the same at both capacities.
+//! consumes exactly one `next_u64` and returns an index of positive mass
+//! (`MassScale`), the same at both capacities.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use logit_sampler::rand_core::{Rng, SeedableRng};
+use logit_sampler::kernels::MassScale;
 use logit_sampler::{AliasTable, Pcg32, SampleError};
 use logit_sampler_fuzz::{AliasInput, assert_error, weights_error};
 
@@ -53,6 +54,7 @@ fn build<const N: usize>(input: &AliasInput) -> Option<Vec<u32>> {
     );
     assert_eq!(table.len(), weights.len(), "N {N}: len");
     assert!(!table.is_empty(), "N {N}: is_empty");
+    let scale = MassScale::for_max(weights.iter().copied().fold(0.0, f32::max));
     let mut rng = Pcg32::seed_from_u64(seed);
     let mut out = Vec::with_capacity(usize::from(draws));
     for _ in 0..draws {
@@ -61,7 +63,11 @@ fn build<const N: usize>(input: &AliasInput) -> Option<Vec<u32>> {
         let i = table.sample(&mut rng);
         assert_eq!(rng, once, "N {N}: not exactly one next_u64 per draw");
         let w = weights.get(i as usize).copied();
-        assert!(w.is_some_and(|w| w > 0.0), "N {N}: drew {i}, weight {w:?}");
+        // Of positive mass: a weight below half a mass unit is never drawn.
+        assert!(
+            w.is_some_and(|w| scale.mass(w) > 0),
+            "N {N}: drew {i}, weight {w:?}"
+        );
         out.push(i);
     }
     Some(out)

@@ -983,28 +983,12 @@ pub fn probability_bound(p_ref: f64, s_i: f64, mean_abs_s: f64, m: usize, w: f64
 /// Stated bound on `softmax_in_place`'s probabilities (f32 weights over an
 /// integer normaliser): relative `(|s_i| + S + 16) * 2^-22` from exp and the
 /// roundings, plus the normaliser's against the weights' exact sum `W`
-/// (`>= 1`): half a unit of 2^-30 for each of the `coarse` weights from
-/// 2^-21 on, half a unit of 2^-51 for each of the `n` weights below, and
-/// half a unit of 2^-30 for the fine sum's rounding; plus an absolute
-/// `2^-126` for results in the subnormal range.
-pub fn softmax_bound(
-    p_ref: f64,
-    s_i: f64,
-    mean_abs_s: f64,
-    n: usize,
-    coarse: usize,
-    w: f64,
-) -> f64 {
-    let normaliser = ((coarse + 1) as f64 * 2f64.powi(-31) + n as f64 * 2f64.powi(-52)) / w;
+/// (`>= 1`): half a unit of 2^-30 for its rounding and half a unit of 2^-51
+/// for each of the `n` weights (the ones below 2^-21 are taken to 2^-51);
+/// plus an absolute `2^-126` for results in the subnormal range.
+pub fn softmax_bound(p_ref: f64, s_i: f64, mean_abs_s: f64, n: usize, w: f64) -> f64 {
+    let normaliser = (2f64.powi(-31) + n as f64 * 2f64.powi(-52)) / w;
     p_ref * ((s_i.abs() + mean_abs_s + 16.0) * 2f64.powi(-22) + normaliser) + 2f64.powi(-126)
-}
-
-/// How many of `weights` (exact) count as coarse in [`softmax_bound`]: those
-/// from 2^-21 on, with a relative margin of 2^-20 for the kernel's exp.
-pub fn coarse_weights(weights: impl Iterator<Item = f64>) -> usize {
-    weights
-        .filter(|&w| w >= 2f64.powi(-21) * (1.0 - 2f64.powi(-20)))
-        .count()
 }
 
 /// `sample_inverse_cdf`'s rule, computed independently: each probability's
@@ -1022,9 +1006,10 @@ pub fn inverse_cdf_reference(probs: &[f32], u: f32) -> u32 {
     let total: u128 = masses.iter().sum();
     // u = m 2^(e - 150) exactly (a subnormal: e = 1, no leading bit), and
     // m total < 2^86.
-    let (m, e) = match u.to_bits() >> 23 {
-        0 => ((u.to_bits() & 0x7f_ffff) as u128, 1),
-        field => (((u.to_bits() & 0x7f_ffff) | 0x80_0000) as u128, field),
+    let bits = u.abs().to_bits(); // -0.0 is 0
+    let (m, e) = match bits >> 23 {
+        0 => ((bits & 0x7f_ffff) as u128, 1),
+        field => (((bits & 0x7f_ffff) | 0x80_0000) as u128, field),
     };
     let target = (m * total).checked_shr(150 - e).unwrap_or(0);
     let mut cum = 0;

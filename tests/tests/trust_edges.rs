@@ -73,7 +73,7 @@ fn inverse_cdf_draws_by_integer_masses() {
     // and at u = 0; at exactly half a unit it rounds to even (0), above it
     // to 1 unit, which u = 0 then picks.
     let unit = 2f32.powi(-29); // the mass unit for max = 1
-    let cases: [(&[f32], f32, u32); 6] = [
+    let cases: [(&[f32], f32, u32); 7] = [
         (&[1e-10, 1.0], 0.0, 1),
         (&[unit * 0.5, 1.0], 0.0, 1),
         (&[unit * 0.75, 1.0], 0.0, 0),
@@ -82,6 +82,8 @@ fn inverse_cdf_draws_by_integer_masses() {
         // = 1, past token 0's one unit; the float below it targets 0.
         (&[unit, 1.0], unit, 1),
         (&[unit, 1.0], unit.next_down(), 0),
+        // -0.0 is a valid u, and it is 0: the first token of positive mass.
+        (&[0.0, 1.0, 1.0], -0.0, 1),
     ];
     for &b in Backend::available() {
         for (probs, u, want) in cases {

@@ -12,12 +12,12 @@
 //! column `i` starts with height `n q_i` and every column holds `Q = Σ q`,
 //! all in `u64`. Integer pairing never drifts (a float construction's rounding
 //! decides which columns end "full"), so each column's share is exactly
-//! `q / Q`; the only rounding is each threshold's, once, to the `f32` the draw
-//! compares with its 24-bit coin. Only two heights ever change: that of the
+//! `q / Q`; the only rounding is each threshold's conversion to the `f32` the
+//! draw compares with its 24-bit coin (`h as f32 / Q as f32`, within 1.5 ulp). Only two heights ever change: that of the
 //! over-full column being drawn down and that of a column it leaves
 //! under-full; every other column's height is recomputed from its weight, so
-//! the table needs no scratch space. A weight below `max * 2^-31` has mass 0
-//! and is never drawn.
+//! the table needs no scratch space. A weight below half a mass unit (at
+//! most `max * 2^-30`) has mass 0 and is never drawn.
 //!
 //! The table is built in place ([`AliasTable::rebuild`]), so a large one can
 //! live in a `static` (an empty table is all zeros: it goes to `.bss`, costing
@@ -313,7 +313,7 @@ mod tests {
             assert_eq!(&table.keep[..n], keep, "{weights:?}");
             assert_eq!(&table.alias[..n], alias, "{weights:?}");
         }
-        // A weight below max * 2^-31 has mass 0: never kept, never aliased to.
+        // A weight below half a unit (here 2^-30) has mass 0: never kept, never aliased to.
         let table: AliasTable<8> = AliasTable::new(&[1.0, 1e-10]).unwrap();
         assert_eq!((table.keep[1], table.alias[1]), (0.0, 0));
         assert_eq!(table.keep[0], 1.0);

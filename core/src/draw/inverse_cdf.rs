@@ -24,7 +24,8 @@ use crate::kernels::{Backend, Candidate, Kernels, MassScale, Weighting};
 /// fixed-point mass of `probs[i]`, `round(p_i * 2^(29 - E))` for the exponent
 /// `E` of the largest entry (`2^E <= max < 2^(E + 1)`), and `Q` their sum.
 /// `probs` need not sum to 1 (any scale: the masses renormalise them). An
-/// entry whose mass is 0 (a zero, or one below `max * 2^-31`) is never chosen.
+/// entry whose mass is 0 (a zero, or one below half a unit, `2^(E - 30)`,
+/// which is at most `max * 2^-30`) is never chosen.
 ///
 /// Errors: empty or too long input, a negative, NaN or infinite entry, `u`
 /// outside `[0, 1)`, an all-zero input.
@@ -49,6 +50,11 @@ pub fn sample_inverse_cdf_with(
     let scale = MassScale::for_max(max);
     // `u64::MAX` is never exceeded: the walk returns the total.
     let total = k.mass_prefix(probs, scale, u64::MAX).err().unwrap_or(0);
+    if total == 0 {
+        // Only where the FPU flushes subnormals to zero (a mode Rust never
+        // sets) and every weight is subnormal: nothing to draw from.
+        return Err(SampleError::ZeroTotalWeight);
+    }
     // The largest entry's mass is at least 2^29, and `u < 1` puts the target
     // below the total, so the walk crosses it at an entry of positive mass.
     let found = k.mass_prefix(probs, scale, uniform_target(u, total)).ok();
@@ -87,7 +93,8 @@ pub(crate) fn validate_weights(k: Kernels, ws: &[f32]) -> Result<f32, SampleErro
 /// a 64x64-bit product, then a shift; floors of floors by powers of two are
 /// the floor.
 fn uniform_target(u: f32, total: u64) -> u64 {
-    let bits = u.to_bits();
+    // -0.0 (which `[0, 1)` admits) is 0: without its sign bit.
+    let bits = u.to_bits() & 0x7fff_ffff;
     let field = bits >> 23; // at most 126 for u < 1
     let fraction = (bits & 0x007f_ffff) as u64;
     let (m, e) = if field == 0 {
@@ -185,6 +192,7 @@ mod tests {
     fn uniform_target_is_the_exact_floor() {
         let mut us = std::vec![
             0.0f32,
+            -0.0,
             f32::from_bits(1),
             1e-40,
             0.5,
@@ -207,8 +215,8 @@ mod tests {
             u64::MAX,
         ];
         for &u in &us {
-            // u = n / 2^149 exactly, with n < 2^149 (a 160-bit product then).
-            let bits = u.to_bits();
+            // u = m 2^(e - 150) exactly; -0.0 is 0.
+            let bits = u.abs().to_bits();
             let (m, e) = match bits >> 23 {
                 0 => ((bits & 0x7f_ffff) as u128, 1),
                 f => (((bits & 0x7f_ffff) | 0x80_0000) as u128, f),

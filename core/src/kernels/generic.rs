@@ -559,8 +559,12 @@ pub(crate) unsafe fn gather_at_least<V: Vector>(
 /// 2^30, so the normaliser of `softmax_in_place` keeps the mass of a long
 /// tail that `round(w * 2^30)` would round to 0.
 const FINE_BELOW: f32 = 1.0 / 2_097_152.0;
-/// `2^51`: the tail's unit, `2^21` units of a mass.
+/// `2^51`: the fine unit, `2^21` units of a mass.
 const FINE_ONE: f32 = 2_251_799_813_685_248.0;
+/// `2^21` and `2^20`: a mass's rounding residual in fine units, and the
+/// offset that keeps it non-negative.
+const FINE_PER_MASS: f32 = 2_097_152.0;
+const HALF_MASS: f32 = 1_048_576.0;
 
 struct ExpBlock<V: Vector> {
     threshold: V,
@@ -568,8 +572,11 @@ struct ExpBlock<V: Vector> {
     inv_t: V,
     /// Masses `round(w * 2^30)` of the weights `>= 2^-21`.
     sum: V::Sum,
-    /// `round(w * 2^51)` of the weights below `2^-21`.
+    /// In fine units (2^-51): `round(w * 2^51)` of the weights below 2^-21,
+    /// and `2^20 +` the rounding residual of each mass in `sum`.
     fine: V::Sum,
+    /// How many masses `sum` holds (each offset by 2^20 in `fine`).
+    coarse: u64,
 }
 
 impl<V: Vector> BlockOp<V> for ExpBlock<V> {
@@ -584,17 +591,30 @@ impl<V: Vector> BlockOp<V> for ExpBlock<V> {
             let s = x.sub(self.max).mul(self.inv_t);
             let e = exp_nonpositive(s).select_or_zero(x.ge(self.threshold));
             e.store(p);
-            // `e <= 1`: `e * 2^30` is exact and its rounding fits an i32; below
-            // 2^-21, `e * 2^51 < 2^30` too. Each lane goes to exactly one sum
-            // (in a mixed register, the other's value, possibly out of range,
-            // is zeroed). Most registers of a model's logits are all tail.
+            // Each lane goes to exactly one kind (in a mixed register the
+            // other kind's value, possibly out of range, is zeroed); most
+            // registers of a model's logits are all tail.
             let coarse = e.ge(V::splat(FINE_BELOW));
             let coarse_bits = V::mask_bits(coarse);
             if coarse_bits != 0 {
-                let q = e.mul(V::splat(FIXED_ONE)).to_fixed().select_or_zero(coarse);
-                self.sum = V::sum_add(self.sum, q);
+                // `e <= 1`: `v = e * 2^30` is exact and `q = round(v)` fits an
+                // i32 (and converts back exactly: below 2^23 it is small, from
+                // there on `v` is an integer). For `v >= 2^9`, `v - q` is exact
+                // (Sterbenz), at most 1/2 and a multiple of 2^-14: times 2^21
+                // plus 2^20, an integer in `[0, 2^21]`, exact too.
+                let v = e.mul(V::splat(FIXED_ONE));
+                let q = v.to_fixed();
+                let r = v
+                    .sub(q.fixed_to_float())
+                    .mul(V::splat(FINE_PER_MASS))
+                    .add(V::splat(HALF_MASS))
+                    .to_fixed();
+                self.sum = V::sum_add(self.sum, q.select_or_zero(coarse));
+                self.fine = V::sum_add(self.fine, r.select_or_zero(coarse));
+                self.coarse += coarse_bits.count_ones() as u64;
             }
             if coarse_bits != (1 << V::LANES) - 1 {
+                // Below 2^-21, `e * 2^51 < 2^30`.
                 let fine = V::splat(FINE_BELOW.next_down()).ge(e);
                 let f = e.mul(V::splat(FINE_ONE)).to_fixed().select_or_zero(fine);
                 self.fine = V::sum_add(self.fine, f);
@@ -605,10 +625,9 @@ impl<V: Vector> BlockOp<V> for ExpBlock<V> {
 }
 
 /// Weights `exp((x - max) * inv_t)` for each `x >= t`, 0 for the rest, written
-/// over `xs`. Returns their sum in units of 2^-30, exactly computed and
-/// rounded once: the masses `round(w * 2^30)` of the weights from 2^-21 on,
-/// plus the sum of `round(w * 2^51)` over the smaller ones divided by 2^21
-/// and rounded to nearest (halves up).
+/// over `xs`. Returns their sum in units of 2^-30, rounded once (to nearest,
+/// halves up): each weight from 2^-21 on exactly (its mass `round(w * 2^30)`
+/// plus the residual), each smaller one as `round(w * 2^51)` units of 2^-51.
 #[inline(always)]
 pub(crate) unsafe fn exp_weights<V: Vector>(xs: &mut [f32], t: f32, w: Weighting) -> u64 {
     // SAFETY: ISA guaranteed by the caller; the slice is valid and writable;
@@ -620,10 +639,13 @@ pub(crate) unsafe fn exp_weights<V: Vector>(xs: &mut [f32], t: f32, w: Weighting
             inv_t: V::splat(w.inv_t),
             sum: V::sum_zero(),
             fine: V::sum_zero(),
+            coarse: 0,
         };
         for_each_block(xs.as_mut_ptr(), xs.len(), f32::NEG_INFINITY, &mut op);
-        // Fewer than 2^32 fine terms below 2^30: no overflow.
-        V::sum_total(op.sum) + ((V::sum_total(op.fine) + (1 << 20)) >> 21)
+        // Fewer than 2^32 terms below 2^31 each: every sum fits an i64.
+        let fine = V::sum_total(op.fine) as i64 - ((op.coarse as i64) << 20);
+        let total = V::sum_total(op.sum) as i64 + ((fine + (1 << 20)) >> 21);
+        total as u64
     }
 }
 

@@ -365,8 +365,8 @@ pub const FIXED_ONE: f32 = 1_073_741_824.0;
 /// table's weights: any non-negative scale) become fixed-point masses:
 /// `round(w * 2^(29 - E))`, ties to even, where `2^E <= max < 2^(E + 1)` for
 /// the largest weight `max`. The largest mass lies in `[2^29, 2^30)`, a
-/// weight below `max * 2^-31` gets 0, and fewer than 2^32 masses sum
-/// exactly in a `u64`.
+/// weight below half a unit (`2^(E - 30)`, at most `max * 2^-30`) gets 0,
+/// and fewer than 2^32 masses sum exactly in a `u64`.
 ///
 /// The factor `2^(29 - E)` (from `2^-98` to `2^178`) is applied as two
 /// powers of two, each a normal float: scaling up, both products are exact;
@@ -458,11 +458,10 @@ impl Kernels {
     }
 
     /// Replaces each `x >= t` by `w.weight(x)` and everything else by 0;
-    /// returns their sum in units of 2^-30, exact but for one rounding per
-    /// weight from 2^-21 on (its mass `round(weight * 2^30)`) and one for the
-    /// smaller ones together (`round(weight * 2^51)` each, summed, then
-    /// divided by 2^21 and rounded, halves up): `softmax_in_place`'s
-    /// normaliser, which keeps the tail that masses alone round to 0.
+    /// returns their sum in units of 2^-30, rounded once (halves up), exact
+    /// but for the weights below 2^-21, each taken to the nearest 2^-51:
+    /// `softmax_in_place`'s normaliser, within `2^-31 + n 2^-52` of the
+    /// weights' sum.
     pub fn exp_weights(self, xs: &mut [f32], t: f32, w: Weighting) -> u64 {
         dispatch!(self, exp_weights(xs, t, w))
     }

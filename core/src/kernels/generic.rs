@@ -596,28 +596,35 @@ impl<V: Vector> BlockOp<V> for ExpBlock<V> {
             // registers of a model's logits are all tail.
             let coarse = e.ge(V::splat(FINE_BELOW));
             let coarse_bits = V::mask_bits(coarse);
-            if coarse_bits != 0 {
+            if coarse_bits == 0 {
+                // All tail: below 2^-21, `e * 2^51 < 2^30`.
+                let f = e.mul(V::splat(FINE_ONE)).to_fixed();
+                self.fine = V::sum_add(self.fine, f);
+            } else {
                 // `e <= 1`: `v = e * 2^30` is exact and `q = round(v)` fits an
                 // i32 (and converts back exactly: below 2^23 it is small, from
                 // there on `v` is an integer). For `v >= 2^9`, `v - q` is exact
                 // (Sterbenz), at most 1/2 and a multiple of 2^-14: times 2^21
                 // plus 2^20, an integer in `[0, 2^21]`, exact too.
                 let v = e.mul(V::splat(FIXED_ONE));
-                let q = v.to_fixed();
-                let r = v
+                let mut q = v.to_fixed();
+                let mut r = v
                     .sub(q.fixed_to_float())
                     .mul(V::splat(FINE_PER_MASS))
                     .add(V::splat(HALF_MASS))
                     .to_fixed();
-                self.sum = V::sum_add(self.sum, q.select_or_zero(coarse));
-                self.fine = V::sum_add(self.fine, r.select_or_zero(coarse));
+                if coarse_bits != (1 << V::LANES) - 1 {
+                    // Mixed: each lane to its kind (the other kind's value,
+                    // possibly out of range, zeroed).
+                    q = q.select_or_zero(coarse);
+                    r = r.select_or_zero(coarse);
+                    let fine = V::splat(FINE_BELOW.next_down()).ge(e);
+                    let f = e.mul(V::splat(FINE_ONE)).to_fixed().select_or_zero(fine);
+                    self.fine = V::sum_add(self.fine, f);
+                }
+                self.sum = V::sum_add(self.sum, q);
+                self.fine = V::sum_add(self.fine, r);
                 self.coarse += coarse_bits.count_ones() as u64;
-            }
-            if coarse_bits != (1 << V::LANES) - 1 {
-                // Below 2^-21, `e * 2^51 < 2^30`.
-                let fine = V::splat(FINE_BELOW.next_down()).ge(e);
-                let f = e.mul(V::splat(FINE_ONE)).to_fixed().select_or_zero(fine);
-                self.fine = V::sum_add(self.fine, f);
             }
         }
         None

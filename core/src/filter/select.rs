@@ -381,6 +381,7 @@ impl<K: Key> Selection<'_, '_, K> {
     /// The smallest prefix of `0..len` in the order whose mass reaches
     /// `need` and that holds at least `count` candidates (both reachable),
     /// moved to the front; returns its length.
+    #[inline(never)]
     fn prefix(&mut self, mut need: u64, mut count: u64) -> usize {
         let (mut lo, mut hi) = (0usize, self.cands.len());
         for _round in 0..64 {

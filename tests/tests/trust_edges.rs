@@ -69,9 +69,9 @@ fn inverse_cdf_boundaries_are_exact() {
 
 #[test]
 fn inverse_cdf_draws_by_integer_masses() {
-    // A weight below max * 2^-31 has mass 0 and is never drawn, even first
-    // and at u = 0; at exactly half a unit it rounds to even (0), above it
-    // to 1 unit, which u = 0 then picks.
+    // A weight below half a mass unit (here 2^-30, max * 2^-30) has mass 0
+    // and is never drawn, even first and at u = 0; at exactly half a unit it
+    // rounds to even (0), above it to 1 unit, which u = 0 then picks.
     let unit = 2f32.powi(-29); // the mass unit for max = 1
     let cases: [(&[f32], f32, u32); 7] = [
         (&[1e-10, 1.0], 0.0, 1),

@@ -461,7 +461,7 @@ impl Kernels {
     /// returns their sum in units of 2^-30, rounded once (halves up), exact
     /// but for the weights below 2^-21, each taken to the nearest 2^-51:
     /// `softmax_in_place`'s normaliser, within `2^-31 + n 2^-52` of the
-    /// weights' sum.
+    /// weights' sum for `n` weights.
     pub fn exp_weights(self, xs: &mut [f32], t: f32, w: Weighting) -> u64 {
         dispatch!(self, exp_weights(xs, t, w))
     }

@@ -9,8 +9,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use logit_sampler::rand_core::{Rng, SeedableRng};
 use logit_sampler::kernels::MassScale;
+use logit_sampler::rand_core::{Rng, SeedableRng};
 use logit_sampler::{AliasTable, Pcg32, SampleError};
 use logit_sampler_fuzz::{AliasInput, assert_error, weights_error};
 

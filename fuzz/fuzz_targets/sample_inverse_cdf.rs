@@ -60,5 +60,9 @@ fuzz_target!(|input: InverseCdfInput| {
     assert!(weights[i] > 0.0, "index {i} has weight {}", weights[i]);
     // The integer rule, computed independently: the masses, `floor(u Q)`,
     // the first running mass past it.
-    assert_eq!(index, inverse_cdf_reference(weights, u), "the reference differs");
+    assert_eq!(
+        index,
+        inverse_cdf_reference(weights, u),
+        "the reference differs"
+    );
 });

@@ -17,8 +17,7 @@ use logit_sampler::{
 };
 use logit_sampler_fuzz::{SoftmaxInput, assert_error, same_bits};
 use sampler_tests::{
-    Slack, reference, reference_config_error, reference_logits_error, scaled_logits,
-    softmax_bound,
+    Slack, reference, reference_config_error, reference_logits_error, scaled_logits, softmax_bound,
 };
 
 fuzz_target!(|input: SoftmaxInput| {

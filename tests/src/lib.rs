@@ -991,19 +991,29 @@ pub fn softmax_bound(p_ref: f64, s_i: f64, mean_abs_s: f64, n: usize, w: f64) ->
     p_ref * ((s_i.abs() + mean_abs_s + 16.0) * 2f64.powi(-22) + normaliser) + 2f64.powi(-126)
 }
 
+/// The integer masses of caller weights (`sample_inverse_cdf`, `AliasTable`),
+/// computed independently of `MassScale`: `round(w 2^(29 - E))`, ties to
+/// even, for the exponent `E` of the largest weight, in f64 arithmetic (exact
+/// here: a power-of-two scaling); all 0 when every weight is 0.
+pub fn weight_masses(weights: &[f32]) -> Vec<u64> {
+    let max = weights.iter().copied().fold(0.0f32, f32::max);
+    if max == 0.0 {
+        return vec![0; weights.len()];
+    }
+    let k = 29 - (max as f64).log2().floor() as i32;
+    weights
+        .iter()
+        .map(|&w| (w as f64 * 2f64.powi(k)).round_ties_even() as u64)
+        .collect()
+}
+
 /// `sample_inverse_cdf`'s rule, computed independently: each probability's
-/// mass `round(p 2^(29 - E))` (ties to even; `E` the largest's exponent) in
-/// f64, which is exact here, the target `floor(u Q)` in 128-bit integers,
+/// mass ([`weight_masses`]), the target `floor(u Q)` in 128-bit integers,
 /// and the first index whose running mass exceeds it. `probs` valid (not all
 /// zero), `u` in `[0, 1)`.
 pub fn inverse_cdf_reference(probs: &[f32], u: f32) -> u32 {
-    let max = probs.iter().copied().fold(0.0f32, f32::max);
-    let k = 29 - (max as f64).log2().floor() as i32;
-    let masses: Vec<u128> = probs
-        .iter()
-        .map(|&p| (p as f64 * 2f64.powi(k)).round_ties_even() as u128)
-        .collect();
-    let total: u128 = masses.iter().sum();
+    let masses = weight_masses(probs);
+    let total = masses.iter().sum::<u64>() as u128;
     // u = m 2^(e - 150) exactly (a subnormal: e = 1, no leading bit), and
     // m total < 2^86.
     let bits = u.abs().to_bits(); // -0.0 is 0
@@ -1012,9 +1022,9 @@ pub fn inverse_cdf_reference(probs: &[f32], u: f32) -> u32 {
         field => (((bits & 0x7f_ffff) | 0x80_0000) as u128, field),
     };
     let target = (m * total).checked_shr(150 - e).unwrap_or(0);
-    let mut cum = 0;
-    for (i, q) in masses.iter().enumerate() {
-        cum += q;
+    let mut cum = 0u128;
+    for (i, &q) in masses.iter().enumerate() {
+        cum += q as u128;
         if cum > target {
             return i as u32;
         }

@@ -38,20 +38,11 @@ fn check_kernels(xs: &[f32], t: f32, w: Weighting) -> Result<(), TestCaseError> 
         s.scale(&mut v, 0.37);
         v
     };
-    // Masses of caller weights: each `round(p 2^(29 - E))` for the largest's
-    // exponent `E`, by f64 arithmetic (exact here), then a plain walk.
+    // Masses of caller weights (`weight_masses`, independent of `MassScale`),
+    // then a plain walk.
     let p_max = positive.iter().copied().fold(0.0f32, f32::max);
     let p_scale = MassScale::for_max(p_max);
-    let p_masses: Vec<u64> = positive
-        .iter()
-        .map(|&p| match p_max {
-            0.0 => 0,
-            _ => {
-                let k = 29 - (p_max as f64).log2().floor() as i32;
-                (p as f64 * 2f64.powi(k)).round_ties_even() as u64
-            }
-        })
-        .collect();
+    let p_masses = sampler_tests::weight_masses(&positive);
     let p_total: u64 = p_masses.iter().sum();
     if p_max > 0.0 {
         for (&p, &q) in positive.iter().zip(&p_masses) {

@@ -146,22 +146,15 @@ impl<const CAP: usize> AliasTable<CAP> {
         // `over`: the over-full column being drawn down, with its height.
         let (mut under, mut over) = (None, None);
         loop {
-            let (s, hs) = match under.take() {
+            let next_small = under
+                .take()
+                .or_else(|| self.pop(&mut small).map(|s| (s, height(s))));
+            let Some((s, hs)) = next_small else { break };
+            let next_large = over
+                .take()
+                .or_else(|| self.pop(&mut large).map(|l| (l, height(l))));
+            let (l, hl) = match next_large {
                 Some(column) => column,
-                None if small != NONE => {
-                    let s = small;
-                    small = self.link(s);
-                    (s, height(s))
-                }
-                None => break,
-            };
-            let (l, hl) = match over.take() {
-                Some(column) => column,
-                None if large != NONE => {
-                    let l = large;
-                    large = self.link(l);
-                    (l, height(l))
-                }
                 None => {
                     // Only under-full columns left: impossible, as the heights
                     // sum to `full` per column. Kept whole should it happen.
@@ -187,11 +180,9 @@ impl<const CAP: usize> AliasTable<CAP> {
             self.set_alias(column, column);
         }
         for mut list in [small, large] {
-            while list != NONE {
-                let next = self.link(list);
-                self.set_keep(list, 1.0);
-                self.set_alias(list, list);
-                list = next;
+            while let Some(column) = self.pop(&mut list) {
+                self.set_keep(column, 1.0);
+                self.set_alias(column, column);
             }
         }
         Ok(())
@@ -245,6 +236,15 @@ impl<const CAP: usize> AliasTable<CAP> {
     }
     fn link(&self, i: u32) -> u32 {
         self.alias.get(i as usize).copied().unwrap_or(NONE)
+    }
+    /// The head of a work list (threaded through `alias`), which then
+    /// starts at the next entry; `None` when the list is empty.
+    fn pop(&self, list: &mut u32) -> Option<u32> {
+        let head = *list;
+        (head != NONE).then(|| {
+            *list = self.link(head);
+            head
+        })
     }
     fn set_alias(&mut self, i: u32, v: u32) {
         if let Some(a) = self.alias.get_mut(i as usize) {

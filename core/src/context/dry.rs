@@ -110,6 +110,9 @@ impl Breakers {
     /// before the newest.
     fn rep_limit(&self, rat: &[u32]) -> usize {
         let n = rat.len();
+        if self.count == 0 {
+            return n;
+        }
         let at = |i: usize| rat.get(i).copied();
         for i in 0..n {
             let head = at(i);

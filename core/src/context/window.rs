@@ -104,11 +104,12 @@ impl<const H: usize> Tally<H> {
         pairs: impl Iterator<Item = (u32, u32)>,
         combine: impl Fn(u32, u32) -> u32,
     ) {
-        // Slot `s` is `low[s]` or `high[s - H]` (an array of `2 * H` is not
-        // expressible for a generic `H`); 0 is empty, `i + 1` points at
+        // Slot `s` is `slots[s / 2][s % 2]` (an array of `2 * H` is not
+        // expressible for a generic `H`; two halves picked by a branch cost a
+        // mispredict every other token); 0 is empty, `i + 1` points at
         // `ids[i]`. Positions fit a `u16`: windows are at most `MAX_WINDOW`
         // (`Sampler::new` refuses longer ones), and so are the pairs taken.
-        let (mut low, mut high) = ([0u16; H], [0u16; H]);
+        let mut index = [[0u16; 2]; H];
         let slots = 2 * H;
         let mut len = 0;
         for (t, v) in pairs.take(H.min(MAX_WINDOW)) {
@@ -116,12 +117,9 @@ impl<const H: usize> Tally<H> {
             let mut s = ((t.wrapping_mul(0x9E37_79B9) as u64 * slots as u64) >> 32) as usize;
             // At most `H` slots are taken: a free one comes within `slots` probes.
             for _ in 0..slots {
-                let slot = if s < H {
-                    low.get_mut(s)
-                } else {
-                    high.get_mut(s - H)
+                let Some(slot) = index.get_mut(s / 2).and_then(|p| p.get_mut(s % 2)) else {
+                    break;
                 };
-                let Some(slot) = slot else { break };
                 if *slot == 0 {
                     if let (Some(id), Some(c)) = (self.ids.get_mut(len), self.counts.get_mut(len)) {
                         *id = t;

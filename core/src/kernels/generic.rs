@@ -235,6 +235,14 @@ trait BlockOp<V: Vector> {
     /// whose bits depend on the lane of each float.
     const REALIGN: bool = false;
 
+    /// On the scalar backend, one float per loop iteration instead of blocks
+    /// unrolled 16 times plus a padded tail block: for an op whose work per
+    /// float (an exp) dwarfs the loop's three instructions, the unrolling
+    /// only multiplied its code, 32 copies per kernel (2 KiB of a
+    /// microcontroller's image, size-budget/). Only for ops that allow
+    /// [`Self::REALIGN`] (`j` is then always 0).
+    const ROLLED: bool = false;
+
     /// [`Self::block`] over four consecutive blocks (`j` in `0 .. 4 * BLOCK`):
     /// fewer loop iterations, and on AVX-512 (one register per block) four
     /// registers for ops that pick one by `j`.
@@ -357,6 +365,15 @@ unsafe fn for_each_block<V: Vector, O: BlockOp<V>>(
     pad: f32,
     op: &mut O,
 ) -> Option<usize> {
+    if V::LANES == 1 && O::ROLLED {
+        for i in 0..len {
+            // SAFETY: i < len.
+            if let Some(r) = unsafe { op.register(xs.add(i), i, 0) } {
+                return Some(r);
+            }
+        }
+        return None;
+    }
     let head = if O::REALIGN && V::LANES > 1 && len >= 4 * BLOCK {
         // Floats are 4-byte aligned, so this is below BLOCK <= len.
         (64 - xs.as_const().addr() % 64) % 64 / 4
@@ -610,6 +627,7 @@ struct ExpBlock<V: Vector> {
 impl<V: Vector> BlockOp<V> for ExpBlock<V> {
     type P = *mut f32;
     const REALIGN: bool = true;
+    const ROLLED: bool = true;
 
     #[inline(always)]
     unsafe fn register(&mut self, p: *mut f32, _: usize, _: usize) -> Option<usize> {
@@ -742,6 +760,7 @@ impl<V: Vector, const WRITE: bool> FixedBlock<V, WRITE> {
 impl<V: Vector> BlockOp<V> for FixedBlock<V, true> {
     type P = *mut f32;
     const REALIGN: bool = true;
+    const ROLLED: bool = true;
 
     #[inline(always)]
     unsafe fn register(&mut self, p: *mut f32, _: usize, _: usize) -> Option<usize> {
@@ -754,6 +773,7 @@ impl<V: Vector> BlockOp<V> for FixedBlock<V, true> {
 impl<V: Vector> BlockOp<V> for FixedBlock<V, false> {
     type P = *const f32;
     const REALIGN: bool = true;
+    const ROLLED: bool = true;
 
     #[inline(always)]
     unsafe fn register(&mut self, p: *const f32, _: usize, _: usize) -> Option<usize> {
@@ -915,6 +935,7 @@ struct FixedSum<V: Vector, const SCALED: bool> {
 impl<V: Vector, const SCALED: bool> BlockOp<V> for FixedSum<V, SCALED> {
     type P = *const f32;
     const REALIGN: bool = true;
+    const ROLLED: bool = true;
 
     #[inline(always)]
     unsafe fn register(&mut self, p: *const f32, _: usize, _: usize) -> Option<usize> {

@@ -243,6 +243,15 @@ trait BlockOp<V: Vector> {
     /// [`Self::REALIGN`] (`j` is then always 0).
     const ROLLED: bool = false;
 
+    /// Whether [`for_each_block`]'s padded blocks are copied back: always
+    /// for an op that writes, except one that decides at run time not to
+    /// (`exp_fixed` and `exp_fixed_sum`, one kernel; the read-only caller's
+    /// floats must not be written, not even with their own values).
+    #[inline(always)]
+    fn copies_back(&self) -> bool {
+        true
+    }
+
     /// [`Self::block`] over four consecutive blocks (`j` in `0 .. 4 * BLOCK`):
     /// fewer loop iterations, and on AVX-512 (one register per block) four
     /// registers for ops that pick one by `j`.
@@ -429,8 +438,10 @@ unsafe fn padded<V: Vector, O: BlockOp<V>>(
     unsafe { core::ptr::copy_nonoverlapping(xs.as_const(), block.as_mut_ptr(), n) };
     // SAFETY: `block` is a whole block on the stack.
     let r = unsafe { op.block(O::P::to_block(&mut block), start) };
-    // SAFETY: the same n floats, written back if the op writes.
-    unsafe { O::P::copy_back(&block, xs, n) };
+    if op.copies_back() {
+        // SAFETY: the same n floats, written back if the op writes.
+        unsafe { O::P::copy_back(&block, xs, n) };
+    }
     r
 }
 
@@ -723,21 +734,26 @@ pub(crate) unsafe fn scale<V: Vector>(xs: &mut [f32], factor: f32) {
     unsafe { for_each_block(xs.as_mut_ptr(), xs.len(), 0.0, &mut Scale(V::splat(factor))) };
 }
 
-struct FixedBlock<V: Vector, const WRITE: bool> {
+/// `exp_fixed` (writing the masses) and `exp_fixed_sum` (only summing) as
+/// one op with a run-time flag: one copy of the exp's code on a
+/// microcontroller, and a predictable branch per register elsewhere.
+struct FixedBlock<V: Vector> {
     threshold: V,
     max: V,
     inv_t: V,
     sum: V::Sum,
+    write: bool,
 }
 
-impl<V: Vector, const WRITE: bool> FixedBlock<V, WRITE> {
-    /// The masses of the floats at `p`, added to the running sum.
-    ///
-    /// # Safety
-    /// `p` holds LANES readable floats; the ISA of `V` is available.
+impl<V: Vector> BlockOp<V> for FixedBlock<V> {
+    type P = *mut f32;
+    const REALIGN: bool = true;
+    const ROLLED: bool = true;
+
     #[inline(always)]
-    unsafe fn masses(&mut self, p: *const f32) -> V {
-        // SAFETY: ISA and pointer guaranteed by the caller.
+    unsafe fn register(&mut self, p: *mut f32, _: usize, _: usize) -> Option<usize> {
+        // SAFETY: ISA guaranteed by the caller; `p` holds LANES readable
+        // floats, writable when `write` is set.
         unsafe {
             let x = V::load(p);
             let s = x.sub(self.max).mul(self.inv_t);
@@ -752,74 +768,45 @@ impl<V: Vector, const WRITE: bool> FixedBlock<V, WRITE> {
                     .to_fixed()
             };
             self.sum = V::sum_add(self.sum, q);
-            q
-        }
-    }
-}
-
-impl<V: Vector> BlockOp<V> for FixedBlock<V, true> {
-    type P = *mut f32;
-    const REALIGN: bool = true;
-    const ROLLED: bool = true;
-
-    #[inline(always)]
-    unsafe fn register(&mut self, p: *mut f32, _: usize, _: usize) -> Option<usize> {
-        // SAFETY: ISA guaranteed by the caller; `p` holds LANES writable floats.
-        unsafe { self.masses(p).store(p) };
-        None
-    }
-}
-
-impl<V: Vector> BlockOp<V> for FixedBlock<V, false> {
-    type P = *const f32;
-    const REALIGN: bool = true;
-    const ROLLED: bool = true;
-
-    #[inline(always)]
-    unsafe fn register(&mut self, p: *const f32, _: usize, _: usize) -> Option<usize> {
-        // SAFETY: ISA guaranteed by the caller; `p` holds LANES readable floats.
-        unsafe { self.masses(p) };
-        None
-    }
-}
-
-impl<V: Vector, const WRITE: bool> FixedBlock<V, WRITE> {
-    /// # Safety
-    /// The ISA of `V` is available.
-    #[inline(always)]
-    unsafe fn new(t: f32, w: Weighting) -> Self {
-        // SAFETY: ISA guaranteed by the caller.
-        unsafe {
-            Self {
-                threshold: V::splat(t),
-                max: V::splat(w.max),
-                inv_t: V::splat(w.inv_t),
-                sum: V::sum_zero(),
+            if self.write {
+                q.store(p);
             }
         }
+        None
+    }
+
+    #[inline(always)]
+    fn copies_back(&self) -> bool {
+        self.write
     }
 }
 
-/// Fixed-point masses `round(exp((x - max) * inv_t) * 2^30)` for each `x >= t`,
-/// 0 for the rest, their `i32` bits written over `xs`. Returns the exact `u64` sum.
+/// Fixed-point masses `round(exp((x - max) * inv_t) * 2^30)` for each `x >= t`
+/// of the `len` floats at `xs`, 0 for the rest; their `i32` bits are written
+/// over the floats if `write`. Returns the exact `u64` sum.
+///
+/// # Safety
+/// The ISA of `V` is available; `xs` points to `len` valid floats, writable
+/// if `write` (otherwise nothing is written through it).
 #[inline(always)]
-pub(crate) unsafe fn exp_fixed<V: Vector>(xs: &mut [f32], t: f32, w: Weighting) -> u64 {
-    // SAFETY: ISA guaranteed by the caller; the slice is valid and writable;
-    // -inf padding is below every threshold and gets mass 0.
+pub(crate) unsafe fn exp_fixed<V: Vector>(
+    xs: *mut f32,
+    len: usize,
+    t: f32,
+    w: Weighting,
+    write: bool,
+) -> u64 {
+    // SAFETY: as the caller guarantees; -inf padding is below every
+    // threshold and gets mass 0.
     unsafe {
-        let mut op = FixedBlock::<V, true>::new(t, w);
-        for_each_block(xs.as_mut_ptr(), xs.len(), f32::NEG_INFINITY, &mut op);
-        V::sum_total(op.sum)
-    }
-}
-
-/// The sum `exp_fixed` returns, reading `xs` only.
-#[inline(always)]
-pub(crate) unsafe fn exp_fixed_sum<V: Vector>(xs: &[f32], t: f32, w: Weighting) -> u64 {
-    // SAFETY: as for `exp_fixed`, reading only.
-    unsafe {
-        let mut op = FixedBlock::<V, false>::new(t, w);
-        for_each_block(xs.as_ptr(), xs.len(), f32::NEG_INFINITY, &mut op);
+        let mut op = FixedBlock::<V> {
+            threshold: V::splat(t),
+            max: V::splat(w.max),
+            inv_t: V::splat(w.inv_t),
+            sum: V::sum_zero(),
+            write,
+        };
+        for_each_block(xs, len, f32::NEG_INFINITY, &mut op);
         V::sum_total(op.sum)
     }
 }

@@ -195,14 +195,16 @@ macro_rules! entry_points {
             unsafe { generic::exp_weights::<$V>(xs, t, w) }
         }
         $(#[target_feature(enable = $features)])?
-        pub(crate) unsafe fn exp_fixed(xs: &mut [f32], t: f32, w: Weighting) -> u64 {
-            // SAFETY: the caller guarantees the features; the slice is valid and writable.
-            unsafe { generic::exp_fixed::<$V>(xs, t, w) }
-        }
-        $(#[target_feature(enable = $features)])?
-        pub(crate) unsafe fn exp_fixed_sum(xs: &[f32], t: f32, w: Weighting) -> u64 {
-            // SAFETY: the caller guarantees the CPU has this backend's features.
-            unsafe { generic::exp_fixed_sum::<$V>(xs, t, w) }
+        pub(crate) unsafe fn exp_fixed(
+            xs: *mut f32,
+            len: usize,
+            t: f32,
+            w: Weighting,
+            write: bool,
+        ) -> u64 {
+            // SAFETY: the caller guarantees the features and the `len`
+            // floats at `xs`, writable if `write`.
+            unsafe { generic::exp_fixed::<$V>(xs, len, t, w, write) }
         }
         $(#[target_feature(enable = $features)])?
         pub(crate) unsafe fn deviation_sums(xs: &[f32], t: f32, c: f32) -> SetSums {
@@ -472,12 +474,15 @@ impl Kernels {
     /// an `x` above `w.max` the value written is unspecified (and may differ
     /// between backends), never undefined behaviour.
     pub fn exp_fixed(self, xs: &mut [f32], t: f32, w: Weighting) -> u64 {
-        dispatch!(self, exp_fixed(xs, t, w))
+        let (len, xs) = (xs.len(), xs.as_mut_ptr());
+        dispatch!(self, exp_fixed(xs, len, t, w, true))
     }
 
-    /// The sum `exp_fixed` would return, without writing.
+    /// The sum `exp_fixed` would return, without writing (the same kernel,
+    /// told not to write: the pointer is never written through).
     pub fn exp_fixed_sum(self, xs: &[f32], t: f32, w: Weighting) -> u64 {
-        dispatch!(self, exp_fixed_sum(xs, t, w))
+        let (len, xs) = (xs.len(), xs.as_ptr().cast_mut());
+        dispatch!(self, exp_fixed(xs, len, t, w, false))
     }
 
     /// For the elements `x >= t`: their number, `Σ (x - c)` and `Σ (x - c)^2`

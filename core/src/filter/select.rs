@@ -283,7 +283,12 @@ impl<K: Key> Selection<'_, '_, K> {
     /// checks are in sight of the optimiser, so no panic path is left;
     /// out-of-range indices, which the callers never pass, do nothing in a
     /// release build (a debug build asserts).
-    #[inline(always)]
+    ///
+    /// Out of line on bare-metal targets, where its dozen inlined copies
+    /// were 470 bytes of a microcontroller's image (size-budget/); inlined
+    /// where speed is all that counts.
+    #[cfg_attr(target_os = "none", inline(never))]
+    #[cfg_attr(not(target_os = "none"), inline(always))]
     fn swap(&mut self, i: usize, j: usize) {
         debug_assert!(i.max(j) < self.cands.len(), "swap inside the candidates");
         if i < self.cands.len() && j < self.cands.len() {

@@ -199,6 +199,16 @@ impl SamplerConfig {
 
     /// Checks every parameter's range (the windows against a history size
     /// are checked by `Sampler::new`).
+    ///
+    /// In a build without a stage's crate feature, a value of the
+    /// parameter that turns the stage on other than its neutral one (any
+    /// penalty, DRY's multiplier, mirostat, dynamic temperature's range,
+    /// top-n-sigma, typical-p, XTC's probability) is
+    /// [`SampleError::NotBuilt`] (even if also out of range, and whatever
+    /// the windows), and the stage's other parameters (DRY's base and
+    /// allowed length, XTC's threshold, the dynamic temperature's exponent)
+    /// are not read: nothing uses them there. Skipping their range checks
+    /// saved 0.9 KiB of a microcontroller's image (size-budget/).
     pub fn validate(&self) -> Result<(), SampleError> {
         validate_temperature(self.temperature)?;
         if !(0.0..=1.0).contains(&self.min_p) {
@@ -207,6 +217,18 @@ impl SamplerConfig {
         if !(self.top_p > 0.0 && self.top_p <= 1.0) {
             return Err(SampleError::InvalidTopP(self.top_p));
         }
+        self.check_built()?;
+        if CONTEXT {
+            self.validate_context()?;
+        }
+        if SHAPES {
+            self.validate_shapes()?;
+        }
+        Ok(())
+    }
+
+    /// The context stages' ranges.
+    fn validate_context(&self) -> Result<(), SampleError> {
         let r = self.repeat_penalty;
         if !(r.is_finite() && r > 0.0) {
             return Err(SampleError::InvalidRepeatPenalty(r));
@@ -225,6 +247,11 @@ impl SamplerConfig {
         if !(b.is_finite() && b >= 1.0) {
             return Err(SampleError::InvalidDryBase(b));
         }
+        Ok(())
+    }
+
+    /// The shape stages' ranges.
+    fn validate_shapes(&self) -> Result<(), SampleError> {
         let unit = |x: f32| (0.0..=1.0).contains(&x);
         let non_negative = |x: f32| x.is_finite() && x >= 0.0;
         if !unit(self.typical_p) {
@@ -260,22 +287,22 @@ impl SamplerConfig {
                 return Err(SampleError::InvalidMirostat(self.mirostat));
             }
         }
-        self.check_built()
+        Ok(())
     }
 
     /// Refuses a stage the configuration turns on but this build leaves out
-    /// (its crate feature is off): nothing is skipped silently.
+    /// (its crate feature is off): nothing is skipped silently. Any value
+    /// but the neutral one counts (NaN included).
     fn check_built(&self) -> Result<(), SampleError> {
         let not_built = |stage, feature| Err(SampleError::NotBuilt { stage, feature });
         if !CONTEXT {
-            if self.penalty_last_n > 0
-                && (self.repeat_penalty != 1.0
-                    || self.frequency_penalty != 0.0
-                    || self.presence_penalty != 0.0)
+            if self.repeat_penalty != 1.0
+                || self.frequency_penalty != 0.0
+                || self.presence_penalty != 0.0
             {
                 return not_built("penalties", "context");
             }
-            if self.dry_penalty_last_n > 0 && self.dry_multiplier > 0.0 {
+            if self.dry_multiplier != 0.0 {
                 return not_built("DRY", "context");
             }
         }
@@ -283,16 +310,16 @@ impl SamplerConfig {
             if self.mirostat != Mirostat::Off {
                 return not_built("mirostat", "shapes");
             }
-            if self.dynatemp_range > 0.0 {
+            if self.dynatemp_range != 0.0 {
                 return not_built("dynamic temperature", "shapes");
             }
-            if self.top_n_sigma > 0.0 {
+            if self.top_n_sigma != 0.0 {
                 return not_built("top-n-sigma", "shapes");
             }
-            if self.typical_p < 1.0 {
+            if self.typical_p != 1.0 {
                 return not_built("typical-p", "shapes");
             }
-            if self.xtc_probability > 0.0 {
+            if self.xtc_probability != 0.0 {
                 return not_built("XTC", "shapes");
             }
         }
@@ -568,6 +595,103 @@ mod tests {
             };
             assert_eq!(config.validate(), expected, "{stage}");
         }
+    }
+
+    /// In a build without a stage's feature: any value of the parameter
+    /// that turns the stage on but its neutral one is `NotBuilt`, also an
+    /// out-of-range one and also with a window of 0; the stage's other
+    /// parameters are not read. In a build with it, the ranges as usual.
+    #[test]
+    fn a_left_out_stage_refuses_its_switch_and_ignores_its_other_parameters() {
+        let with = |f: fn(&mut SamplerConfig)| {
+            let mut c = SamplerConfig::DEFAULT;
+            f(&mut c);
+            c.validate()
+        };
+        let context = |invalid: SampleError| if CONTEXT { Err(invalid) } else { Ok(()) };
+        let shapes = |invalid: SampleError| if SHAPES { Err(invalid) } else { Ok(()) };
+        let not_built = |stage, feature| Err(SampleError::NotBuilt { stage, feature });
+        // Switches: out of range, NaN, or in range with no window.
+        let penalties = |invalid: SampleError, on_in_a_full_build: bool| {
+            if !CONTEXT {
+                not_built("penalties", "context")
+            } else if on_in_a_full_build {
+                Err(invalid)
+            } else {
+                Ok(())
+            }
+        };
+        let nan = with(|c| c.repeat_penalty = f32::NAN);
+        if CONTEXT {
+            assert!(
+                matches!(nan, Err(SampleError::InvalidRepeatPenalty(r)) if r.is_nan()),
+                "{nan:?}"
+            );
+        } else {
+            assert_eq!(nan, not_built("penalties", "context"));
+        }
+        assert_eq!(
+            with(|c| c.repeat_penalty = -1.0),
+            penalties(SampleError::InvalidRepeatPenalty(-1.0), true)
+        );
+        assert_eq!(
+            with(|c| c.frequency_penalty = 0.5),
+            penalties(SampleError::InvalidRepeatPenalty(0.0), false)
+        );
+        assert_eq!(
+            with(|c| c.dry_multiplier = -0.5),
+            if CONTEXT {
+                Err(SampleError::InvalidDryMultiplier(-0.5))
+            } else {
+                not_built("DRY", "context")
+            }
+        );
+        assert_eq!(
+            with(|c| c.typical_p = 2.0),
+            if SHAPES {
+                Err(SampleError::InvalidTypicalP(2.0))
+            } else {
+                not_built("typical-p", "shapes")
+            }
+        );
+        let nan = with(|c| c.top_n_sigma = f32::NAN);
+        if SHAPES {
+            assert!(
+                matches!(nan, Err(SampleError::InvalidTopNSigma(x)) if x.is_nan()),
+                "{nan:?}"
+            );
+        } else {
+            assert_eq!(nan, not_built("top-n-sigma", "shapes"));
+        }
+        // The other parameters: read only where the stage is built.
+        assert_eq!(
+            with(|c| c.dry_base = 0.5),
+            context(SampleError::InvalidDryBase(0.5))
+        );
+        assert_eq!(
+            with(|c| c.xtc_threshold = 5.0),
+            shapes(SampleError::InvalidXtcThreshold(5.0))
+        );
+        assert_eq!(
+            with(|c| c.dynatemp_exponent = -1.0),
+            shapes(SampleError::InvalidDynatempExponent(-1.0))
+        );
+    }
+
+    /// DRY's breakers are DRY's parameters too: checked where DRY is built,
+    /// not read where it is not.
+    #[test]
+    fn breakers_are_read_only_where_dry_is_built() {
+        let s = crate::Sampler::<4, 8>::new(SamplerConfig::DEFAULT).unwrap();
+        let empty: &[u32] = &[];
+        assert_eq!(
+            s.with_dry_breakers(&[empty]).map(|_| ()),
+            if CONTEXT {
+                Err(SampleError::InvalidDryBreaker { index: 0, len: 0 })
+            } else {
+                Ok(())
+            }
+        );
     }
 
     /// A window with every penalty neutral, or DRY's window with multiplier

@@ -223,7 +223,9 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
     /// repetition never extends across one, and a one-token breaker is never
     /// penalised. At most [`dry::MAX_DRY_BREAKERS`] breakers of 1 to
     /// [`dry::MAX_DRY_BREAKER_LEN`] tokens, [`dry::MAX_DRY_BREAKER_TOKENS`]
-    /// in all. Replaces any earlier breakers.
+    /// in all. Replaces any earlier breakers. In a build without the
+    /// `context` feature (no DRY) they are not read, like DRY's other
+    /// parameters ([`SamplerConfig::validate`]).
     pub fn with_dry_breakers(mut self, breakers: &[&[u32]]) -> Result<Self, SampleError> {
         self.set_dry_breakers(breakers)?;
         Ok(self)
@@ -246,7 +248,9 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
     /// [`with_dry_breakers`](Self::with_dry_breakers) in place; on error the
     /// sampler is unchanged.
     pub fn set_dry_breakers(&mut self, breakers: &[&[u32]]) -> Result<(), SampleError> {
-        self.breakers = Breakers::new(breakers)?;
+        if crate::config::CONTEXT {
+            self.breakers = Breakers::new(breakers)?;
+        }
         Ok(())
     }
 
@@ -979,7 +983,7 @@ fn scatter_masses(
     for (i, c) in cands.iter_mut().enumerate() {
         let q = match xs.get(i) {
             Some(m) if ready => m.to_bits(),
-            _ => w.fixed(c.logit),
+            _ => w.fixed_inlined(c.logit),
         };
         c.logit = f32::from_bits(q);
     }

@@ -356,6 +356,12 @@ impl Weighting {
     pub fn fixed(self, logit: f32) -> u32 {
         scalar::exp_fixed((logit - self.max) * self.inv_t)
     }
+
+    /// [`fixed`](Self::fixed), always inlined (for per-candidate loops).
+    #[inline(always)]
+    pub(crate) fn fixed_inlined(self, logit: f32) -> u32 {
+        scalar::exp_fixed_inlined((logit - self.max) * self.inv_t)
+    }
 }
 
 /// `2^30`: the fixed-point unit of a mass. A weight `w` in `[0, 1]` becomes

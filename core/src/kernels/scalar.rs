@@ -231,9 +231,21 @@ pub(crate) mod entry {
 }
 
 /// `round(exp(s) * 2^30)`: the scalar instance of `exp_fixed`'s mass,
-/// bit-identical to every SIMD lane.
-#[inline]
+/// bit-identical to every SIMD lane. Out of line on bare-metal targets,
+/// where each of its inlined copies was an exp's worth of a
+/// microcontroller's image (size-budget/); the per-candidate loops use
+/// [`exp_fixed_inlined`].
+#[cfg_attr(target_os = "none", inline(never))]
+#[cfg_attr(not(target_os = "none"), inline)]
 pub(crate) fn exp_fixed(s: f32) -> u32 {
+    exp_fixed_inlined(s)
+}
+
+/// [`exp_fixed`], always inlined: for the loops that compute a mass per
+/// candidate (`fill_masses` on the scalar kernels, the streaming select),
+/// where a call per candidate added 10 % to a microcontroller's top-p.
+#[inline(always)]
+pub(crate) fn exp_fixed_inlined(s: f32) -> u32 {
     use super::generic::Vector;
     // As in the kernel: far below the max every mass is 0 (NaN falls through
     // to the same 0 as there).
@@ -251,7 +263,8 @@ pub(crate) fn exp_fixed(s: f32) -> u32 {
 
 /// `round(w * first * second)`: the scalar instance of a caller's weight's
 /// mass (`MassScale::mass`), bit-identical to every SIMD lane.
-#[inline]
+#[cfg_attr(target_os = "none", inline(never))]
+#[cfg_attr(not(target_os = "none"), inline)]
 pub(crate) fn scaled_fixed(w: f32, first: f32, second: f32) -> u32 {
     use super::generic::Vector;
     // SAFETY: the f32 `Vector` impl needs no CPU feature beyond the target's

@@ -43,7 +43,9 @@ pub enum SampleError {
     StageNotInOrder(Stage),
     /// The configuration turns on a stage that this build of the crate
     /// leaves out: its crate feature (`context` or `shapes`, both on by
-    /// default) is off.
+    /// default) is off. Any value but the neutral one of the parameter that
+    /// turns the stage on counts, an out-of-range one included
+    /// ([`SamplerConfig::validate`](crate::SamplerConfig::validate)).
     NotBuilt {
         /// The stage, e.g. `"DRY"` or `"mirostat"`.
         stage: &'static str,

@@ -104,9 +104,8 @@ impl<const H: usize> Tally<H> {
         pairs: impl Iterator<Item = (u32, u32)>,
         combine: impl Fn(u32, u32) -> u32,
     ) {
-        // Slot `s` is `slots[s / 2][s % 2]` (an array of `2 * H` is not
-        // expressible for a generic `H`; two halves picked by a branch cost a
-        // mispredict every other token); 0 is empty, `i + 1` points at
+        // Slot `s` is `index[s / 2][s % 2]` (an array of `2 * H` is not
+        // expressible for a generic `H`); 0 is empty, `i + 1` points at
         // `ids[i]`. Positions fit a `u16`: windows are at most `MAX_WINDOW`
         // (`Sampler::new` refuses longer ones), and so are the pairs taken.
         let mut index = [[0u16; 2]; H];

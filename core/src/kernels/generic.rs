@@ -238,9 +238,9 @@ trait BlockOp<V: Vector> {
     /// On the scalar backend, one float per loop iteration instead of blocks
     /// unrolled 16 times plus a padded tail block: for an op whose work per
     /// float (an exp) dwarfs the loop's three instructions, the unrolling
-    /// only multiplied its code, 32 copies per kernel (2 KiB of a
+    /// only multiplied its code, 32 copies per kernel (1.7 KiB of a
     /// microcontroller's image, size-budget/). Only for ops that allow
-    /// [`Self::REALIGN`] (`j` is then always 0).
+    /// [`Self::REALIGN`] (`j` is then always 0); ignored on the others.
     const ROLLED: bool = false;
 
     /// Whether [`for_each_block`]'s padded blocks are copied back: always
@@ -374,7 +374,7 @@ unsafe fn for_each_block<V: Vector, O: BlockOp<V>>(
     pad: f32,
     op: &mut O,
 ) -> Option<usize> {
-    if V::LANES == 1 && O::ROLLED {
+    if V::LANES == 1 && O::ROLLED && O::REALIGN {
         for i in 0..len {
             // SAFETY: i < len.
             if let Some(r) = unsafe { op.register(xs.add(i), i, 0) } {

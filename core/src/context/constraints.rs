@@ -120,35 +120,44 @@ fn gather_allowed(mask: &[u32], xs: &[f32], out: &mut [Candidate]) -> Option<(us
             return None;
         }
     }
-    for (w, &word) in mask.iter().enumerate().take(n.div_ceil(32)) {
-        let valid = if (w + 1) * 32 <= n {
-            u32::MAX
-        } else {
-            low_bits(n % 32)
-        };
-        let mut push = |i: usize| -> Option<()> {
-            let x = xs.get(i).copied().unwrap_or(f32::NEG_INFINITY);
-            if x > f32::NEG_INFINITY {
-                *out.get_mut(len)? = Candidate {
-                    id: i as u32,
-                    logit: x,
-                };
-                len += 1;
-                max = crate::filter::larger(max, x);
-            }
-            Some(())
-        };
-        if word == u32::MAX && valid == u32::MAX {
-            // A whole word allowed (a dense mask's usual word): no bit search.
-            for i in w * 32..w * 32 + 32 {
-                push(i)?;
-            }
+    let words = mask.get(..n.div_ceil(32)).unwrap_or_default();
+    // Eight words (256 tokens) per test: most of a grammar's mask is zero
+    // words, and a test and branch per word cost more than the copying.
+    for (c, chunk) in words.chunks(8).enumerate() {
+        if chunk.iter().fold(0, |any, &word| any | word) == 0 {
             continue;
         }
-        let mut rest = word & valid;
-        while rest != 0 {
-            push(w * 32 + rest.trailing_zeros() as usize)?;
-            rest &= rest - 1;
+        for (k, &word) in chunk.iter().enumerate() {
+            let w = c * 8 + k;
+            let valid = if (w + 1) * 32 <= n {
+                u32::MAX
+            } else {
+                low_bits(n % 32)
+            };
+            let mut push = |i: usize| -> Option<()> {
+                let x = xs.get(i).copied().unwrap_or(f32::NEG_INFINITY);
+                if x > f32::NEG_INFINITY {
+                    *out.get_mut(len)? = Candidate {
+                        id: i as u32,
+                        logit: x,
+                    };
+                    len += 1;
+                    max = crate::filter::larger(max, x);
+                }
+                Some(())
+            };
+            if word == u32::MAX && valid == u32::MAX {
+                // A whole word allowed (a dense mask's usual word): no bit search.
+                for i in w * 32..w * 32 + 32 {
+                    push(i)?;
+                }
+                continue;
+            }
+            let mut rest = word & valid;
+            while rest != 0 {
+                push(w * 32 + rest.trailing_zeros() as usize)?;
+                rest &= rest - 1;
+            }
         }
     }
     Some((len, max))

@@ -111,7 +111,7 @@
 //!
 //! Without the last two the core has temperature, min-p, top-k, top-p and the
 //! draws, in about a third of the code on a microcontroller (15.8 KiB instead
-//! of 44.7 KiB for every entry point on a Cortex-M4F). A configuration that
+//! of 44.8 KiB for every entry point on a Cortex-M4F). A configuration that
 //! turns on a stage the build leaves out (any value but the neutral one of
 //! the parameter that turns it on) is refused by [`Sampler::new`]
 //! ([`SampleError::NotBuilt`]), never skipped; the stage's other parameters

@@ -611,14 +611,14 @@ mod tests {
         let context = |invalid: SampleError| if CONTEXT { Err(invalid) } else { Ok(()) };
         let shapes = |invalid: SampleError| if SHAPES { Err(invalid) } else { Ok(()) };
         let not_built = |stage, feature| Err(SampleError::NotBuilt { stage, feature });
-        // Switches: out of range, NaN, or in range with no window.
-        let penalties = |invalid: SampleError, on_in_a_full_build: bool| {
+        // Switches: out of range, NaN, or in range with no window. `invalid`
+        // is the error a build with the feature gives (`None`: accepted,
+        // the stage being off without a window).
+        let penalties = |invalid: Option<SampleError>| {
             if !CONTEXT {
                 not_built("penalties", "context")
-            } else if on_in_a_full_build {
-                Err(invalid)
             } else {
-                Ok(())
+                invalid.map_or(Ok(()), Err)
             }
         };
         let nan = with(|c| c.repeat_penalty = f32::NAN);
@@ -632,11 +632,16 @@ mod tests {
         }
         assert_eq!(
             with(|c| c.repeat_penalty = -1.0),
-            penalties(SampleError::InvalidRepeatPenalty(-1.0), true)
+            penalties(Some(SampleError::InvalidRepeatPenalty(-1.0)))
         );
+        assert_eq!(with(|c| c.frequency_penalty = 0.5), penalties(None));
         assert_eq!(
-            with(|c| c.frequency_penalty = 0.5),
-            penalties(SampleError::InvalidRepeatPenalty(0.0), false)
+            with(|c| c.dry_multiplier = 0.8),
+            if CONTEXT {
+                Ok(())
+            } else {
+                not_built("DRY", "context")
+            }
         );
         assert_eq!(
             with(|c| c.dry_multiplier = -0.5),
@@ -663,6 +668,34 @@ mod tests {
         } else {
             assert_eq!(nan, not_built("top-n-sigma", "shapes"));
         }
+        let shapes_switch = |invalid: SampleError, stage| {
+            if SHAPES {
+                Err(invalid)
+            } else {
+                not_built(stage, "shapes")
+            }
+        };
+        const BAD_MIROSTAT: Mirostat = Mirostat::V2 {
+            tau: -1.0,
+            eta: 0.1,
+        };
+        let bad_mirostat = BAD_MIROSTAT;
+        assert_eq!(
+            with(|c| c.mirostat = BAD_MIROSTAT),
+            shapes_switch(SampleError::InvalidMirostat(bad_mirostat), "mirostat")
+        );
+        assert_eq!(
+            with(|c| c.dynatemp_range = -0.5),
+            shapes_switch(
+                SampleError::InvalidDynatempRange(-0.5),
+                "dynamic temperature"
+            )
+        );
+        // -0.0 is the neutral value too.
+        assert_eq!(
+            with(|c| (c.dry_multiplier, c.xtc_probability, c.dynatemp_range) = (-0.0, -0.0, -0.0)),
+            Ok(())
+        );
         // The other parameters: read only where the stage is built.
         assert_eq!(
             with(|c| c.dry_base = 0.5),

@@ -922,3 +922,43 @@ fn a_banned_token_leaves_the_gathered_mask_candidates() {
         assert_eq!(d, want, "{b:?}");
     }
 }
+
+/// The gathered mask's shortcut (its candidates are not scanned again when no
+/// bias or history token among them changed): a penalised history token
+/// outside the mask that holds the overall max leaves the allowed tokens'
+/// distribution, and a bias of 0 on an allowed token (which takes the full
+/// path) gives the same distribution, on every capacity and backend.
+#[test]
+fn gathered_masks_with_rewrites_outside_them_or_unchanged() {
+    let mut logits = vec![-2.0f32; 40];
+    logits[..6].copy_from_slice(&[9.0, 1.0, 3.0, 0.5, 2.0, -1.0]);
+    let mask = [0b11_1110u32, 0]; // tokens 1..=5
+    let pen = SamplerConfig {
+        repeat_penalty: 1.5,
+        penalty_last_n: 4,
+        ..D
+    };
+    let outside = Context {
+        history: &[0, 0],
+        constraints: Constraints {
+            logit_bias: &[],
+            allowed: Some(&mask),
+        },
+        ..Context::default()
+    };
+    let got = dist(&logits, pen, &outside);
+    let want = softmax(&[1.0, 3.0, 0.5, 2.0, -1.0]);
+    for (i, w) in want.iter().enumerate() {
+        assert!((got[i + 1] as f64 - w).abs() < 1e-6, "token {}", i + 1);
+    }
+    assert!(got[0] == 0.0 && got[6..].iter().all(|&p| p == 0.0));
+    let bias = [(2u32, 0.0f32)];
+    let unchanged = Context {
+        constraints: Constraints {
+            logit_bias: &bias,
+            allowed: Some(&mask),
+        },
+        ..outside
+    };
+    assert_eq!(dist(&logits, pen, &unchanged), got);
+}

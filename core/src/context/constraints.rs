@@ -447,6 +447,50 @@ mod tests {
         assert_eq!(runs(&[1], 1), [('M', 0, 1)]);
     }
 
+    /// Against a brute-force walk of the bits: a first chunk of eight zero
+    /// words (skipped whole), allowed tokens only in the second chunk's last
+    /// word (a test of fewer words would skip them), a `-inf` one left out,
+    /// a short last chunk whose last word also has bits past the vocabulary,
+    /// and an output one short (None).
+    #[test]
+    fn gather_allowed_skips_zero_chunks_and_nothing_else() {
+        let n = 2 * 256 + 5;
+        let xs: Vec<f32> = (0..n)
+            .map(|i| {
+                if i % 7 == 3 {
+                    f32::NEG_INFINITY
+                } else {
+                    (i % 11) as f32
+                }
+            })
+            .collect();
+        let mut mask = [0u32; 17];
+        for t in [480usize, 481, 483, 486, 490, 511, 512, 516] {
+            mask[t / 32] |= 1 << (t % 32);
+        }
+        mask[16] |= !0 << 5; // bits past the vocabulary (517 tokens)
+        let want: Vec<Candidate> = (0..n)
+            .filter(|&t| mask[t / 32] >> (t % 32) & 1 == 1 && xs[t] > f32::NEG_INFINITY)
+            .map(|t| Candidate {
+                id: t as u32,
+                logit: xs[t],
+            })
+            .collect();
+        assert_eq!(want.len(), 7, "486 is -inf, the rest kept");
+        let max = want
+            .iter()
+            .map(|c| c.logit)
+            .fold(f32::NEG_INFINITY, f32::max);
+        let mut out = [Candidate::default(); 32];
+        let got = gather_allowed(&mask, &xs, &mut out);
+        assert_eq!(got, Some((want.len(), max)));
+        assert_eq!(&out[..want.len()], &want[..]);
+        // One slot short: no partial answer.
+        let mut short = [Candidate::default(); 32];
+        let room = want.len() - 1;
+        assert_eq!(gather_allowed(&mask, &xs, &mut short[..room]), None);
+    }
+
     #[test]
     fn masked_scan_finds_both_maxima_and_the_first_nan() {
         let mut xs: Vec<f32> = (0..100).map(|i| i as f32).collect();

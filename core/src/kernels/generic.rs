@@ -214,7 +214,9 @@ impl<V: Vector> Lanes<V> {
 /// than a closure: closures are separate functions without the entry point's
 /// target features, so the intrinsics inside them would not inline.
 trait BlockOp<V: Vector> {
-    /// `*const f32` for a kernel that only reads, `*mut f32` for one that writes.
+    /// `*const f32` for a kernel that only reads, `*mut f32` for one that
+    /// may write (whether it does can be a run-time choice:
+    /// [`Self::copies_back`]).
     type P: Floats;
 
     /// Processes the `LANES` floats at `p`: floats `j ..` of the block that
@@ -223,8 +225,9 @@ trait BlockOp<V: Vector> {
     /// register. `Some` stops the scan with that value.
     ///
     /// # Safety
-    /// `p` points to `LANES` valid floats (writable if `P` is `*mut f32`);
-    /// the ISA of `V` is available.
+    /// `p` points to `LANES` valid floats, writable if the op writes
+    /// (`P` is `*mut f32` and [`Self::copies_back`] holds); the ISA of `V`
+    /// is available.
     unsafe fn register(&mut self, p: Self::P, block: usize, j: usize) -> Option<usize>;
 
     /// Whether the op's result is the same whichever lane each float lands
@@ -292,7 +295,8 @@ trait BlockOp<V: Vector> {
     }
 }
 
-/// The pointer a kernel walks: write access is a type, not a convention.
+/// The pointer a kernel walks: `*const f32` never writes; `*mut f32` writes
+/// only for an op that does ([`BlockOp::copies_back`]).
 trait Floats: Copy {
     /// `self + n` floats.
     ///
@@ -365,8 +369,9 @@ impl Floats for *mut f32 {
 /// tail's does.
 ///
 /// # Safety
-/// `xs` points to `len` valid floats (writable if the op's pointer is
-/// `*mut f32`); the ISA of `V` is available.
+/// `xs` points to `len` valid floats, writable if the op writes (its pointer
+/// is `*mut f32` and [`BlockOp::copies_back`] holds); the ISA of `V` is
+/// available.
 #[inline(always)]
 unsafe fn for_each_block<V: Vector, O: BlockOp<V>>(
     xs: O::P,
@@ -376,7 +381,8 @@ unsafe fn for_each_block<V: Vector, O: BlockOp<V>>(
 ) -> Option<usize> {
     if V::LANES == 1 && O::ROLLED && O::REALIGN {
         for i in 0..len {
-            // SAFETY: i < len.
+            // SAFETY: i < len: one of the caller's `len` floats (writable iff
+            // the op writes), and the ISA as the caller guarantees.
             if let Some(r) = unsafe { op.register(xs.add(i), i, 0) } {
                 return Some(r);
             }

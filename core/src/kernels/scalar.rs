@@ -242,7 +242,8 @@ pub(crate) fn exp_fixed(s: f32) -> u32 {
 }
 
 /// [`exp_fixed`], always inlined: for the loops that compute a mass per
-/// candidate (`fill_masses` on the scalar kernels, the streaming select),
+/// candidate (`fill_masses` on the scalar kernels, the streaming select, the
+/// draw's `scatter_masses`),
 /// where a call per candidate added 10 % to a microcontroller's top-p.
 #[inline(always)]
 pub(crate) fn exp_fixed_inlined(s: f32) -> u32 {

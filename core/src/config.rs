@@ -603,111 +603,96 @@ mod tests {
     /// parameters are not read. In a build with it, the ranges as usual.
     #[test]
     fn a_left_out_stage_refuses_its_switch_and_ignores_its_other_parameters() {
-        let with = |f: fn(&mut SamplerConfig)| {
+        // Compared by their `Debug` text, so a NaN payload matches a NaN.
+        let check = |f: fn(&mut SamplerConfig), want: Result<(), SampleError>| {
             let mut c = SamplerConfig::DEFAULT;
             f(&mut c);
-            c.validate()
+            assert_eq!(std::format!("{:?}", c.validate()), std::format!("{want:?}"));
         };
-        let context = |invalid: SampleError| if CONTEXT { Err(invalid) } else { Ok(()) };
-        let shapes = |invalid: SampleError| if SHAPES { Err(invalid) } else { Ok(()) };
-        let not_built = |stage, feature| Err(SampleError::NotBuilt { stage, feature });
-        // Switches: out of range, NaN, or in range with no window. `invalid`
-        // is the error a build with the feature gives (`None`: accepted,
-        // the stage being off without a window).
-        let penalties = |invalid: Option<SampleError>| {
-            if !CONTEXT {
-                not_built("penalties", "context")
-            } else {
+        // A stage's switch: `invalid` where its feature is built (`None`:
+        // accepted, the stage being off without a window), else NotBuilt.
+        let switch = |built: bool, invalid: Option<SampleError>, stage, feature| {
+            if built {
                 invalid.map_or(Ok(()), Err)
+            } else {
+                Err(SampleError::NotBuilt { stage, feature })
             }
         };
-        let nan = with(|c| c.repeat_penalty = f32::NAN);
-        if CONTEXT {
-            assert!(
-                matches!(nan, Err(SampleError::InvalidRepeatPenalty(r)) if r.is_nan()),
-                "{nan:?}"
-            );
-        } else {
-            assert_eq!(nan, not_built("penalties", "context"));
-        }
-        assert_eq!(
-            with(|c| c.repeat_penalty = -1.0),
-            penalties(Some(SampleError::InvalidRepeatPenalty(-1.0)))
+        let penalties = |invalid| switch(CONTEXT, invalid, "penalties", "context");
+        let dry = |invalid| switch(CONTEXT, invalid, "DRY", "context");
+        // The stage's other parameters: read only where it is built.
+        let other = |built: bool, invalid: SampleError| if built { Err(invalid) } else { Ok(()) };
+        // Switches: out of range, NaN, or in range with no window.
+        check(
+            |c| c.repeat_penalty = f32::NAN,
+            penalties(Some(SampleError::InvalidRepeatPenalty(f32::NAN))),
         );
-        assert_eq!(with(|c| c.frequency_penalty = 0.5), penalties(None));
-        assert_eq!(
-            with(|c| c.dry_multiplier = 0.8),
-            if CONTEXT {
-                Ok(())
-            } else {
-                not_built("DRY", "context")
-            }
+        check(
+            |c| c.repeat_penalty = -1.0,
+            penalties(Some(SampleError::InvalidRepeatPenalty(-1.0))),
         );
-        assert_eq!(
-            with(|c| c.dry_multiplier = -0.5),
-            if CONTEXT {
-                Err(SampleError::InvalidDryMultiplier(-0.5))
-            } else {
-                not_built("DRY", "context")
-            }
+        check(|c| c.frequency_penalty = 0.5, penalties(None));
+        check(|c| c.dry_multiplier = 0.8, dry(None));
+        check(
+            |c| c.dry_multiplier = -0.5,
+            dry(Some(SampleError::InvalidDryMultiplier(-0.5))),
         );
-        assert_eq!(
-            with(|c| c.typical_p = 2.0),
-            if SHAPES {
-                Err(SampleError::InvalidTypicalP(2.0))
-            } else {
-                not_built("typical-p", "shapes")
-            }
+        check(
+            |c| c.typical_p = 2.0,
+            switch(
+                SHAPES,
+                Some(SampleError::InvalidTypicalP(2.0)),
+                "typical-p",
+                "shapes",
+            ),
         );
-        let nan = with(|c| c.top_n_sigma = f32::NAN);
-        if SHAPES {
-            assert!(
-                matches!(nan, Err(SampleError::InvalidTopNSigma(x)) if x.is_nan()),
-                "{nan:?}"
-            );
-        } else {
-            assert_eq!(nan, not_built("top-n-sigma", "shapes"));
-        }
-        let shapes_switch = |invalid: SampleError, stage| {
-            if SHAPES {
-                Err(invalid)
-            } else {
-                not_built(stage, "shapes")
-            }
-        };
+        check(
+            |c| c.top_n_sigma = f32::NAN,
+            switch(
+                SHAPES,
+                Some(SampleError::InvalidTopNSigma(f32::NAN)),
+                "top-n-sigma",
+                "shapes",
+            ),
+        );
         const BAD_MIROSTAT: Mirostat = Mirostat::V2 {
             tau: -1.0,
             eta: 0.1,
         };
-        let bad_mirostat = BAD_MIROSTAT;
-        assert_eq!(
-            with(|c| c.mirostat = BAD_MIROSTAT),
-            shapes_switch(SampleError::InvalidMirostat(bad_mirostat), "mirostat")
+        check(
+            |c| c.mirostat = BAD_MIROSTAT,
+            switch(
+                SHAPES,
+                Some(SampleError::InvalidMirostat(BAD_MIROSTAT)),
+                "mirostat",
+                "shapes",
+            ),
         );
-        assert_eq!(
-            with(|c| c.dynatemp_range = -0.5),
-            shapes_switch(
-                SampleError::InvalidDynatempRange(-0.5),
-                "dynamic temperature"
-            )
+        check(
+            |c| c.dynatemp_range = -0.5,
+            switch(
+                SHAPES,
+                Some(SampleError::InvalidDynatempRange(-0.5)),
+                "dynamic temperature",
+                "shapes",
+            ),
         );
         // -0.0 is the neutral value too.
-        assert_eq!(
-            with(|c| (c.dry_multiplier, c.xtc_probability, c.dynatemp_range) = (-0.0, -0.0, -0.0)),
-            Ok(())
+        check(
+            |c| (c.dry_multiplier, c.xtc_probability, c.dynatemp_range) = (-0.0, -0.0, -0.0),
+            Ok(()),
         );
-        // The other parameters: read only where the stage is built.
-        assert_eq!(
-            with(|c| c.dry_base = 0.5),
-            context(SampleError::InvalidDryBase(0.5))
+        check(
+            |c| c.dry_base = 0.5,
+            other(CONTEXT, SampleError::InvalidDryBase(0.5)),
         );
-        assert_eq!(
-            with(|c| c.xtc_threshold = 5.0),
-            shapes(SampleError::InvalidXtcThreshold(5.0))
+        check(
+            |c| c.xtc_threshold = 5.0,
+            other(SHAPES, SampleError::InvalidXtcThreshold(5.0)),
         );
-        assert_eq!(
-            with(|c| c.dynatemp_exponent = -1.0),
-            shapes(SampleError::InvalidDynatempExponent(-1.0))
+        check(
+            |c| c.dynatemp_exponent = -1.0,
+            other(SHAPES, SampleError::InvalidDynatempExponent(-1.0)),
         );
     }
 

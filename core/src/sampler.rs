@@ -118,12 +118,16 @@ impl<const H: usize> Touched<H> {
     };
 
     /// Replaces the contents by the distinct tokens of `window` and their
-    /// logits in `xs` (in place: see `Tally::fill`).
+    /// logits in `xs` (in place: see `Tally::fill`). Each logit is read as
+    /// its token is first seen: on a large vocabulary these are cache misses,
+    /// which then overlap the rest of the tally instead of following it.
     fn capture(&mut self, window: Window, xs: &[f32]) {
-        self.tally.fill(window.iter());
-        for ((t, _), v) in self.tally.iter().zip(self.values.iter_mut()) {
-            *v = xs.get(t as usize).copied().unwrap_or(0.0);
-        }
+        let values = &mut self.values;
+        self.tally.fill(&window, |i, t| {
+            if let Some(v) = values.get_mut(i) {
+                *v = xs.get(t as usize).copied().unwrap_or(0.0);
+            }
+        });
     }
 
     fn pairs(&self) -> impl Iterator<Item = (u32, f32)> + '_ {
@@ -530,7 +534,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
                 }
                 Stage::Penalties if pen > 0 => {
                     let mut tally: Tally<HISTORY> = Tally::EMPTY;
-                    tally.fill(self.window(pen).iter());
+                    tally.fill(&self.window(pen), |_, _| {});
                     penalties::apply(&self.config, &tally, xs, tracker);
                 }
                 Stage::Dry if dry > 0 => {

@@ -171,7 +171,7 @@ fn ours(stage: &str, cfg: SamplerConfig, b: Backend) -> Case {
 }
 
 /// The filter stages measured as whole `sample` calls (scan, filter, draw).
-pub const FILTERS: [(&str, SamplerConfig); 8] = [
+pub const FILTERS: [(&str, SamplerConfig); 9] = [
     (
         "min-p 0.05",
         SamplerConfig {
@@ -239,6 +239,16 @@ pub const FILTERS: [(&str, SamplerConfig); 8] = [
             min_p: 0.0,
             top_k: 40,
             top_p: 0.99,
+            ..SamplerConfig::DEFAULT
+        },
+    ),
+    (
+        "min-p 0.05 + top-p 0.95",
+        SamplerConfig {
+            temperature: 1.0,
+            min_p: 0.05,
+            top_k: 0,
+            top_p: 0.95,
             ..SamplerConfig::DEFAULT
         },
     ),

@@ -40,23 +40,28 @@ impl<'a> Window<'a> {
     /// The newest `out.len()` (at most all) tokens, newest first, written
     /// into `out`; returns how many.
     pub(crate) fn newest_first(&self, out: &mut [u32]) -> usize {
-        let (older, newer) = match self.start.checked_sub(self.older.len()) {
-            None => (self.older.get(self.start..), self.newer.get(..)),
-            Some(skip) => (None, self.newer.get(skip..)),
-        };
-        let older = older.unwrap_or_default().iter().rev();
-        let tokens = newer.unwrap_or_default().iter().rev().chain(older);
+        // Two plain reversed copies: a chained, zipped iterator here was a
+        // tenth of DRY's time.
+        let (older, newer) = self.parts();
         let mut n = 0;
-        for (slot, &t) in out.iter_mut().zip(tokens) {
-            *slot = t;
-            n += 1;
+        for part in [newer, older] {
+            let room = out.get_mut(n..).unwrap_or_default();
+            let take = room.len().min(part.len());
+            let src = part.get(part.len() - take..).unwrap_or_default();
+            for (slot, &t) in room.iter_mut().zip(src.iter().rev()) {
+                *slot = t;
+            }
+            n += take;
         }
         n
     }
 
-    /// The tokens, oldest first.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &'a u32> + 'a {
-        self.older.iter().chain(self.newer).skip(self.start)
+    /// The tokens, oldest first, as the ring's two slices (older, newer).
+    pub(crate) fn parts(&self) -> (&'a [u32], &'a [u32]) {
+        match self.start.checked_sub(self.older.len()) {
+            None => (self.older.get(self.start..).unwrap_or_default(), self.newer),
+            Some(skip) => (&[], self.newer.get(skip..).unwrap_or_default()),
+        }
     }
 }
 
@@ -78,67 +83,86 @@ impl<const H: usize> Tally<H> {
     };
 
     /// Replaces the contents by the distinct tokens of `window` (its first
-    /// `H` if longer) with their counts. In place: a tally is `8 H` bytes,
-    /// which a by-value return would copy on a microcontroller's stack.
-    pub(crate) fn fill<'a>(&mut self, window: impl Iterator<Item = &'a u32>) {
-        self.fill_with(window.map(|&t| (t, 1)), |a, b| a + b);
+    /// `H` if longer) with their counts, calling `first(i, t)` as token `t`
+    /// first appears (at position `i` of [`iter`](Self::iter)'s order). In
+    /// place: a tally is `8 H` bytes, which a by-value return would copy on a
+    /// microcontroller's stack.
+    ///
+    /// The window is read as the ring's two slices, not through a chained
+    /// iterator (whose per-token bookkeeping was a third of this loop).
+    pub(crate) fn fill(&mut self, window: &Window, mut first: impl FnMut(usize, u32)) {
+        let mut index = [[0u16; 2]; H];
+        self.len = 0;
+        let (older, newer) = window.parts();
+        let mut room = H.min(MAX_WINDOW);
+        for part in [older, newer] {
+            let part = part.get(..room.min(part.len())).unwrap_or_default();
+            room -= part.len();
+            for &t in part {
+                if let Some(i) = self.add(&mut index, t, 1, |a, b| a + b) {
+                    first(i, t);
+                }
+            }
+        }
     }
 
     /// Replaces the contents by the distinct tokens of `pairs` (its first
     /// `H` if longer), each with the largest value paired with it.
     pub(crate) fn fill_max(&mut self, pairs: impl Iterator<Item = (u32, u32)>) {
-        self.fill_with(pairs, u32::max);
+        let mut index = [[0u16; 2]; H];
+        self.len = 0;
+        for (t, v) in pairs.take(H.min(MAX_WINDOW)) {
+            self.add(&mut index, t, v, u32::max);
+        }
     }
 
-    /// The distinct tokens of `pairs` in order of first occurrence, each
-    /// with its values folded by `combine`.
+    /// Adds the pair `(t, v)`: a new token is appended (its position is
+    /// returned), a known one's value becomes `combine(value, v)`.
     ///
-    /// O(n) for n pairs: each token is looked up in an open-addressing index
+    /// O(1) expected: each token is looked up in an open-addressing `index`
     /// of `2 H` slots on the stack (`4 H` bytes; at most half full, so a
-    /// lookup probes about one slot). A sort (the previous way, for the
+    /// lookup probes about one slot). A sort (the first way, for the
     /// penalties and for DRY) cost a mispredicted branch per comparison:
-    /// about 1 µs a call for 64 tokens.
+    /// about 1 us a call for 64 tokens.
+    ///
+    /// Slot `s` is `index[s / 2][s % 2]` (an array of `2 * H` is not
+    /// expressible for a generic `H`); 0 is empty, `i + 1` points at
+    /// `ids[i]`. Positions fit a `u16`: windows are at most `MAX_WINDOW`
+    /// (`Sampler::new` refuses longer ones), and so are the pairs taken.
     #[inline(always)]
-    fn fill_with(
+    fn add(
         &mut self,
-        pairs: impl Iterator<Item = (u32, u32)>,
+        index: &mut [[u16; 2]; H],
+        t: u32,
+        v: u32,
         combine: impl Fn(u32, u32) -> u32,
-    ) {
-        // Slot `s` is `index[s / 2][s % 2]` (an array of `2 * H` is not
-        // expressible for a generic `H`); 0 is empty, `i + 1` points at
-        // `ids[i]`. Positions fit a `u16`: windows are at most `MAX_WINDOW`
-        // (`Sampler::new` refuses longer ones), and so are the pairs taken.
-        let mut index = [[0u16; 2]; H];
+    ) -> Option<usize> {
         let slots = 2 * H;
-        let mut len = 0;
-        for (t, v) in pairs.take(H.min(MAX_WINDOW)) {
-            // Fibonacci hashing, reduced to the slot range by a multiply.
-            let mut s = ((t.wrapping_mul(0x9E37_79B9) as u64 * slots as u64) >> 32) as usize;
-            // At most `H` slots are taken: a free one comes within `slots` probes.
-            for _ in 0..slots {
-                let Some(slot) = index.get_mut(s / 2).and_then(|p| p.get_mut(s % 2)) else {
-                    break;
-                };
-                if *slot == 0 {
-                    if let (Some(id), Some(c)) = (self.ids.get_mut(len), self.counts.get_mut(len)) {
-                        *id = t;
-                        *c = v;
-                    }
-                    len += 1;
-                    *slot = len as u16;
-                    break;
+        // Fibonacci hashing, reduced to the slot range by a multiply.
+        let mut s = ((t.wrapping_mul(0x9E37_79B9) as u64 * slots as u64) >> 32) as usize;
+        // At most `H` slots are taken: a free one comes within `slots` probes.
+        for _ in 0..slots {
+            let slot = index.get_mut(s / 2).and_then(|p| p.get_mut(s % 2))?;
+            if *slot == 0 {
+                let len = self.len;
+                if let (Some(id), Some(c)) = (self.ids.get_mut(len), self.counts.get_mut(len)) {
+                    *id = t;
+                    *c = v;
                 }
-                let i = *slot as usize - 1;
-                if self.ids.get(i) == Some(&t) {
-                    if let Some(c) = self.counts.get_mut(i) {
-                        *c = combine(*c, v);
-                    }
-                    break;
-                }
-                s = if s + 1 == slots { 0 } else { s + 1 };
+                self.len += 1;
+                *slot = self.len as u16;
+                return Some(len);
             }
+            let i = *slot as usize - 1;
+            if self.ids.get(i) == Some(&t) {
+                if let Some(c) = self.counts.get_mut(i) {
+                    *c = combine(*c, v);
+                }
+                return None;
+            }
+            s = if s + 1 == slots { 0 } else { s + 1 };
         }
-        self.len = len;
+        None
     }
 
     /// `(token, count)` in order of first occurrence in the window.
@@ -168,13 +192,17 @@ mod tests {
     fn tally_counts_distinct_tokens() {
         let window = [5u32, 3, 5, 9, 3, 5, 0];
         let mut t: Tally<8> = Tally::EMPTY;
-        t.fill(window.iter());
+        t.fill(&Window::last(&window[..2], &window[2..], 9), |_, _| {});
         let got: Vec<(u32, u32)> = t.iter().collect();
         assert_eq!(got, [(5, 3), (3, 2), (9, 1), (0, 1)]);
         assert_eq!(t.position(9), Some(2));
         assert_eq!(t.position(4), None);
         let w = Window::last(&[1, 2], &[3, 4, 5], 4);
-        assert_eq!(w.iter().copied().collect::<Vec<_>>(), [2, 3, 4, 5]);
+        assert_eq!(w.parts(), (&[2][..], &[3, 4, 5][..]));
+        assert_eq!(
+            Window::last(&[1, 2], &[3, 4, 5], 2).parts(),
+            (&[][..], &[4, 5][..])
+        );
         assert_eq!(w.len(), 4);
         let mut out = [0u32; 6];
         assert_eq!((w.newest_first(&mut out), out), (4, [5, 4, 3, 2, 0, 0]));
@@ -190,8 +218,14 @@ mod tests {
         assert_eq!(Window::last(&[1, 2], &[], 9).len(), 2);
         // A window longer than the tally's capacity keeps the first H.
         let mut t: Tally<2> = Tally::EMPTY;
-        t.fill(window.iter());
+        t.fill(&Window::last(&[], &window, 7), |_, _| {});
         assert_eq!(t.iter().collect::<Vec<_>>(), [(5, 1), (3, 1)]);
+        // ... counted across the ring's two slices: the first two tokens
+        // lie in the older one, which alone is not cut to fit.
+        t.fill(&Window::last(&[7, 5, 5, 5], &[9, 9], 5), |_, _| {});
+        assert_eq!(t.iter().collect::<Vec<_>>(), [(5, 2)]);
+        t.fill(&Window::last(&[7, 5], &[9, 9, 4], 4), |_, _| {});
+        assert_eq!(t.iter().collect::<Vec<_>>(), [(5, 1), (9, 1)]);
     }
 
     /// Against a brute-force count, in order of first occurrence: windows
@@ -225,13 +259,22 @@ mod tests {
                     None => want.push((t, 1)),
                 }
             }
-            let mut t: Tally<64> = Tally::EMPTY;
-            t.fill(window.iter());
-            assert_eq!(
-                t.iter().collect::<Vec<_>>(),
-                want,
-                "n {n}, {distinct} distinct"
-            );
+            // The ring split anywhere; `first` sees each token as it first
+            // appears, at its position.
+            for split in [0, n / 3, n] {
+                let (older, newer) = window.split_at(split);
+                let mut t: Tally<64> = Tally::EMPTY;
+                let mut firsts = Vec::new();
+                t.fill(&Window::last(older, newer, n), |i, u| firsts.push((i, u)));
+                assert_eq!(
+                    t.iter().collect::<Vec<_>>(),
+                    want,
+                    "n {n}, {distinct} distinct, split {split}"
+                );
+                let want_firsts: Vec<(usize, u32)> =
+                    want.iter().enumerate().map(|(i, &(u, _))| (i, u)).collect();
+                assert_eq!(firsts, want_firsts);
+            }
             // The largest value per token (DRY's use), values not in order.
             let pairs: Vec<(u32, u32)> = window
                 .iter()
@@ -252,7 +295,7 @@ mod tests {
                 assert_eq!(t.position(u), Some(i));
             }
             let mut one: Tally<1> = Tally::EMPTY;
-            one.fill(window.iter());
+            one.fill(&Window::last(&[], &window, n), |_, _| {});
             assert_eq!(
                 one.iter().collect::<Vec<_>>(),
                 want.iter()

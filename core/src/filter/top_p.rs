@@ -55,7 +55,15 @@ pub(crate) fn top_p(
     // and compute each mass once. Otherwise one vector pass sums the buffer,
     // and only the tokens the bound below lets through are gathered (the
     // better trade when the nucleus is a small part of a large vocabulary).
-    let set = if k.backend() == Backend::Scalar && (SOFT_FLOAT || xs.len() <= SMALL_VOCAB) {
+    //
+    // After a cut (min-p, top-n-sigma before it) the set is usually a small
+    // part of the vocabulary on every backend: one read pass gathers it,
+    // where the summing pass computes an exp per token (min-p then top-p at
+    // 128 256 on AVX-512: 44 us, 4.7x the default chain, before this). If it
+    // does not fit, the gather stops at the capacity and the pass below runs.
+    let cut = matches!(set, Survivors::AtLeast(t) if t > -f32::MAX);
+    let small = k.backend() == Backend::Scalar && (SOFT_FLOAT || xs.len() <= SMALL_VOCAB);
+    let set = if cut || small {
         gather(k, scratch, xs, set, scratch.len())
     } else {
         set

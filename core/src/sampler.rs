@@ -77,6 +77,10 @@ pub struct Sampler<const CAP: usize, const HISTORY: usize = 64> {
     breakers: Breakers,
     /// Mirostat's cut, in bits (`2 tau` after `new`, `set_config` and `reset`).
     mu: f32,
+    /// top-k's warm start over the buffer (see `top_k::warm_scan`): the last
+    /// such call's distance from the max to the k-th logit, NaN for none.
+    /// It moves where a scan starts, never what the sampler returns.
+    top_k_gap: f32,
     scratch: [Candidate; CAP],
 }
 
@@ -166,6 +170,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         history: History::EMPTY,
         breakers: Breakers::NONE,
         mu: 0.0,
+        top_k_gap: f32::NAN,
         scratch: [Candidate { id: 0, logit: 0.0 }; CAP],
     };
 
@@ -183,6 +188,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
             history: History::EMPTY,
             breakers: Breakers::NONE,
             mu: initial_mu(&config),
+            top_k_gap: f32::NAN,
             scratch: [Candidate::default(); CAP],
         })
     }
@@ -315,6 +321,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
     pub fn reset(&mut self) {
         self.history.clear();
         self.mu = initial_mu(&self.config);
+        self.top_k_gap = f32::NAN;
     }
 
     /// Mirostat's current cut `mu`, in bits (0 when mirostat is off).
@@ -906,7 +913,8 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
                 }
                 Stage::TopK if cfg.top_k > 0 => {
                     beside = None;
-                    top_k::top_k(k, scratch, xs, set, cfg.top_k)
+                    let warm = Some((max, &mut self.top_k_gap));
+                    top_k::top_k(k, scratch, xs, set, cfg.top_k, warm)
                 }
                 Stage::TopP if cfg.top_p < 1.0 => {
                     let cut = top_p::top_p(k, scratch, xs, set, cfg.top_p, cfg.min_keep, w);

@@ -829,8 +829,8 @@ fn sampler_size_is_scratch_plus_history_plus_a_constant() {
     assert_eq!(size_of::<Sampler<256, 128>>(), 8 * 256 + 4 * 128 + constant);
     assert_eq!(size_of::<Sampler<1024, 64>>(), 8 * 1024 + 4 * 64 + constant);
     // The constant: configuration (with the shape stages' fields), order,
-    // backend, the ring's cursor, mirostat's mu and the DRY breakers (64
-    // token ids).
+    // backend, the ring's cursor, mirostat's mu, top-k's warm-start gap and
+    // the DRY breakers (64 token ids).
     assert!(constant <= 448, "{constant} bytes");
     println!("Sampler<CAP, HISTORY> = 8 CAP + 4 HISTORY + {constant} bytes");
 }

@@ -390,6 +390,69 @@ fn top_k_beyond_the_capacity_keeps_the_k_best_ties_to_the_lowest_id() {
     }
 }
 
+/// top-k over the buffer starts its scan where the previous call's k-th
+/// logit lay (a warm start): one sampler fed logits whose spread narrows and
+/// widens tenfold from call to call, with ties at the k-th and the best
+/// tokens last, must keep and draw exactly what a fresh sampler does, in
+/// the default order and in llama.cpp's (top-k first), on every backend.
+#[test]
+fn top_k_over_the_buffer_does_not_depend_on_earlier_calls() {
+    let n = 2000usize;
+    let shapes: Vec<Vec<f32>> = vec![
+        (0..n).map(|i| ((i * 37) % 101) as f32 * 0.1).collect(),
+        (0..n)
+            .map(|i| match i % 97 {
+                0 => 2.0,
+                1 | 50 => 1.0,
+                _ => (i % 13) as f32 * 0.05,
+            })
+            .collect(),
+        (0..n)
+            .map(|i| if i >= n - 3 { 10.0 } else { (i % 7) as f32 })
+            .collect(),
+        vec![0.5; n],
+    ];
+    let mut calls: Vec<Vec<f32>> = Vec::new();
+    for scale in [1.0f32, 0.1, 10.0, 1.0, 10.0, 0.1] {
+        for shape in &shapes {
+            calls.push(shape.iter().map(|x| x * scale - 3.0).collect());
+        }
+    }
+    let cfg = SamplerConfig {
+        top_k: 8,
+        min_p: 0.0,
+        top_p: 0.9,
+        ..SamplerConfig::default()
+    };
+    for order in [&Stage::DEFAULT_ORDER[..], &Stage::LLAMA_CPP_ORDER[..]] {
+        for &b in Backend::available() {
+            let fresh = || {
+                Sampler::<64>::new(cfg)
+                    .unwrap()
+                    .with_order(order)
+                    .unwrap()
+                    .with_backend(b)
+                    .unwrap()
+            };
+            let (mut warm, mut warm_draws) = (fresh(), fresh());
+            for (i, logits) in calls.iter().enumerate() {
+                let (mut got, mut want) = (logits.clone(), logits.clone());
+                warm.distribution_in_place(&mut got).unwrap();
+                fresh().distribution_in_place(&mut want).unwrap();
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&got), bits(&want), "call {i}, {b:?}, {order:?}");
+                let kept = support(&got).len();
+                assert!((1..=8).contains(&kept), "call {i}: top-k cut ({kept})");
+                let (mut x, mut y) = (logits.clone(), logits.clone());
+                let seed = i as u64;
+                let token = warm_draws.sample(&mut x, &mut Pcg32::new(seed, 0)).unwrap();
+                let want = fresh().sample(&mut y, &mut Pcg32::new(seed, 0)).unwrap();
+                assert_eq!(token, want, "call {i}, {b:?}, {order:?}");
+            }
+        }
+    }
+}
+
 #[test]
 fn top_p_near_one_keeps_the_light_tail_tokens_it_needs() {
     // One token of mass 2^30 and 4095 whose weight e^-21.3 (0.6 / 2^30)

@@ -39,7 +39,7 @@ pub const MAX_DRY_BREAKER_TOKENS: usize = 64;
 pub(crate) struct Breakers {
     tokens: [u32; MAX_DRY_BREAKER_TOKENS],
     ends: [u8; MAX_DRY_BREAKERS],
-    count: usize,
+    count: u8,
 }
 
 impl Breakers {
@@ -83,13 +83,14 @@ impl Breakers {
                 *e = end as u8;
             }
         }
-        out.count = breakers.len();
+        // At most MAX_DRY_BREAKERS (16): checked above.
+        out.count = breakers.len() as u8;
         Ok(out)
     }
 
     /// Each breaker as a slice (head first).
     pub(crate) fn iter(&self) -> impl Iterator<Item = &[u32]> {
-        let ends = self.ends.get(..self.count).unwrap_or_default();
+        let ends = self.ends.get(..self.count as usize).unwrap_or_default();
         ends.iter().enumerate().map(|(i, &e)| {
             let start = match i.checked_sub(1) {
                 Some(p) => self.ends.get(p).copied().unwrap_or(0),

@@ -39,7 +39,7 @@ pub(crate) fn v1(
         // Over the buffer, top-k's one-pass gather finds them (reading the
         // buffer only: `set` stays valid for the cut below).
         Survivors::AtLeast(_) if m.saturating_mul(2) <= scratch.len() => {
-            let found = top_k::top_k(k, scratch, xs, set, m);
+            let found = top_k::top_k(k, scratch, xs, set, m, None);
             descending(scratch, found)
         }
         _ => largest(scratch, xs, set, m),
@@ -81,7 +81,7 @@ pub(crate) fn v1(
     } else {
         1
     };
-    top_k::top_k(k, scratch, xs, set, keep)
+    top_k::top_k(k, scratch, xs, set, keep, None)
 }
 
 /// The `m` largest survivor logits, descending (a min-heap of them while

@@ -43,7 +43,7 @@ pub(crate) fn keep_with_min(
                 .count(),
         };
         if passing < min_keep {
-            return super::top_k::top_k(k, scratch, xs, set, min_keep);
+            return super::top_k::top_k(k, scratch, xs, set, min_keep, None);
         }
     }
     keep_at_least(scratch, set, threshold)

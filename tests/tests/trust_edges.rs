@@ -426,30 +426,47 @@ fn top_k_over_the_buffer_does_not_depend_on_earlier_calls() {
     };
     for order in [&Stage::DEFAULT_ORDER[..], &Stage::LLAMA_CPP_ORDER[..]] {
         for &b in Backend::available() {
-            let fresh = || {
-                Sampler::<64>::new(cfg)
-                    .unwrap()
-                    .with_order(order)
-                    .unwrap()
-                    .with_backend(b)
-                    .unwrap()
-            };
-            let (mut warm, mut warm_draws) = (fresh(), fresh());
-            for (i, logits) in calls.iter().enumerate() {
-                let (mut got, mut want) = (logits.clone(), logits.clone());
-                warm.distribution_in_place(&mut got).unwrap();
-                fresh().distribution_in_place(&mut want).unwrap();
-                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(&got), bits(&want), "call {i}, {b:?}, {order:?}");
-                let kept = support(&got).len();
-                assert!((1..=8).contains(&kept), "call {i}: top-k cut ({kept})");
-                let (mut x, mut y) = (logits.clone(), logits.clone());
-                let seed = i as u64;
-                let token = warm_draws.sample(&mut x, &mut Pcg32::new(seed, 0)).unwrap();
-                let want = fresh().sample(&mut y, &mut Pcg32::new(seed, 0)).unwrap();
-                assert_eq!(token, want, "call {i}, {b:?}, {order:?}");
-            }
+            // Beyond the capacity, and within it (where the scan also runs).
+            warm_calls_match_fresh_samplers::<64>(&calls, cfg, order, b);
+            warm_calls_match_fresh_samplers::<4096>(&calls, cfg, order, b);
         }
+    }
+}
+
+/// Each call of one sampler against a fresh sampler's: the same
+/// distribution, bit for bit, and the same token for the same seed.
+fn warm_calls_match_fresh_samplers<const CAP: usize>(
+    calls: &[Vec<f32>],
+    cfg: SamplerConfig,
+    order: &[Stage],
+    b: Backend,
+) {
+    let fresh = || {
+        Sampler::<CAP>::new(cfg)
+            .unwrap()
+            .with_order(order)
+            .unwrap()
+            .with_backend(b)
+            .unwrap()
+    };
+    let (mut warm, mut warm_draws) = (fresh(), fresh());
+    for (i, logits) in calls.iter().enumerate() {
+        let (mut got, mut want) = (logits.clone(), logits.clone());
+        warm.distribution_in_place(&mut got).unwrap();
+        fresh().distribution_in_place(&mut want).unwrap();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(
+            bits(&got),
+            bits(&want),
+            "call {i}, {b:?}, CAP {CAP}, {order:?}"
+        );
+        let kept = support(&got).len();
+        assert!((1..=8).contains(&kept), "call {i}: top-k cut ({kept})");
+        let (mut x, mut y) = (logits.clone(), logits.clone());
+        let seed = i as u64;
+        let token = warm_draws.sample(&mut x, &mut Pcg32::new(seed, 0)).unwrap();
+        let want = fresh().sample(&mut y, &mut Pcg32::new(seed, 0)).unwrap();
+        assert_eq!(token, want, "call {i}, {b:?}, CAP {CAP}, {order:?}");
     }
 }
 

@@ -53,6 +53,15 @@ fn for_each_run(mask: &[u32], n: usize, mut f: impl FnMut(Run)) {
         let word = mask.get(w).copied().unwrap_or(0);
         if word == u32::MAX || word == 0 {
             let mut end = w + 1;
+            // Sixteen words per test while the run lasts (one OR of XORs, no
+            // branch per word: a word at a time was 1.2 us of a dense mask's
+            // 4 000 words, paid twice), then word by word to its end.
+            while let Some(chunk) = mask.get(end..end + 16).filter(|_| end + 16 <= full) {
+                if chunk.iter().fold(0, |diff, &x| diff | (x ^ word)) != 0 {
+                    break;
+                }
+                end += 16;
+            }
             while end < full && mask.get(end) == Some(&word) {
                 end += 1;
             }
@@ -416,6 +425,49 @@ fn masked_scan(k: Kernels, xs: &[f32], mask: &[u32]) -> MaskedScan {
 mod tests {
     use super::*;
     use std::vec::Vec;
+
+    /// Against a word-by-word split, with runs of every length around the
+    /// sixteen-word test (1, 15, 16, 17, 32, 33 words), ending at the last
+    /// whole word or before a partial one, and broken by a mixed word or the
+    /// other kind inside a chunk: a run that stops short or overruns by a
+    /// chunk fails.
+    #[test]
+    fn runs_match_a_word_by_word_split() {
+        let kinds = [0u32, u32::MAX, 0x00ff_0f0f];
+        for lens in [[1usize, 15, 16], [17, 32, 33], [16, 1, 17], [33, 16, 15]] {
+            for (a, b) in [(0, 1), (1, 0), (0, 2), (1, 2), (2, 0)] {
+                let mut mask = Vec::new();
+                for (i, &len) in lens.iter().enumerate() {
+                    let kind = kinds[if i % 2 == 0 { a } else { b }];
+                    mask.extend(std::iter::repeat_n(kind, len));
+                }
+                for n in [mask.len() * 32, mask.len() * 32 - 5] {
+                    let mut want = Vec::new();
+                    let full = n / 32;
+                    let mut w = 0;
+                    while w < full {
+                        let word = mask[w];
+                        if word == 0 || word == u32::MAX {
+                            let mut end = w;
+                            while end < full && mask[end] == word {
+                                end += 1;
+                            }
+                            let kind = if word == 0 { 'B' } else { 'A' };
+                            want.push((kind, w * 32, end * 32));
+                            w = end;
+                        } else {
+                            want.push(('M', w * 32, w * 32 + 32));
+                            w += 1;
+                        }
+                    }
+                    if n % 32 != 0 {
+                        want.push(('M', full * 32, n));
+                    }
+                    assert_eq!(runs(&mask, n), want, "{lens:?} {a} {b} n {n}");
+                }
+            }
+        }
+    }
 
     fn runs(mask: &[u32], n: usize) -> Vec<(char, usize, usize)> {
         let mut out = Vec::new();

@@ -78,8 +78,9 @@ pub struct Sampler<const CAP: usize, const HISTORY: usize = 64> {
     /// Mirostat's cut, in bits (`2 tau` after `new`, `set_config` and `reset`).
     mu: f32,
     /// top-k's warm start over the buffer (see `top_k::warm_scan`): the last
-    /// such call's distance from the max to the k-th logit, NaN for none.
-    /// It moves where a scan starts, never what the sampler returns.
+    /// such call's distance from the max to the k-th logit, NaN for none
+    /// (after `new` and `reset`). Any call that runs top-k moves it; it moves
+    /// where a scan starts, never what the sampler returns.
     top_k_gap: f32,
     scratch: [Candidate; CAP],
 }

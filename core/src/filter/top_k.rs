@@ -97,9 +97,9 @@ fn warm_scan(
     }
 }
 
-/// top-k over a buffer too large for the scratch, in one pass; returns how
-/// many it kept (in the scratch) and the smallest of their logits. Needs
-/// `2k <= scratch.len()` so every refill makes progress.
+/// top-k over the buffer in one pass, however many tokens the set holds;
+/// returns how many it kept (in the scratch, at most k) and the smallest of
+/// their logits. Needs `2k <= scratch.len()` so every refill makes progress.
 fn by_scan(
     k: Kernels,
     scratch: &mut [Candidate],

@@ -79,8 +79,9 @@ pub struct Sampler<const CAP: usize, const HISTORY: usize = 64> {
     mu: f32,
     /// top-k's warm start over the buffer (see `top_k::warm_scan`): the last
     /// such call's distance from the max to the k-th logit, NaN for none
-    /// (after `new` and `reset`). Any call that runs top-k moves it; it moves
-    /// where a scan starts, never what the sampler returns.
+    /// (after `new` and `reset`). Moved by every top-k stage that scans the
+    /// buffer (`2k <= CAP`); it moves where a scan starts, never what the
+    /// sampler returns.
     top_k_gap: f32,
     scratch: [Candidate; CAP],
 }

@@ -220,8 +220,9 @@ mod tests {
         let mut t: Tally<2> = Tally::EMPTY;
         t.fill(&Window::last(&[], &window, 7), |_, _| {});
         assert_eq!(t.iter().collect::<Vec<_>>(), [(5, 1), (3, 1)]);
-        // ... counted across the ring's two slices: the first two tokens
-        // lie in the older one, which alone is not cut to fit.
+        // ... cut across the ring's two slices: the older slice alone holds
+        // more than H tokens (only its first two count), or fewer (the cut
+        // continues into the newer one).
         t.fill(&Window::last(&[7, 5, 5, 5], &[9, 9], 5), |_, _| {});
         assert_eq!(t.iter().collect::<Vec<_>>(), [(5, 2)]);
         t.fill(&Window::last(&[7, 5], &[9, 9, 4], 4), |_, _| {});

@@ -59,8 +59,9 @@ pub(crate) fn top_p(
     // After a cut (min-p, top-n-sigma before it) the set is usually a small
     // part of the vocabulary on every backend: one read pass gathers it,
     // where the summing pass computes an exp per token (min-p then top-p at
-    // 128 256 on AVX-512: 44 us, 4.7x the default chain, before this). If it
-    // does not fit, the gather stops at the capacity and the pass below runs.
+    // 128 256 on AVX-512: 44.5 us before this, 4.5x the default chain). If it
+    // does not fit, the gather stops at the capacity (on flat logits, after
+    // writing CAP candidates) and the pass below runs as before.
     let cut = matches!(set, Survivors::AtLeast(t) if t > -f32::MAX);
     let small = k.backend() == Backend::Scalar && (SOFT_FLOAT || xs.len() <= SMALL_VOCAB);
     let set = if cut || small {

@@ -8,7 +8,8 @@
 //!   one scan gathers the tokens above a rising threshold into a window of
 //!   the scratch and keeps the best k whenever it fills (a later token equal
 //!   to the k-th loses the tie to the lower id already kept). The sampler's
-//!   calls start it just below the previous call's k-th ([`warm_scan`]).
+//!   calls start it at the max minus 1.5x the previous call's distance from
+//!   the max to its k-th ([`warm_scan`]).
 //! - Otherwise the whole set is gathered if it fits, else a 4-pass radix
 //!   select over the logits' bit patterns, O(n) per pass, no exp.
 

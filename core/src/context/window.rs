@@ -88,8 +88,9 @@ impl<const H: usize> Tally<H> {
     /// place: a tally is `8 H` bytes, which a by-value return would copy on a
     /// microcontroller's stack.
     ///
-    /// The window is read as the ring's two slices, not through a chained
-    /// iterator (whose per-token bookkeeping was a third of this loop).
+    /// The window is read as the ring's two slices, not through a chained,
+    /// skipping iterator (with the capture of each first-seen logit in
+    /// `first`, the penalties' own cost at vocab 512 went 0.18 -> 0.14 us).
     pub(crate) fn fill(&mut self, window: &Window, mut first: impl FnMut(usize, u32)) {
         let mut index = [[0u16; 2]; H];
         self.len = 0;
@@ -123,7 +124,7 @@ impl<const H: usize> Tally<H> {
     /// of `2 H` slots on the stack (`4 H` bytes; at most half full, so a
     /// lookup probes about one slot). A sort (the first way, for the
     /// penalties and for DRY) cost a mispredicted branch per comparison:
-    /// about 1 us a call for 64 tokens.
+    /// about 1 µs a call for 64 tokens.
     ///
     /// Slot `s` is `index[s / 2][s % 2]` (an array of `2 * H` is not
     /// expressible for a generic `H`); 0 is empty, `i + 1` points at

@@ -328,14 +328,10 @@ fn gaussian_is_box_muller_of_the_documented_bits() {
     }
 }
 
-#[test]
-fn top_k_beyond_the_capacity_keeps_the_k_best_ties_to_the_lowest_id() {
-    // 2000 logits, CAP 64, k 8: the scan path (2k <= CAP; its window of 64
-    // refills many times as the threshold rises), against the definition
-    // (logit descending, id ascending, the first k), the radix path (CAP 8)
-    // and the scratch path (CAP 4096).
-    let n = 2000usize;
-    let patterns: Vec<(&str, Vec<f32>)> = vec![
+/// Logit patterns for top-k 8 over `n` tokens that a scan with refills
+/// (a window of 64) gets wrong if a tie or a late token is mishandled.
+fn top_k_patterns(n: usize) -> Vec<(&'static str, Vec<f32>)> {
+    vec![
         ("rising", (0..n).map(|i| i as f32 * 0.01).collect()),
         ("falling", (0..n).map(|i| -(i as f32) * 0.01).collect()),
         ("all equal", vec![0.5; n]),
@@ -357,7 +353,17 @@ fn top_k_beyond_the_capacity_keeps_the_k_best_ties_to_the_lowest_id() {
                 .map(|i| if i >= n - 3 { 10.0 } else { (i % 7) as f32 })
                 .collect(),
         ),
-    ];
+    ]
+}
+
+#[test]
+fn top_k_beyond_the_capacity_keeps_the_k_best_ties_to_the_lowest_id() {
+    // 2000 logits, CAP 64, k 8: the scan path (2k <= CAP; its window of 64
+    // refills many times as the threshold rises), against the definition
+    // (logit descending, id ascending, the first k), the radix path (CAP 8)
+    // and the scratch path (CAP 4096).
+    let n = 2000usize;
+    let patterns = top_k_patterns(n);
     let cfg = SamplerConfig {
         top_k: 8,
         ..SamplerConfig::default()
@@ -398,20 +404,9 @@ fn top_k_beyond_the_capacity_keeps_the_k_best_ties_to_the_lowest_id() {
 #[test]
 fn top_k_over_the_buffer_does_not_depend_on_earlier_calls() {
     let n = 2000usize;
-    let shapes: Vec<Vec<f32>> = vec![
-        (0..n).map(|i| ((i * 37) % 101) as f32 * 0.1).collect(),
-        (0..n)
-            .map(|i| match i % 97 {
-                0 => 2.0,
-                1 | 50 => 1.0,
-                _ => (i % 13) as f32 * 0.05,
-            })
-            .collect(),
-        (0..n)
-            .map(|i| if i >= n - 3 { 10.0 } else { (i % 7) as f32 })
-            .collect(),
-        vec![0.5; n],
-    ];
+    // The top-k patterns above, and one in no order.
+    let mut shapes: Vec<Vec<f32>> = top_k_patterns(n).into_iter().map(|(_, v)| v).collect();
+    shapes.push((0..n).map(|i| ((i * 37) % 101) as f32 * 0.1).collect());
     let mut calls: Vec<Vec<f32>> = Vec::new();
     for scale in [1.0f32, 0.1, 10.0, 1.0, 10.0, 0.1] {
         for shape in &shapes {

@@ -8,7 +8,9 @@
 //!    `dry_allowed_length`, nothing is penalised.
 //! 2. For every earlier position `j`, the length of the longest common suffix
 //!    of `window[..=j]` and the whole window (capped at `rep_limit`): a
-//!    Z-algorithm run backwards, linear in `N`.
+//!    Z-algorithm run backwards, linear in `N`, visiting only the positions
+//!    where the newest token recurs (every other length is 0), found by a
+//!    branch-free comparison 64 tokens at a time.
 //! 3. Where that length `L >= dry_allowed_length`, the token that followed
 //!    position `j` would extend the repetition: it gets the largest such `L`.
 //! 4. Each such token, unless it is a one-token breaker, loses
@@ -168,8 +170,10 @@ pub(crate) fn apply<const H: usize>(
     // Step 3: the largest length of each token that follows a qualifying
     // position. Position `j = n - 1 - k` (oldest first) is `rat[k]`, the
     // token after it `rat[k - 1]`, for `k` in `1..n`.
+    // Only where the newest token recurs can a length be above 0 (with
+    // `allowed == 0` every position qualifies, length 0 included).
     let mut longest: Tally<H> = Tally::EMPTY;
-    longest.fill_max((1..n).filter_map(|k| {
+    longest.fill_max(recurrences(rat, allowed == 0).filter_map(|k| {
         let len = *counts.get(n - 1 - k)?;
         let next = *rat.get(k - 1)?;
         (len as usize >= allowed).then_some((next, len))
@@ -244,7 +248,10 @@ fn repeat_counts<const H: usize>(rev: &[u32], limit: usize) -> [u32; H] {
         }
     };
     let (mut lt, mut rt) = (0usize, 0usize);
-    for k in 1..n {
+    // Every other `k` has `rev[k] != rev[0]`, so its count is 0 whichever
+    // branch below it would take (inside the Z-box `rev[k] == rev[k - lt]`,
+    // whose count is then 0 too), and it would not move the box.
+    for k in recurrences(rev, false) {
         if k > rt {
             let mut len = 0;
             while len + k < n && rat(len) == rat(len + k) {
@@ -275,6 +282,43 @@ fn repeat_counts<const H: usize>(rev: &[u32], limit: usize) -> [u32; H] {
     counts
 }
 
+/// Bit `i` set iff `chunk[i] == token` (`chunk` at most 64 long).
+#[inline(always)]
+fn mask(chunk: &[u32], token: u32) -> u64 {
+    chunk
+        .iter()
+        .enumerate()
+        .fold(0, |bits, (i, &t)| bits | (u64::from(t == token) << i))
+}
+
+/// The positions `k` in `1..rev.len()` where the newest token `rev[0]`
+/// recurs (all of them if `all`), ascending: the only ones where a
+/// repetition of the window's suffix can end. Compared 64 at a time into a
+/// bit mask (branch-free), then read off its set bits, so a window with few
+/// repetitions costs little more than the comparisons.
+fn recurrences(rev: &[u32], all: bool) -> impl Iterator<Item = usize> + '_ {
+    let newest = rev.first().copied().unwrap_or(0);
+    rev.chunks(64).enumerate().flat_map(move |(c, chunk)| {
+        let mut bits = match <&[u32; 64]>::try_from(chunk) {
+            _ if all => u64::MAX >> (64 - chunk.len()),
+            // A whole word's length is known: the compiler vectorises it.
+            Ok(word) => mask(word, newest),
+            Err(_) => mask(chunk, newest),
+        };
+        if c == 0 {
+            // Position 0 is the suffix itself.
+            bits &= !1;
+        }
+        core::iter::from_fn(move || {
+            (bits != 0).then(|| {
+                let i = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                c * 64 + i
+            })
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,7 +330,7 @@ mod tests {
     }
 
     fn counts(tokens: &[u32], limit: usize) -> Vec<u32> {
-        repeat_counts::<32>(&reversed(tokens), limit)[..tokens.len()].to_vec()
+        repeat_counts::<160>(&reversed(tokens), limit)[..tokens.len()].to_vec()
     }
 
     /// The definition, by brute force.
@@ -314,7 +358,8 @@ mod tests {
             [0, 0, 3, 1, 0, 2, 0, 0, 0, 0]
         );
         let mut state = 7u32;
-        for n in 1..30 {
+        // Past 64 the recurrences are found a second and third mask word on.
+        for n in (1..30).chain([63, 64, 65, 66, 127, 128, 129, 150]) {
             for alphabet in [1u32, 2, 3] {
                 let tokens: Vec<u32> = (0..n)
                     .map(|_| {

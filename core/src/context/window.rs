@@ -138,12 +138,14 @@ impl<const H: usize> Tally<H> {
         v: u32,
         combine: impl Fn(u32, u32) -> u32,
     ) -> Option<usize> {
-        let slots = 2 * H;
+        // The pairs as one run of `2 * H` slots (one address per probe).
+        let index = index.as_flattened_mut();
+        let slots = index.len();
         // Fibonacci hashing, reduced to the slot range by a multiply.
         let mut s = ((t.wrapping_mul(0x9E37_79B9) as u64 * slots as u64) >> 32) as usize;
         // At most `H` slots are taken: a free one comes within `slots` probes.
         for _ in 0..slots {
-            let slot = index.get_mut(s / 2).and_then(|p| p.get_mut(s % 2))?;
+            let slot = index.get_mut(s)?;
             if *slot == 0 {
                 let len = self.len;
                 if let (Some(id), Some(c)) = (self.ids.get_mut(len), self.counts.get_mut(len)) {

@@ -166,18 +166,21 @@ pub(crate) fn apply<const H: usize>(
     if limit < allowed {
         return;
     }
-    let counts = repeat_counts::<H>(rat, limit);
     // Step 3: the largest length of each token that follows a qualifying
     // position. Position `j = n - 1 - k` (oldest first) is `rat[k]`, the
-    // token after it `rat[k - 1]`, for `k` in `1..n`.
-    // Only where the newest token recurs can a length be above 0 (with
-    // `allowed == 0` every position qualifies, length 0 included).
+    // token after it `rat[k - 1]`, for `k` in `1..n`. With `allowed == 0`
+    // every position qualifies, length 0 included; otherwise only those where
+    // the newest token recurs can.
+    let every = (1..if allowed == 0 { n } else { 0 }).map(|k| (k, 0));
     let mut longest: Tally<H> = Tally::EMPTY;
-    longest.fill_max(recurrences(rat, allowed == 0).filter_map(|k| {
-        let len = *counts.get(n - 1 - k)?;
-        let next = *rat.get(k - 1)?;
-        (len as usize >= allowed).then_some((next, len))
-    }));
+    longest.fill_max(
+        every
+            .chain(Repeats::<H>::new(rat, limit))
+            .filter_map(|(k, len)| {
+                let next = *rat.get(k - 1)?;
+                (len >= allowed).then_some((next, len as u32))
+            }),
+    );
     let max_exponent = if cfg.dry_base > 1.000_001 {
         (88.722_84f32 / libm::logf(cfg.dry_base)) as usize
     } else {
@@ -229,57 +232,114 @@ pub(crate) fn powi(base: f32, mut e: usize) -> f32 {
     result
 }
 
-/// Step 2: `counts[j]` = the longest common suffix of `w[..=j]` and `w`,
-/// capped at `limit`, for `j < n - 1` (`counts[n - 1]` = 0), by the
-/// Z-algorithm over the reversed window `rev` (`rev[i]` = `w[n - 1 - i]`;
-/// llama.cpp's loop).
-fn repeat_counts<const H: usize>(rev: &[u32], limit: usize) -> [u32; H] {
-    let mut counts = [0u32; H];
-    let n = rev.len();
-    if n == 0 {
-        return counts;
-    }
-    let rat = |i: usize| rev.get(i).copied().unwrap_or(0);
-    let last = n - 1;
-    let count = |c: &[u32; H], j: usize| c.get(j).copied().unwrap_or(0) as usize;
-    let set = |c: &mut [u32; H], j: usize, v: usize| {
-        if let Some(slot) = c.get_mut(j) {
-            *slot = v as u32;
+/// Step 2 as an iterator: `(k, L)` for each `k` in `1..rev.len()` where the
+/// newest token `rev[0]` recurs, ascending, `L` the longest common suffix of
+/// the window up to position `j = n - 1 - k` and the whole window, capped at
+/// `limit` (every other position's is 0), by the Z-algorithm over the
+/// reversed window `rev` (`rev[i]` = `w[n - 1 - i]`; llama.cpp's loop).
+///
+/// The positions are found 64 at a time as a bit mask (a branch-free
+/// comparison the compiler vectorises), and only they are visited: any other
+/// `k` has `rev[k] != rev[0]`, so its count is 0 whichever Z-branch it would
+/// take (inside the Z-box `rev[k] == rev[k - lt]`, whose count is then 0
+/// too), and it would not move the box.
+struct Repeats<'a, const H: usize> {
+    rev: &'a [u32],
+    limit: usize,
+    /// `counts[n - 1 - k]`: the (capped) length at `k`, once visited.
+    counts: [u32; H],
+    /// The Z-box `[lt, rt]`: `rev[lt..=rt]` equals `rev[..=rt - lt]`.
+    lt: usize,
+    rt: usize,
+    /// The next 64-token word to compare, and the current word's positions
+    /// still to visit.
+    word: usize,
+    bits: u64,
+}
+
+impl<'a, const H: usize> Repeats<'a, H> {
+    fn new(rev: &'a [u32], limit: usize) -> Self {
+        Self {
+            rev,
+            limit,
+            counts: [0; H],
+            lt: 0,
+            rt: 0,
+            word: 0,
+            bits: 0,
         }
-    };
-    let (mut lt, mut rt) = (0usize, 0usize);
-    // Every other `k` has `rev[k] != rev[0]`, so its count is 0 whichever
-    // branch below it would take (inside the Z-box `rev[k] == rev[k - lt]`,
-    // whose count is then 0 too), and it would not move the box.
-    for k in recurrences(rev, false) {
-        if k > rt {
+    }
+
+    fn rat(&self, i: usize) -> u32 {
+        self.rev.get(i).copied().unwrap_or(0)
+    }
+
+    fn length_at(&self, k: usize) -> usize {
+        let j = self.rev.len().wrapping_sub(1 + k);
+        self.counts.get(j).copied().unwrap_or(0) as usize
+    }
+
+    /// The Z-algorithm's step at `k`: its length, recorded and capped.
+    fn step(&mut self, k: usize) -> usize {
+        let n = self.rev.len();
+        let len = if k > self.rt {
             let mut len = 0;
-            while len + k < n && rat(len) == rat(len + k) {
+            while len + k < n && self.rat(len) == self.rat(len + k) {
                 len += 1;
             }
-            set(&mut counts, last - k, len.min(limit));
             if len > 0 {
-                lt = k;
-                rt = k + len - 1;
+                (self.lt, self.rt) = (k, k + len - 1);
             }
+            len
         } else {
-            let p = k - lt;
-            let right = rt - k + 1;
-            if count(&counts, last - p) < right {
-                let v = count(&counts, last - p).min(limit);
-                set(&mut counts, last - k, v);
+            let p = k - self.lt;
+            let right = self.rt - k + 1;
+            if self.length_at(p) < right {
+                self.length_at(p)
             } else {
-                let mut i = rt + 1;
-                while i < n && rat(i) == rat(i - k) {
+                let mut i = self.rt + 1;
+                while i < n && self.rat(i) == self.rat(i - k) {
                     i += 1;
                 }
-                set(&mut counts, last - k, (i - k).min(limit));
-                lt = k;
-                rt = i - 1;
+                (self.lt, self.rt) = (k, i - 1);
+                i - k
             }
+        };
+        let len = len.min(self.limit);
+        let j = n.wrapping_sub(1 + k);
+        if let Some(slot) = self.counts.get_mut(j) {
+            *slot = len as u32;
         }
+        len
     }
-    counts
+}
+
+impl<const H: usize> Iterator for Repeats<'_, H> {
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        while self.bits == 0 {
+            let start = self.word * 64;
+            let chunk = self.rev.get(start..self.rev.len().min(start + 64))?;
+            if chunk.is_empty() {
+                return None;
+            }
+            let newest = self.rat(0);
+            self.bits = match <&[u32; 64]>::try_from(chunk) {
+                // A whole word's length is known: the compiler vectorises it.
+                Ok(word) => mask(word, newest),
+                Err(_) => mask(chunk, newest),
+            };
+            if self.word == 0 {
+                // Position 0 is the suffix itself.
+                self.bits &= !1;
+            }
+            self.word += 1;
+        }
+        let k = (self.word - 1) * 64 + self.bits.trailing_zeros() as usize;
+        self.bits &= self.bits - 1;
+        Some((k, self.step(k)))
+    }
 }
 
 /// Bit `i` set iff `chunk[i] == token` (`chunk` at most 64 long).
@@ -289,34 +349,6 @@ fn mask(chunk: &[u32], token: u32) -> u64 {
         .iter()
         .enumerate()
         .fold(0, |bits, (i, &t)| bits | (u64::from(t == token) << i))
-}
-
-/// The positions `k` in `1..rev.len()` where the newest token `rev[0]`
-/// recurs (all of them if `all`), ascending: the only ones where a
-/// repetition of the window's suffix can end. Compared 64 at a time into a
-/// bit mask (branch-free), then read off its set bits, so a window with few
-/// repetitions costs little more than the comparisons.
-fn recurrences(rev: &[u32], all: bool) -> impl Iterator<Item = usize> + '_ {
-    let newest = rev.first().copied().unwrap_or(0);
-    rev.chunks(64).enumerate().flat_map(move |(c, chunk)| {
-        let mut bits = match <&[u32; 64]>::try_from(chunk) {
-            _ if all => u64::MAX >> (64 - chunk.len()),
-            // A whole word's length is known: the compiler vectorises it.
-            Ok(word) => mask(word, newest),
-            Err(_) => mask(chunk, newest),
-        };
-        if c == 0 {
-            // Position 0 is the suffix itself.
-            bits &= !1;
-        }
-        core::iter::from_fn(move || {
-            (bits != 0).then(|| {
-                let i = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                c * 64 + i
-            })
-        })
-    })
 }
 
 #[cfg(test)]
@@ -329,8 +361,14 @@ mod tests {
         tokens.iter().rev().copied().collect()
     }
 
+    /// Step 2's lengths, oldest position first (0 where none is reported).
     fn counts(tokens: &[u32], limit: usize) -> Vec<u32> {
-        repeat_counts::<160>(&reversed(tokens), limit)[..tokens.len()].to_vec()
+        let n = tokens.len();
+        let mut out = std::vec![0; n];
+        for (k, len) in Repeats::<160>::new(&reversed(tokens), limit) {
+            out[n - 1 - k] = len as u32;
+        }
+        out
     }
 
     /// The definition, by brute force.

@@ -19,15 +19,16 @@ const BASE: f32 = 1.5;
 /// Penalties of tokens 0-2 read from the distribution over 4 equal logits
 /// (token 3 never occurs in the window, so it is never penalised):
 /// `-ln(p_i / p_3)`.
-fn core_penalties(window: &[u32], breakers: &[&[u32]], allowed: usize) -> [f64; 3] {
+/// `H` is the sampler's `HISTORY` and DRY's window.
+fn core_penalties<const H: usize>(window: &[u32], breakers: &[&[u32]], allowed: usize) -> [f64; 3] {
     let cfg = SamplerConfig {
         dry_multiplier: MULTIPLIER,
         dry_base: BASE,
         dry_allowed_length: allowed,
-        dry_penalty_last_n: 16,
+        dry_penalty_last_n: H,
         ..SamplerConfig::default()
     };
-    let mut s = Sampler::<8, 16>::new(cfg)
+    let mut s = Sampler::<8, H>::new(cfg)
         .unwrap()
         .with_dry_breakers(breakers)
         .unwrap();
@@ -72,15 +73,22 @@ fn every_short_window_is_penalised_by_the_definition() {
                         want[t as usize] =
                             MULTIPLIER as f64 * (BASE as f64).powi((len - allowed) as i32);
                     }
-                    let got = core_penalties(window, breakers, allowed);
-                    for t in 0..3 {
-                        assert!(
-                            (got[t] - want[t]).abs() < 1e-4,
-                            "window {window:?}, breakers {breakers:?}, allowed {allowed}: \
-                             token {t} penalised {} (want {})",
-                            got[t],
-                            want[t]
-                        );
+                    let got = core_penalties::<16>(window, breakers, allowed);
+                    // A window as long as the history: every slot of DRY's
+                    // tally can be taken (allowed 0 pairs every position).
+                    let full =
+                        (window.len() == 7).then(|| core_penalties::<7>(window, breakers, allowed));
+                    for (history, got) in [(16, Some(got)), (7, full)] {
+                        let Some(got) = got else { continue };
+                        for t in 0..3 {
+                            assert!(
+                                (got[t] - want[t]).abs() < 1e-4,
+                                "window {window:?}, breakers {breakers:?}, allowed {allowed}, \
+                                 HISTORY {history}: token {t} penalised {} (want {})",
+                                got[t],
+                                want[t]
+                            );
+                        }
                     }
                     checked += 1;
                     penalised += want.iter().filter(|&&w| w > 0.0).count();

@@ -107,12 +107,13 @@ impl<const H: usize> Tally<H> {
         }
     }
 
-    /// Replaces the contents by the distinct tokens of `pairs` (its first
-    /// `H` if longer), each with the largest value paired with it.
+    /// Replaces the contents by the distinct tokens of `pairs` (the first `H`
+    /// of them if there are more), each with the largest value paired with
+    /// it anywhere in `pairs`.
     pub(crate) fn fill_max(&mut self, pairs: impl Iterator<Item = (u32, u32)>) {
         let mut index = [[0u16; 2]; H];
         self.len = 0;
-        for (t, v) in pairs.take(H.min(MAX_WINDOW)) {
+        for (t, v) in pairs {
             self.add(&mut index, t, v, u32::max);
         }
     }
@@ -148,6 +149,11 @@ impl<const H: usize> Tally<H> {
             let slot = index.get_mut(s)?;
             if *slot == 0 {
                 let len = self.len;
+                if len >= H.min(MAX_WINDOW) {
+                    // Full (the index counts entries in `u16`): a new token is
+                    // dropped, the kept ones still combine.
+                    return None;
+                }
                 if let (Some(id), Some(c)) = (self.ids.get_mut(len), self.counts.get_mut(len)) {
                     *id = t;
                     *c = v;
@@ -230,6 +236,10 @@ mod tests {
         assert_eq!(t.iter().collect::<Vec<_>>(), [(5, 2)]);
         t.fill(&Window::last(&[7, 5], &[9, 9, 4], 4), |_, _| {});
         assert_eq!(t.iter().collect::<Vec<_>>(), [(5, 1), (9, 1)]);
+        // More pairs than slots: a third token is dropped, a later pair of a
+        // kept one still counts (DRY pairs a token more than once).
+        t.fill_max([(5, 1), (6, 1), (7, 9), (5, 3), (6, 0)].into_iter());
+        assert_eq!(t.iter().collect::<Vec<_>>(), [(5, 3), (6, 1)]);
     }
 
     /// Against a brute-force count, in order of first occurrence: windows

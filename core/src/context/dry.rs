@@ -259,6 +259,7 @@ struct Repeats<'a, const H: usize> {
 
 impl<'a, const H: usize> Repeats<'a, H> {
     fn new(rev: &'a [u32], limit: usize) -> Self {
+        debug_assert!(rev.len() <= H, "a window within the history");
         Self {
             rev,
             limit,

@@ -107,9 +107,10 @@ impl<const H: usize> Tally<H> {
         }
     }
 
-    /// Replaces the contents by the distinct tokens of `pairs` (the first `H`
-    /// of them if there are more), each with the largest value paired with
-    /// it anywhere in `pairs`.
+    /// Replaces the contents by the distinct tokens of `pairs` (the first
+    /// `H.min(MAX_WINDOW)` of them if there are more: later tokens' pairs are
+    /// dropped), each with the largest value paired with it anywhere in
+    /// `pairs`.
     pub(crate) fn fill_max(&mut self, pairs: impl Iterator<Item = (u32, u32)>) {
         let mut index = [[0u16; 2]; H];
         self.len = 0;
@@ -128,9 +129,10 @@ impl<const H: usize> Tally<H> {
     /// about 1 µs a call for 64 tokens.
     ///
     /// Slot `s` is `index[s / 2][s % 2]` (an array of `2 * H` is not
-    /// expressible for a generic `H`); 0 is empty, `i + 1` points at
-    /// `ids[i]`. Positions fit a `u16`: windows are at most `MAX_WINDOW`
-    /// (`Sampler::new` refuses longer ones), and so are the pairs taken.
+    /// expressible for a generic `H`), probed as one flat run; 0 is empty,
+    /// `i + 1` points at `ids[i]`. Positions fit a `u16`: no entry is added
+    /// past `H.min(MAX_WINDOW)` (a window never holds more distinct tokens:
+    /// `Sampler::new` refuses windows longer than `MAX_WINDOW`).
     #[inline(always)]
     fn add(
         &mut self,
@@ -236,8 +238,9 @@ mod tests {
         assert_eq!(t.iter().collect::<Vec<_>>(), [(5, 2)]);
         t.fill(&Window::last(&[7, 5], &[9, 9, 4], 4), |_, _| {});
         assert_eq!(t.iter().collect::<Vec<_>>(), [(5, 1), (9, 1)]);
-        // More pairs than slots: a third token is dropped, a later pair of a
-        // kept one still counts (DRY pairs a token more than once).
+        // More distinct tokens than entries: a third token is dropped, a
+        // later pair of a kept one still counts (DRY pairs a token more than
+        // once).
         t.fill_max([(5, 1), (6, 1), (7, 9), (5, 3), (6, 0)].into_iter());
         assert_eq!(t.iter().collect::<Vec<_>>(), [(5, 3), (6, 1)]);
     }

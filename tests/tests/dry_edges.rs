@@ -5,7 +5,9 @@
 //!   multi-token and overlapping breakers (two sharing a head, where the
 //!   longer one must win), allowed lengths 0 to 3: each token's penalty, read
 //!   back from the distribution, is the definition's (`dry_repeats`, written
-//!   from the description, not from the core's Z-algorithm).
+//!   from the description, not from the core's Z-algorithm); the 7-token
+//!   windows again with a history of 7, where DRY's tally can fill (allowed
+//!   length 0 pairs every position, and each repetition once more).
 //! - The cap on the exponent, `floor(88.72 / ln base)` (llama.cpp's): a
 //!   repetition of 99 at base 3 stays finite (`3^80`) where `3^98` would
 //!   overflow; at a base of at most 1.000001 nothing is capped.

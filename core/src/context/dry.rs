@@ -390,7 +390,7 @@ mod tests {
     }
 
     #[test]
-    fn repeat_counts_match_the_source_example_and_brute_force() {
+    fn repeats_match_the_source_example_and_brute_force() {
         // llama.cpp's comment: a b c c b c y a b c -> 0 0 3 1 0 2 0 0 0 0.
         assert_eq!(
             counts(&[0, 1, 2, 2, 1, 2, 9, 0, 1, 2], 99),

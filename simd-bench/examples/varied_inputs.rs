@@ -11,9 +11,11 @@
 //! by call, on the report's input and then cycling through `--variants`
 //! inputs: the report's logits with the vocabulary shuffled (the same
 //! values, so the same amount of work, at other token ids), each with its
-//! own history drawn the report's way. The shuffles change more than a real
-//! generation does between two calls (its history moves by one token, and
-//! likely tokens recur), so a generation's cost lies between the two rows.
+//! own history drawn the report's way (64 by default: this VM's AMD EPYC
+//! still learns 16 inputs cycled, not 64). The shuffles change more than a
+//! real generation does between two calls (its history moves by one token,
+//! and likely tokens recur), so a generation's cost lies between the two
+//! rows.
 //!
 //! `cargo run --release -p simd-bench --example varied_inputs [-- --variants N --backend NAME]`
 
@@ -97,12 +99,12 @@ fn medians(b: Backend, cfgs: &[SamplerConfig], inputs: &[Variant]) -> Vec<f64> {
 }
 
 fn main() {
-    let mut variants = 16usize;
+    let mut variants = 64usize;
     let mut only: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--variants" => variants = args.next().and_then(|v| v.parse().ok()).unwrap_or(16),
+            "--variants" => variants = args.next().and_then(|v| v.parse().ok()).unwrap_or(64),
             "--backend" => only = args.next(),
             _ => panic!("usage: varied_inputs [--variants N] [--backend NAME]"),
         }

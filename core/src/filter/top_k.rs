@@ -3,7 +3,8 @@
 //! It is the shared prefix selection of `select.rs` with a mass of 1 per token:
 //! the smallest prefix of the order whose count reaches `k`.
 //!
-//! - Survivors in scratch: a quickselect, O(m) expected, no exp.
+//! - Survivors in scratch: a quickselect, O(m) expected, no exp (up to 64
+//!   on a SIMD backend: ranks from all-pairs comparisons, no data branches).
 //! - Survivors in the buffer with `2k <= CAP` (beyond the capacity or not):
 //!   one scan gathers the tokens above a rising threshold into a window of
 //!   the scratch and keeps the best k whenever it fills (a later token equal
@@ -13,7 +14,7 @@
 //! - Otherwise the whole set is gathered if it fits, else a 4-pass radix
 //!   select over the logits' bit patterns, O(n) per pass, no exp.
 
-use super::select::{self, Masses, Order, Rule, StreamMass};
+use super::select::{self, Masses, Rule, StreamMass};
 use super::{Survivors, gather};
 use crate::kernels::{Candidate, Kernels};
 
@@ -50,12 +51,7 @@ pub(crate) fn top_k(
         Survivors::Scratch(len) => {
             debug_assert!(len <= scratch.len(), "survivors beyond the capacity");
             let cands = scratch.get_mut(..len).unwrap_or_default();
-            Survivors::Scratch(select::prefix_in_scratch(
-                cands,
-                Masses::Count,
-                Order::Rank,
-                rule,
-            ))
+            Survivors::Scratch(select::prefix_by_rank(k, cands, Masses::Count, rule))
         }
         Survivors::AtLeast(t) if scan => warm_scan(k, scratch, xs, t, top_k, max, gap),
         Survivors::AtLeast(t) => {
@@ -129,7 +125,7 @@ fn by_scan(
             "a refill made no progress"
         );
         let cands = scratch.get_mut(..len).unwrap_or_default();
-        len = select::prefix_in_scratch(cands, Masses::Count, Order::Rank, rule);
+        len = select::prefix_by_rank(k, cands, Masses::Count, rule);
         let kept = scratch.get(..len).unwrap_or_default();
         let kth = kept
             .iter()

@@ -9,14 +9,16 @@
 //!
 //! - Survivors in scratch (after min-p or top-k): one exp per candidate, the
 //!   masses kept beside the candidates in the (now free) logits buffer, then a
-//!   quickselect that only does integer work, O(m) expected.
+//!   quickselect that only does integer work, O(m) expected (up to 64
+//!   candidates on a SIMD backend: ranks from all-pairs comparisons, then a
+//!   walk in rank order; see `select::prefix_by_rank`).
 //! - Survivors in the buffer: one vectorised pass sums every mass (no write);
 //!   a provable bound then rules out the tail in logit space ([`prefilter`]),
 //!   and the tokens above it are gathered and selected as above with the whole
 //!   set's total. Only when even those do not fit does the radix select over
 //!   the buffer run (4 passes, masses a strip at a time).
 
-use super::select::{self, Masses, Order, Rule, StreamMass};
+use super::select::{self, Masses, Rule, StreamMass};
 use super::{Survivors, gather};
 use crate::kernels::{Backend, Candidate, FIXED_ONE, Kernels, Weighting};
 
@@ -83,7 +85,12 @@ pub(crate) fn top_p(
             };
             let cands = scratch.get_mut(..kept).unwrap_or_default();
             let masses = xs.get_mut(..kept).unwrap_or_default();
-            select_in_scratch(cands, masses, Rule::fraction(p, total).at_least(min_keep))
+            select_in_scratch(
+                k,
+                cands,
+                masses,
+                Rule::fraction(p, total).at_least(min_keep),
+            )
         }
         Survivors::AtLeast(t) => {
             let total = k.exp_fixed_sum(xs, t, w);
@@ -99,7 +106,7 @@ pub(crate) fn top_p(
                 let cands = scratch.get_mut(..len).unwrap_or_default();
                 let masses = xs.get_mut(..len).unwrap_or_default();
                 select::fill_masses(k, cands, masses, w);
-                return select_in_scratch(cands, masses, rule);
+                return select_in_scratch(k, cands, masses, rule);
             }
             Survivors::AtLeast(select::prefix_streaming(
                 k,
@@ -148,9 +155,18 @@ fn mass_bound(p: f32, total: u64, m: usize) -> Option<u64> {
     (a > 2.0).then(|| (a / 2.0) as u64)
 }
 
-fn select_in_scratch(cands: &mut [Candidate], masses: &mut [f32], rule: Rule) -> Survivors {
-    let len = select::prefix_in_scratch(cands, Masses::Beside(masses), Order::Rank, rule);
-    Survivors::Scratch(len)
+fn select_in_scratch(
+    k: Kernels,
+    cands: &mut [Candidate],
+    masses: &mut [f32],
+    rule: Rule,
+) -> Survivors {
+    Survivors::Scratch(select::prefix_by_rank(
+        k,
+        cands,
+        Masses::Beside(masses),
+        rule,
+    ))
 }
 
 /// A logit threshold that every nucleus token passes, from the survivors'

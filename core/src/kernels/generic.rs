@@ -33,7 +33,7 @@
 //! the next 64-byte boundary, as such a block, so that no load of the main
 //! loop straddles two cache lines.
 
-use super::{Candidate, FIXED_ONE, Gathered, MassScale, MaxScan, SetSums, Weighting};
+use super::{Candidate, FIXED_ONE, Gathered, MassScale, MaxScan, RANKED, SetSums, Weighting};
 
 /// Floats per block: the widest register (AVX-512) holds one block, and a
 /// block's floats go to the 16 summation lanes.
@@ -526,6 +526,49 @@ pub(crate) unsafe fn position_of<V: Vector>(xs: &[f32], v: f32) -> Option<usize>
             f32::NAN,
             &mut PositionOf(V::splat(v)),
         )
+    }
+}
+
+/// For each of the first `n` floats of `ls` (`n <= RANKED`, none NaN), how
+/// many of those `n` it is at least, itself included: `out[i] = #{j < n :
+/// ls[i] >= ls[j]}`, counted in `f32` (exact below 2^24). All pairs, one
+/// broadcast and compare per pair and register: no branch on the data,
+/// where a quickselect branches on every comparison (see
+/// `filter/select.rs`). Lanes from `n` on get unspecified values.
+#[inline(always)]
+pub(crate) unsafe fn at_least_counts<V: Vector>(
+    ls: &[f32; RANKED],
+    n: usize,
+    out: &mut [f32; RANKED],
+) {
+    let n = n.min(RANKED);
+    let l = ls.as_ptr();
+    // SAFETY: for the whole block: ISA guaranteed by the caller; `i` is a
+    // multiple of LANES below `n <= RANKED`, and LANES divides RANKED, so each
+    // register lies inside both arrays; `j < n` reads inside `ls`.
+    unsafe {
+        let (zero, one) = (V::splat(0.0), V::splat(1.0));
+        let mut i = 0;
+        while i < n {
+            let li = V::load(l.add(i));
+            let count = |j: usize| one.select_or_zero(li.ge(V::splat(*l.add(j))));
+            // Four running sums, so that the adds do not wait on each other.
+            let (mut a, mut b, mut c, mut d) = (zero, zero, zero, zero);
+            let mut j = 0;
+            while j + 4 <= n {
+                a = a.add(count(j));
+                b = b.add(count(j + 1));
+                c = c.add(count(j + 2));
+                d = d.add(count(j + 3));
+                j += 4;
+            }
+            while j < n {
+                a = a.add(count(j));
+                j += 1;
+            }
+            a.add(b).add(c.add(d)).store(out.as_mut_ptr().add(i));
+            i += V::LANES;
+        }
     }
 }
 

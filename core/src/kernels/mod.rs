@@ -24,6 +24,10 @@ mod x86;
 
 use crate::error::SampleError;
 
+/// The most floats [`Kernels::at_least_counts`] compares: a multiple of
+/// every backend's lane count.
+pub const RANKED: usize = 64;
+
 /// An instruction-set path. Every backend computes bit-identical results.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Backend {
@@ -188,6 +192,15 @@ macro_rules! entry_points {
         ) -> Gathered {
             // SAFETY: the caller guarantees the CPU has this backend's features.
             unsafe { generic::gather_at_least::<$V>(xs, t, base, out) }
+        }
+        $(#[target_feature(enable = $features)])?
+        pub(crate) unsafe fn at_least_counts(
+            ls: &[f32; $crate::kernels::RANKED],
+            n: usize,
+            out: &mut [f32; $crate::kernels::RANKED],
+        ) {
+            // SAFETY: the caller guarantees the CPU has this backend's features.
+            unsafe { generic::at_least_counts::<$V>(ls, n, out) }
         }
         $(#[target_feature(enable = $features)])?
         pub(crate) unsafe fn exp_weights(xs: &mut [f32], t: f32, w: Weighting) -> u64 {
@@ -454,6 +467,13 @@ impl Kernels {
         dispatch!(self, max_nan(xs))
     }
 
+    /// For each of the first `n` floats of `ls` (`n <= RANKED`, none NaN),
+    /// how many of those `n` it is at least, itself included, in `out`
+    /// (counts as floats; later lanes unspecified).
+    pub fn at_least_counts(self, ls: &[f32; RANKED], n: usize, out: &mut [f32; RANKED]) {
+        dispatch!(self, at_least_counts(ls, n, out))
+    }
+
     /// Index of the first element equal to `v`.
     pub fn position_of(self, xs: &[f32], v: f32) -> Option<usize> {
         dispatch!(self, position_of(xs, v))
@@ -647,6 +667,37 @@ mod kernel_tests {
                 0,
                 "-0.0 reads as +0.0"
             );
+        }
+    }
+
+    #[test]
+    fn at_least_counts_count_every_pair() {
+        let sizes: std::vec::Vec<usize> = if cfg!(miri) {
+            std::vec![0, 5, 17, super::RANKED]
+        } else {
+            (0..=super::RANKED).collect()
+        };
+        for k in backends() {
+            for n in sizes.iter().copied() {
+                // Ties, -0.0 beside +0.0, infinities, and padding past `n`
+                // that must not count.
+                let mut ls = [f32::NAN; super::RANKED];
+                for (i, (l, v)) in ls.iter_mut().zip(logits(n, 3)).enumerate() {
+                    *l = match i % 11 {
+                        4 => -0.0,
+                        5 => 0.0,
+                        7 => f32::NEG_INFINITY,
+                        9 => f32::INFINITY,
+                        _ => v,
+                    };
+                }
+                let mut out = [0.0; super::RANKED];
+                k.at_least_counts(&ls, n, &mut out);
+                for i in 0..n {
+                    let want = ls[..n].iter().filter(|&&l| ls[i] >= l).count();
+                    assert_eq!(out[i], want as f32, "{:?} n {n} i {i}", k.backend());
+                }
+            }
         }
     }
 

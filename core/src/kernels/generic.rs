@@ -607,25 +607,57 @@ impl<V: Vector> BlockOp<V> for Gather<'_, V> {
     /// model's logits holds no candidate, and a branch per register (plus its
     /// bookkeeping) made this pass 1.4x the max scan on AVX2. A block with a
     /// candidate is compared again, register by register (cheap: rare).
+    ///
+    /// With four registers per four blocks (AVX-512), their mask bits go
+    /// into one 64-bit word instead, tested once and walked bit by bit: no
+    /// second comparison, one loop for the candidates however they spread
+    /// over the registers. Where a candidate falls changes with every
+    /// generation step, so the register-by-register walk mispredicted;
+    /// gathering 53 candidates from 128 256 logits shuffled anew every call
+    /// went from 6.1 to 5.7 us (12.5 to 10.1 ns per candidate, and 9 from
+    /// 5.4 to 5.1 us). On AVX2 (eight registers) the word cost more than
+    /// it saved: 9 candidates 5.4 -> 6.0 us.
     #[inline(always)]
     unsafe fn wide(&mut self, b: *const f32, start: usize) -> Option<usize> {
         // SAFETY: ISA guaranteed by the caller; `b` holds 4 * BLOCK readable floats.
         unsafe {
-            let mut any = V::load(b).ge(self.threshold);
-            let mut j = V::LANES;
-            while j < 4 * BLOCK {
-                any = V::mask_or(any, V::load(b.add(j)).ge(self.threshold));
-                j += V::LANES;
-            }
-            if V::mask_bits(any) == 0 {
+            if V::LANES < 16 {
+                let mut any = V::load(b).ge(self.threshold);
+                let mut j = V::LANES;
+                while j < 4 * BLOCK {
+                    any = V::mask_or(any, V::load(b.add(j)).ge(self.threshold));
+                    j += V::LANES;
+                }
+                if V::mask_bits(any) == 0 {
+                    return None;
+                }
+                let mut j = 0;
+                while j < 4 * BLOCK {
+                    if let Some(r) = self.register(b.add(j), start, j) {
+                        return Some(r);
+                    }
+                    j += V::LANES;
+                }
                 return None;
             }
+            let mut hits = 0u64;
             let mut j = 0;
             while j < 4 * BLOCK {
-                if let Some(r) = self.register(b.add(j), start, j) {
-                    return Some(r);
-                }
+                hits |= (V::mask_bits(V::load(b.add(j)).ge(self.threshold)) as u64) << j;
                 j += V::LANES;
+            }
+            while hits != 0 {
+                let lane = hits.trailing_zeros() as usize;
+                hits &= hits - 1;
+                let Some(slot) = self.out.get_mut(self.count) else {
+                    return Some(start + lane);
+                };
+                let id = self.base.wrapping_add((start + lane) as u32);
+                *slot = Candidate {
+                    id,
+                    logit: *b.add(lane),
+                };
+                self.count += 1;
             }
         }
         None

@@ -4,7 +4,7 @@
 //! the smallest prefix of the order whose count reaches `k`.
 //!
 //! - Survivors in scratch: a quickselect, O(m) expected, no exp (up to 64
-//!   on a SIMD backend: ranks from all-pairs comparisons, no data branches).
+//!   on AVX2 and AVX-512: ranks from all-pairs comparisons, no data branches).
 //! - Survivors in the buffer with `2k <= CAP` (beyond the capacity or not):
 //!   one scan gathers the tokens above a rising threshold into a window of
 //!   the scratch and keeps the best k whenever it fills (a later token equal

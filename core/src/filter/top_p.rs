@@ -10,7 +10,7 @@
 //! - Survivors in scratch (after min-p or top-k): one exp per candidate, the
 //!   masses kept beside the candidates in the (now free) logits buffer, then a
 //!   quickselect that only does integer work, O(m) expected (up to 64
-//!   candidates on a SIMD backend: ranks from all-pairs comparisons, then a
+//!   candidates on AVX2 and AVX-512: ranks from all-pairs comparisons, then a
 //!   walk in rank order; see `select::prefix_by_rank`).
 //! - Survivors in the buffer: one vectorised pass sums every mass (no write);
 //!   a provable bound then rules out the tail in logit space ([`prefilter`]),

@@ -462,6 +462,16 @@ impl Kernels {
         !cfg!(any(target_arch = "x86_64", target_arch = "aarch64")) || self.0 == Backend::Scalar
     }
 
+    /// Floats per register: 1 (scalar), 4 (SSE2, NEON), 8 (AVX2), 16 (AVX-512).
+    pub fn lanes(self) -> usize {
+        match self.0 {
+            Backend::Scalar => 1,
+            Backend::Sse2 | Backend::Neon => 4,
+            Backend::Avx2 => 8,
+            Backend::Avx512 => 16,
+        }
+    }
+
     /// Maximum and first NaN of `xs`, in one read pass.
     pub fn max_nan(self, xs: &[f32]) -> MaxScan {
         dispatch!(self, max_nan(xs))

@@ -85,6 +85,16 @@ impl Vector for Neon {
         }
     }
     #[inline(always)]
+    unsafe fn count_where(self, m: uint32x4_t) -> Self {
+        // A set lane is all ones, -1 as an integer.
+        unsafe {
+            Neon(vreinterpretq_f32_u32(vsubq_u32(
+                vreinterpretq_u32_f32(self.0),
+                m,
+            )))
+        }
+    }
+    #[inline(always)]
     unsafe fn exp2i(self) -> Self {
         unsafe {
             // Truncating conversion is exact: the lanes hold integers.

@@ -75,6 +75,8 @@ pub(crate) trait Vector: Copy {
     unsafe fn mask_bits(m: Self::Mask) -> u32;
     /// Lanes where the mask is clear become `+0.0`.
     unsafe fn select_or_zero(self, m: Self::Mask) -> Self;
+    /// Lanes holding `i32` bits gain 1 where the mask is set (wrapping).
+    unsafe fn count_where(self, m: Self::Mask) -> Self;
     /// `2^k` for lanes holding an integral `k` in `[-126, 127]`.
     unsafe fn exp2i(self) -> Self;
     /// Maximum of the lanes.
@@ -547,26 +549,18 @@ pub(crate) unsafe fn at_least_counts<V: Vector>(
     // multiple of LANES below `n <= RANKED`, and LANES divides RANKED, so each
     // register lies inside both arrays; `j < n` reads inside `ls`.
     unsafe {
-        let (zero, one) = (V::splat(0.0), V::splat(1.0));
         let mut i = 0;
         while i < n {
             let li = V::load(l.add(i));
-            let count = |j: usize| one.select_or_zero(li.ge(V::splat(*l.add(j))));
-            // Four running sums, so that the adds do not wait on each other.
-            let (mut a, mut b, mut c, mut d) = (zero, zero, zero, zero);
+            // Integer counts (the bits of `+0.0` are 0): one compare and
+            // one add per pair and register.
+            let mut count = V::splat(0.0);
             let mut j = 0;
-            while j + 4 <= n {
-                a = a.add(count(j));
-                b = b.add(count(j + 1));
-                c = c.add(count(j + 2));
-                d = d.add(count(j + 3));
-                j += 4;
-            }
             while j < n {
-                a = a.add(count(j));
+                count = count.count_where(li.ge(V::splat(*l.add(j))));
                 j += 1;
             }
-            a.add(b).add(c.add(d)).store(out.as_mut_ptr().add(i));
+            count.fixed_to_float().store(out.as_mut_ptr().add(i));
             i += V::LANES;
         }
     }

@@ -68,6 +68,10 @@ impl Vector for f32 {
         if m { self } else { 0.0 }
     }
     #[inline(always)]
+    unsafe fn count_where(self, m: bool) -> Self {
+        f32::from_bits(self.to_bits().wrapping_add(m as u32))
+    }
+    #[inline(always)]
     unsafe fn exp2i(self) -> Self {
         // Wrapping arithmetic: discarded lanes (any value) cannot overflow.
         let k = integral_to_i32(self);

@@ -91,6 +91,16 @@ impl Vector for Sse2 {
         unsafe { Sse2(_mm_and_ps(self.0, m)) }
     }
     #[inline(always)]
+    unsafe fn count_where(self, m: __m128) -> Self {
+        // A set lane is all ones, -1 as an integer.
+        unsafe {
+            Sse2(_mm_castsi128_ps(_mm_sub_epi32(
+                _mm_castps_si128(self.0),
+                _mm_castps_si128(m),
+            )))
+        }
+    }
+    #[inline(always)]
     unsafe fn exp2i(self) -> Self {
         unsafe {
             let k = _mm_add_epi32(_mm_cvtps_epi32(self.0), _mm_set1_epi32(127));
@@ -214,6 +224,16 @@ impl Vector for Avx2 {
     #[inline(always)]
     unsafe fn select_or_zero(self, m: __m256) -> Self {
         unsafe { Avx2(_mm256_and_ps(self.0, m)) }
+    }
+    #[inline(always)]
+    unsafe fn count_where(self, m: __m256) -> Self {
+        // A set lane is all ones, -1 as an integer.
+        unsafe {
+            Avx2(_mm256_castsi256_ps(_mm256_sub_epi32(
+                _mm256_castps_si256(self.0),
+                _mm256_castps_si256(m),
+            )))
+        }
     }
     #[inline(always)]
     unsafe fn exp2i(self) -> Self {
@@ -342,6 +362,18 @@ impl Vector for Avx512 {
     #[inline(always)]
     unsafe fn select_or_zero(self, m: __mmask16) -> Self {
         unsafe { Avx512(_mm512_maskz_mov_ps(m, self.0)) }
+    }
+    #[inline(always)]
+    unsafe fn count_where(self, m: __mmask16) -> Self {
+        unsafe {
+            let x = _mm512_castps_si512(self.0);
+            Avx512(_mm512_castsi512_ps(_mm512_mask_add_epi32(
+                x,
+                m,
+                x,
+                _mm512_set1_epi32(1),
+            )))
+        }
     }
     #[inline(always)]
     unsafe fn exp2i(self) -> Self {

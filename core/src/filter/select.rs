@@ -586,38 +586,44 @@ pub(crate) fn prefix_by_rank(
     for (l, c) in logits.iter_mut().zip(cands.iter()) {
         *l = c.logit;
     }
-    let mut at_least = [0.0f32; RANKED];
+    let mut at_least = [0u32; RANKED];
     k.at_least_counts(&logits, n, &mut at_least);
-    // Candidate `i` ranks after the `n - at_least[i]` candidates above it;
-    // without ties the ranks are 0..n, each once.
-    let (mut rank, mut by_rank, mut seen) = ([0u8; RANKED], [0u8; RANKED], 0u64);
-    for (i, (r, &c)) in rank.iter_mut().zip(at_least.iter()).take(n).enumerate() {
-        let above = n.wrapping_sub(c as usize) % RANKED;
-        *r = above as u8;
-        if let Some(slot) = by_rank.get_mut(above) {
-            *slot = i as u8;
-        }
-        seen |= 1 << above;
-    }
-    if seen.count_ones() as usize != n {
+    let at_least = at_least.get(..n).unwrap_or_default();
+    // Without ties the counts are 1..=n, each once (the candidate that ranks
+    // `r`-th from the top, from 0, is at least `n - r` of them); every tied
+    // pair counts once more.
+    let total: u32 = at_least.iter().sum();
+    if total as usize != n * (n + 1) / 2 {
         return prefix_in_scratch(cands, masses, Order::Rank, rule);
     }
-    let mass = |i: usize| match &masses {
-        Masses::Count => 1,
-        Masses::Beside(m) => m.get(i).map_or(0, |q| q.to_bits() as u64),
-    };
-    let (mut acc, mut kept) = (0u64, n);
-    for (r, &i) in by_rank.iter().take(n).enumerate() {
-        acc += mass(i as usize);
-        if acc >= need && r as u64 + 1 >= count {
-            kept = r + 1;
-            break;
+    let kept = match &masses {
+        // top-k: the first `max(k, min_keep)` (below `n`, as `need < n`).
+        Masses::Count => need.max(count).min(n as u64) as usize,
+        Masses::Beside(m) => {
+            // The candidates in rank order, then the walk to the target.
+            let mut by_rank = [0u8; RANKED];
+            for (i, &c) in at_least.iter().enumerate() {
+                if let Some(slot) = by_rank.get_mut(n.wrapping_sub(c as usize)) {
+                    *slot = i as u8;
+                }
+            }
+            let (mut acc, mut kept) = (0u64, n);
+            for (r, &i) in by_rank.iter().take(n).enumerate() {
+                acc += m.get(i as usize).map_or(0, |q| q.to_bits() as u64);
+                if acc >= need && r as u64 + 1 >= count {
+                    kept = r + 1;
+                    break;
+                }
+            }
+            kept
         }
     }
+    .min(n);
     // Branch-free compaction: every candidate is written, the kept ones advance.
+    // Rank `n - at_least[i]` is kept if below `kept`.
     let mut w = 0;
     for i in 0..n {
-        let keep = rank.get(i).is_some_and(|&r| (r as usize) < kept);
+        let keep = at_least.get(i).is_some_and(|&c| c as usize + kept > n);
         if let Some(&c) = cands.get(i)
             && let Some(slot) = cands.get_mut(w)
         {

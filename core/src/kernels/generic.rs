@@ -533,7 +533,7 @@ pub(crate) unsafe fn position_of<V: Vector>(xs: &[f32], v: f32) -> Option<usize>
 
 /// For each of the first `n` floats of `ls` (`n <= RANKED`, none NaN), how
 /// many of those `n` it is at least, itself included: `out[i] = #{j < n :
-/// ls[i] >= ls[j]}`, counted in `f32` (exact below 2^24). All pairs, one
+/// ls[i] >= ls[j]}`. All pairs, one
 /// broadcast and compare per pair and register: no branch on the data,
 /// where a quickselect branches on every comparison (see
 /// `filter/select.rs`). Lanes from `n` on get unspecified values.
@@ -541,7 +541,7 @@ pub(crate) unsafe fn position_of<V: Vector>(xs: &[f32], v: f32) -> Option<usize>
 pub(crate) unsafe fn at_least_counts<V: Vector>(
     ls: &[f32; RANKED],
     n: usize,
-    out: &mut [f32; RANKED],
+    out: &mut [u32; RANKED],
 ) {
     let n = n.min(RANKED);
     let l = ls.as_ptr();
@@ -560,7 +560,8 @@ pub(crate) unsafe fn at_least_counts<V: Vector>(
                 count = count.count_where(li.ge(V::splat(*l.add(j))));
                 j += 1;
             }
-            count.fixed_to_float().store(out.as_mut_ptr().add(i));
+            // The counts' bits, stored as they are.
+            count.store(out.as_mut_ptr().cast::<f32>().add(i));
             i += V::LANES;
         }
     }

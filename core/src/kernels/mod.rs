@@ -197,7 +197,7 @@ macro_rules! entry_points {
         pub(crate) unsafe fn at_least_counts(
             ls: &[f32; $crate::kernels::RANKED],
             n: usize,
-            out: &mut [f32; $crate::kernels::RANKED],
+            out: &mut [u32; $crate::kernels::RANKED],
         ) {
             // SAFETY: the caller guarantees the CPU has this backend's features.
             unsafe { generic::at_least_counts::<$V>(ls, n, out) }
@@ -479,8 +479,8 @@ impl Kernels {
 
     /// For each of the first `n` floats of `ls` (`n <= RANKED`, none NaN),
     /// how many of those `n` it is at least, itself included, in `out`
-    /// (counts as floats; later lanes unspecified).
-    pub fn at_least_counts(self, ls: &[f32; RANKED], n: usize, out: &mut [f32; RANKED]) {
+    /// (later entries unspecified).
+    pub fn at_least_counts(self, ls: &[f32; RANKED], n: usize, out: &mut [u32; RANKED]) {
         dispatch!(self, at_least_counts(ls, n, out))
     }
 
@@ -701,11 +701,11 @@ mod kernel_tests {
                         _ => v,
                     };
                 }
-                let mut out = [0.0; super::RANKED];
+                let mut out = [0; super::RANKED];
                 k.at_least_counts(&ls, n, &mut out);
                 for i in 0..n {
                     let want = ls[..n].iter().filter(|&&l| ls[i] >= l).count();
-                    assert_eq!(out[i], want as f32, "{:?} n {n} i {i}", k.backend());
+                    assert_eq!(out[i], want as u32, "{:?} n {n} i {i}", k.backend());
                 }
             }
         }

@@ -547,7 +547,9 @@ pub(crate) unsafe fn at_least_counts<V: Vector>(
     let l = ls.as_ptr();
     // SAFETY: for the whole block: ISA guaranteed by the caller; `i` is a
     // multiple of LANES below `n <= RANKED`, and LANES divides RANKED, so each
-    // register lies inside both arrays; `j < n` reads inside `ls`.
+    // register lies inside both arrays (`out`'s `u32`s are written through
+    // an `f32` pointer: same size and alignment, and any bits are a `u32`);
+    // `j < n` reads inside `ls`.
     unsafe {
         let mut i = 0;
         while i < n {

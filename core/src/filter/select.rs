@@ -25,16 +25,17 @@
 //!   (a parallel array moved in lockstep), from the candidates themselves, or
 //!   are all 1; nothing is recomputed per round.
 //! - Small sets in the rank order on AVX2 and AVX-512 ([`prefix_by_rank`], at
-//!   most [`RANKED`] candidates: top-k and top-p after a cut): every
+//!   most [`RANKED`] candidates in the scratch: top-k and top-p): every
 //!   candidate's rank from all-pairs comparisons in the kernels, O(m^2 /
-//!   lanes) but without a branch on the data, then a walk in rank order and
-//!   an order-keeping compaction. A quickselect branches on every
-//!   comparison, and on a generation's logits, which change every call, the
-//!   predictor cannot learn those branches (on one input timed again and
-//!   again it does): at vocab 128 256 with penalties (min-p keeping ~52),
-//!   top-k and top-p this way took penalties + DRY from 1.15-1.17x to
-//!   1.12-1.13x the chain on AVX-512 over 64 shuffled inputs (simd-bench's
-//!   `varied_inputs` example), the same on the fixed input; and the kept
+//!   lanes) but without a branch on the data, then the cut (top-k's by
+//!   count; top-p's by a walk in rank order) and an order-keeping
+//!   compaction. A quickselect branches on every comparison, and on a
+//!   generation's logits, which change every call, the predictor cannot
+//!   learn those branches (on one input timed again and again it does): at
+//!   vocab 128 256 with penalties (min-p keeping ~52), top-k and top-p this
+//!   way took penalties + DRY from 1.15-1.17x to 1.12-1.14x the chain on
+//!   AVX-512 over 64 shuffled inputs (simd-bench's `varied_inputs` example),
+//!   1.08-1.09x on the fixed input before and after; and the kept
 //!   candidates stay in id order, so the draw walks them without a
 //!   selection.
 //! - Over the buffer ([`prefix_streaming`], [`distance_streaming`]): radix
@@ -556,16 +557,19 @@ pub(crate) fn prefix_in_scratch(
 }
 
 /// [`prefix_in_scratch`] in [`Order::Rank`], for sets of at most [`RANKED`]
-/// candidates on AVX2 and AVX-512: each candidate's rank from all-pairs counts
-/// in the kernels ([`Kernels::at_least_counts`]), a walk in rank order to
-/// the cut, then a compaction that keeps the kept candidates (and their
-/// masses beside) in the order they came in: after a gather, ascending id,
-/// so the draw walks them without a selection of its own. Larger sets,
-/// backends of fewer than 8 lanes (scalar, where a microcontroller's
-/// mispredicted branch costs a few cycles; SSE2 and NEON, where the pairs
-/// cost more than the mispredictions: on SSE2, 64 shuffled inputs at vocab
-/// 128 256 gained nothing and the fixed one lost 0.2 us) and sets where two
-/// logits tie (the id then decides, which the counts do not see) take the
+/// candidates (none NaN, as every scratch candidate) on AVX2 and AVX-512:
+/// each candidate's rank from all-pairs counts in the kernels
+/// ([`Kernels::at_least_counts`]), the cut (by count, or by a walk in rank
+/// order to the target mass), then a compaction that keeps the kept
+/// candidates (and their masses beside) in the order they came in: after a
+/// gather, ascending id, so the draw walks them without a selection of its
+/// own. Larger sets, backends of fewer than 8 lanes (scalar, where a
+/// microcontroller's mispredicted branch costs a few cycles; SSE2, where the
+/// pairs cost more than the mispredictions saved: 64 shuffled inputs at
+/// vocab 128 256 gained nothing and the fixed one lost 0.2 us; NEON, four
+/// lanes too, not measured) and sets where two logits tie (the id then
+/// decides, which the counts do not see; logits rounded from bf16 or f16
+/// tie often, and then pay for the counts and the quickselect) take the
 /// quickselect.
 pub(crate) fn prefix_by_rank(
     k: Kernels,
@@ -597,7 +601,7 @@ pub(crate) fn prefix_by_rank(
         return prefix_in_scratch(cands, masses, Order::Rank, rule);
     }
     let kept = match &masses {
-        // top-k: the first `max(k, min_keep)` (below `n`, as `need < n`).
+        // By count (top-k): the first `max(need, count)`, at most all.
         Masses::Count => need.max(count).min(n as u64) as usize,
         Masses::Beside(m) => {
             // The candidates in rank order, then the walk to the target.
@@ -1088,18 +1092,25 @@ mod tests {
         let sizes: std::vec::Vec<usize> = if cfg!(miri) {
             std::vec![2, 17, RANKED]
         } else {
-            (1..=RANKED + 1).chain([100]).collect()
+            (0..=RANKED + 1).chain([100]).collect()
         };
         for b in crate::kernels::Backend::available() {
             let k = b.kernels().unwrap();
             for n in sizes.iter().copied() {
-                // Distinct logits, the set in ascending id as a gather leaves it ...
+                // Distinct logits (856 i mod the prime 1009), the set in
+                // ascending id as a gather leaves it ...
                 let distinct: std::vec::Vec<Candidate> = (0..n)
                     .map(|i| Candidate {
                         id: (i * 7) as u32,
-                        logit: ((i * 37 + 11) % n) as f32 * 0.25 - 3.0,
+                        logit: ((i * 856) % 1009) as f32 * 0.01 - 3.0,
                     })
                     .collect();
+                // ... the same in another order (the kept ones keep it) ...
+                let mut scrambled = distinct.clone();
+                scrambled.rotate_left(n / 2);
+                if n > 1 {
+                    scrambled.swap(0, n - 1);
+                }
                 // ... with one tie, across top-k's cut at n / 3 (the id
                 // decides: the counts alone would not) ...
                 let mut one_tie = distinct.clone();
@@ -1111,20 +1122,29 @@ mod tests {
                 }
                 // ... and many ties (-0.0 beside 0.0 among them): the quickselect's.
                 let tied = candidates(n, 1);
-                let sets = [(distinct, false), (one_tie, n >= 3), (tied, true)];
+                let sets = [
+                    (distinct, false),
+                    (scrambled, false),
+                    (one_tie, n >= 3),
+                    (tied, true),
+                ];
                 // (Under Miri the quickselect's own tests cover the many ties.)
-                for (cands, ties) in sets.into_iter().take(if cfg!(miri) { 2 } else { 3 }) {
+                for (cands, ties) in sets.into_iter().take(if cfg!(miri) { 3 } else { 4 }) {
+                    // Some zero masses, never the first.
                     let masses: std::vec::Vec<u64> = (0..n as u64)
-                        .map(|i| (i * 13) % 5 + (i % 2) * 1000)
+                        .map(|i| (i * 13 + 1) % 5 + (i % 2) * 1000)
                         .collect();
                     let total: u64 = masses.iter().sum();
                     // (Callers' sets always weigh something, and ask for at most their mass.)
                     let needs = [1, total / 3, total / 2 + 1, total.saturating_sub(1), total];
                     let needs = needs.into_iter().filter(|&need| need >= 1 && need <= total);
-                    let count_rules = [1, n / 3, n - 1, n, n + 1].map(|c| (c as u64, 0, true));
+                    // By count: k with and without a `count` (min_keep) beyond it.
+                    let count_rules = [1, n / 3, n.saturating_sub(1), n, n + 1]
+                        .into_iter()
+                        .flat_map(|c| [0, n / 2].map(|count| (c as u64, count, true)));
                     let mass_rules =
                         needs.flat_map(|need| [0, n / 2 + 1, n].map(|count| (need, count, false)));
-                    let rules = count_rules.into_iter().chain(mass_rules);
+                    let rules = count_rules.chain(mass_rules);
                     for (need, count, by_count) in rules.step_by(if cfg!(miri) { 7 } else { 1 }) {
                         let (mut c, mut m): (std::vec::Vec<_>, std::vec::Vec<f32>) = (
                             cands.clone(),
@@ -1142,10 +1162,12 @@ mod tests {
                         let mut got: std::vec::Vec<u32> = c[..kept].iter().map(|c| c.id).collect();
                         let what =
                             || std::format!("{b:?} n {n} ties {ties} need {need} count {count}");
-                        // The rank path keeps the order it was given (ascending
-                        // id here), which the quickselect does not.
+                        // The rank path keeps the order it was given, which
+                        // the quickselect does not.
                         if !ties && k.lanes() >= 8 && n <= RANKED {
-                            assert!(got.is_sorted(), "{}", what());
+                            let at = |id: &u32| cands.iter().position(|o| o.id == *id);
+                            let positions: std::vec::Vec<_> = got.iter().map(at).collect();
+                            assert!(positions.is_sorted(), "{}", what());
                         }
                         got.sort();
                         assert_eq!(got, want, "{}", what());

@@ -602,8 +602,9 @@ impl<V: Vector> BlockOp<V> for Gather<'_, V> {
 
     /// One test and branch per four blocks: almost every register of a
     /// model's logits holds no candidate, and a branch per register (plus its
-    /// bookkeeping) made this pass 1.4x the max scan on AVX2. A block with a
-    /// candidate is compared again, register by register (cheap: rare).
+    /// bookkeeping) made this pass 1.4x the max scan on AVX2. Below 16 lanes
+    /// a block with a candidate is compared again, register by register
+    /// (cheap: rare).
     ///
     /// With four registers per four blocks (AVX-512), their mask bits go
     /// into one 64-bit word instead, tested once and walked bit by bit: no

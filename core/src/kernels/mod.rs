@@ -690,8 +690,8 @@ mod kernel_tests {
         for k in backends() {
             for n in sizes.iter().copied() {
                 // Ties, -0.0 beside +0.0, infinities, and padding past `n`
-                // that must not count.
-                let mut ls = [f32::NAN; super::RANKED];
+                // that every float is at least, but that must not count.
+                let mut ls = [f32::NEG_INFINITY; super::RANKED];
                 for (i, (l, v)) in ls.iter_mut().zip(logits(n, 3)).enumerate() {
                     *l = match i % 11 {
                         4 => -0.0,

@@ -44,14 +44,7 @@ impl Variant {
 
 /// `logits` with its positions shuffled (Fisher-Yates, SplitMix64 from `seed`).
 fn shuffled(logits: &[f32], seed: u64) -> Vec<f32> {
-    let mut state = seed;
-    let mut next = move || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
+    let mut next = sampler_tests::splitmix(seed);
     let mut xs = logits.to_vec();
     for i in (1..xs.len()).rev() {
         let j = (next() % (i as u64 + 1)) as usize;

@@ -26,6 +26,7 @@ use logit_sampler::{Backend, Constraints, Pcg32, Sampler, SamplerConfig, TokenLo
 
 use crate::peers::{self, Penalties};
 use crate::{CAP, Case, DEFAULT_CHAIN, Input, Who, case, paired, params};
+use sampler_tests::splitmix;
 
 /// The sampler's history ring (`Sampler<CAP>`'s default `HISTORY`), and the
 /// length of the generated history: both windows cover all of it.
@@ -81,18 +82,6 @@ pub fn history(logits: &[f32]) -> Vec<u32> {
         .collect();
     h.extend_from_within(REPEAT_FROM..REPEAT_FROM + HISTORY - DRAWN);
     h
-}
-
-/// SplitMix64 from `seed`, for the masks.
-fn splitmix(seed: u64) -> impl FnMut() -> u64 {
-    let mut state = seed;
-    move || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
 }
 
 /// Sets (`allowed`) or clears the bits of `range`; returns how many changed.

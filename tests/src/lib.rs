@@ -1036,17 +1036,23 @@ pub fn inverse_cdf_reference(probs: &[f32], u: f32) -> u32 {
 /// then above 2^-31, half a unit of 2^-30 (ln 2^-31 = -21.49).
 pub const MIN_DRAWABLE_SCALED_LOGIT: f64 = -21.4;
 
-/// Deterministic model-like logits: a bulk N(0, sigma) plus a head of `head`
-/// tokens `lift` above it, drawn with a SplitMix64 stream from `seed`.
-pub fn model_logits(n: usize, sigma: f32, head: usize, lift: f32, seed: u64) -> Vec<f32> {
+/// A SplitMix64 stream from `seed`: the deterministic inputs of the tests and
+/// the benchmarks.
+pub fn splitmix(seed: u64) -> impl FnMut() -> u64 {
     let mut state = seed;
-    let mut next = move || {
+    move || {
         state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
-    };
+    }
+}
+
+/// Deterministic model-like logits: a bulk N(0, sigma) plus a head of `head`
+/// tokens `lift` above it, drawn with a SplitMix64 stream from `seed`.
+pub fn model_logits(n: usize, sigma: f32, head: usize, lift: f32, seed: u64) -> Vec<f32> {
+    let mut next = splitmix(seed);
     let mut unit = move || ((next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
     let mut out: Vec<f32> = (0..n)
         .map(|_| {

@@ -17,10 +17,21 @@
 //! and likely tokens recur), so a generation's cost lies between the two
 //! rows.
 //!
+//! A fourth sampler, timed with the others, runs the default chain alone on
+//! the logits as the penalties and DRY leave them (rewritten beforehand by
+//! the tests' reference, `sampler_tests::reference_rewrite`; it draws the
+//! same tokens as the penalties + DRY sampler, checked before timing). It
+//! splits the penalties + DRY row into the chain's own work on the
+//! distribution they produce (penalising the likely tokens lowers the max,
+//! so min-p keeps more candidates for top-k, top-p and the draw) and the
+//! cost of the two stages themselves (counting the window, rewriting its
+//! tokens, DRY's repeats).
+//!
 //! `cargo run --release -p simd-bench --example varied_inputs [-- --variants N --backend NAME]`
 
 use logit_sampler::rand_core::SeedableRng;
-use logit_sampler::{Backend, Pcg32, Sampler, SamplerConfig};
+use logit_sampler::{Backend, Pcg32, Sampler, SamplerConfig, Stage};
+use sampler_tests::{Context, reference_rewrite};
 use simd_bench::context::{PENALTIES, PENALTIES_DRY, history};
 use simd_bench::{CAP, DEFAULT_CHAIN, Input};
 use std::time::Instant;
@@ -29,18 +40,34 @@ const VOCAB: usize = 128_256;
 /// Timed calls per sampler and input.
 const CALLS: usize = 3000;
 
-/// Logits and the history the penalty samplers start every call from.
+/// Logits and the history the penalty samplers start every call from, and
+/// the logits as penalties + DRY rewrite them under that history.
 struct Variant {
     logits: Vec<f32>,
     history: Vec<u32>,
+    rewritten: Vec<f32>,
 }
 
 impl Variant {
     fn new(logits: Vec<f32>) -> Variant {
         let history = history(&logits);
-        Variant { logits, history }
+        let ctx = Context {
+            history: &history,
+            ..Context::default()
+        };
+        let order = [Stage::Penalties, Stage::Dry];
+        let rewritten = reference_rewrite(&logits, &PENALTIES_DRY, &order, &ctx);
+        Variant {
+            logits,
+            history,
+            rewritten,
+        }
     }
 }
+
+/// What a timed sampler runs: a config, on the variant's logits as given
+/// or as penalties + DRY rewrote them.
+type Run = (SamplerConfig, bool);
 
 /// `logits` with its positions shuffled (Fisher-Yates, SplitMix64 from `seed`).
 fn shuffled(logits: &[f32], seed: u64) -> Vec<f32> {
@@ -55,10 +82,10 @@ fn shuffled(logits: &[f32], seed: u64) -> Vec<f32> {
 
 /// Median microseconds of one `sample` call per config, the configs taking
 /// turns call by call (rotating which goes first) and the inputs cycling.
-fn medians(b: Backend, cfgs: &[SamplerConfig], inputs: &[Variant]) -> Vec<f64> {
-    let mut samplers: Vec<Sampler<CAP>> = cfgs
+fn medians(b: Backend, runs: &[Run], inputs: &[Variant]) -> Vec<f64> {
+    let mut samplers: Vec<Sampler<CAP>> = runs
         .iter()
-        .map(|c| {
+        .map(|(c, _)| {
             Sampler::new(*c)
                 .and_then(|s| s.with_backend(b))
                 .expect("valid")
@@ -66,17 +93,21 @@ fn medians(b: Backend, cfgs: &[SamplerConfig], inputs: &[Variant]) -> Vec<f64> {
         .collect();
     let mut rng = Pcg32::seed_from_u64(1);
     let mut buf = vec![0.0f32; VOCAB];
-    let mut times = vec![Vec::with_capacity(CALLS); cfgs.len()];
+    let mut times = vec![Vec::with_capacity(CALLS); runs.len()];
     for call in 0..CALLS {
         let input = &inputs[call % inputs.len()];
-        for turn in 0..cfgs.len() {
-            let i = (call + turn) % cfgs.len();
+        for turn in 0..runs.len() {
+            let i = (call + turn) % runs.len();
             let s = &mut samplers[i];
             s.reset();
             for &t in &input.history {
                 s.accept(t);
             }
-            buf.copy_from_slice(&input.logits);
+            buf.copy_from_slice(if runs[i].1 {
+                &input.rewritten
+            } else {
+                &input.logits
+            });
             let start = Instant::now();
             std::hint::black_box(s.sample(&mut buf, &mut rng).expect("valid logits"));
             times[i].push(start.elapsed().as_secs_f64() * 1e6);
@@ -108,12 +139,41 @@ fn main() {
     let varied: Vec<Variant> = (0..variants as u64)
         .map(|v| Variant::new(shuffled(&base, v + 1)))
         .collect();
-    let cfgs = [DEFAULT_CHAIN, PENALTIES, PENALTIES_DRY];
+    let runs: [Run; 4] = [
+        (DEFAULT_CHAIN, false),
+        (PENALTIES, false),
+        (PENALTIES_DRY, false),
+        (DEFAULT_CHAIN, true),
+    ];
+    // The rewritten logits are the ones the penalties + DRY sampler draws
+    // from: the chain on them draws its tokens.
+    for v in fixed.iter().chain(&varied) {
+        for &b in Backend::available() {
+            let draw = |cfg: SamplerConfig, logits: &[f32], history: &[u32]| {
+                let mut s: Sampler<CAP> = Sampler::new(cfg)
+                    .and_then(|s| s.with_backend(b))
+                    .expect("valid");
+                for &t in history {
+                    s.accept(t);
+                }
+                let mut rng = Pcg32::seed_from_u64(5);
+                let mut buf = logits.to_vec();
+                s.sample(&mut buf, &mut rng).expect("valid logits")
+            };
+            assert_eq!(
+                draw(PENALTIES_DRY, &v.logits, &v.history),
+                draw(DEFAULT_CHAIN, &v.rewritten, &[]),
+                "{b:?}: the rewritten logits are not the ones the sampler draws from"
+            );
+        }
+    }
     println!(
-        "Median us of one `sample` call at vocab {VOCAB} ({CALLS} calls each, the three samplers interleaved call by call); ratios to the default chain alone:"
+        "Median us of one `sample` call at vocab {VOCAB} ({CALLS} calls each, the four samplers interleaved call by call); ratios to the default chain alone:"
     );
-    println!("| backend | input | default chain | + penalties | + penalties + DRY |");
-    println!("|---|---|---:|---:|---:|");
+    println!(
+        "| backend | input | default chain | + penalties | + penalties + DRY | the chain on the logits penalties + DRY leave |"
+    );
+    println!("|---|---|---:|---:|---:|---:|");
     for &b in Backend::available() {
         let name = format!("{b:?}").to_lowercase();
         if only.as_ref().is_some_and(|o| *o != name) {
@@ -124,14 +184,16 @@ fn main() {
             (format!("{variants} shuffles, cycled"), &varied[..]),
         ];
         for (label, inputs) in rows {
-            let m = medians(b, &cfgs, inputs);
+            let m = medians(b, &runs, inputs);
             println!(
-                "| {name} | {label} | {:.2} | {:.2} ({:.3}x) | {:.2} ({:.3}x) |",
+                "| {name} | {label} | {:.2} | {:.2} ({:.3}x) | {:.2} ({:.3}x) | {:.2} ({:.3}x) |",
                 m[0],
                 m[1],
                 m[1] / m[0],
                 m[2],
-                m[2] / m[0]
+                m[2] / m[0],
+                m[3],
+                m[3] / m[0]
             );
         }
     }

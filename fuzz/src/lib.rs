@@ -437,21 +437,15 @@ impl MaskSpec {
             3 => needed + k,
             _ => needed,
         };
-        let mut state = u64::from(self.seed);
+        let mut next = sampler_tests::splitmix(u64::from(self.seed));
         (0..len)
             .map(|i| match (self.words.get(i), self.mode >> 4 & 3) {
                 (Some(&w), _) => w,
                 (None, 0) => self.words[i % self.words.len()],
                 (None, 1) => u32::MAX,
                 (None, 2) => 0,
-                (None, _) => {
-                    // Random words: mixed runs everywhere.
-                    state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-                    let mut z = state;
-                    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-                    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-                    (z ^ (z >> 31)) as u32
-                }
+                // Random words: mixed runs everywhere.
+                (None, _) => next() as u32,
             })
             .collect()
     }
@@ -503,14 +497,10 @@ fn extend(xs: &mut Vec<f32>, mode: u8, target: usize, seed: u32) {
         // Model-like noise, with `spread` from 1 to 128 and, for odd seeds,
         // values on a 1/8 grid (ties at every filter boundary).
         5 => {
-            let mut state = u64::from(seed);
+            let mut next = sampler_tests::splitmix(u64::from(seed));
             let spread = f32::from(1u8 << ((seed >> 24) % 8));
             while xs.len() < target {
-                state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-                let mut z = state;
-                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-                z ^= z >> 31;
+                let z = next();
                 let x = ((z >> 40) as f32 * (1.0 / 16_777_216.0) - 0.5) * 2.0 * spread;
                 xs.push(if seed & 1 == 1 {
                     (x * 8.0).round() / 8.0

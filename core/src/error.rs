@@ -87,7 +87,7 @@ pub enum SampleError {
         history: usize,
     },
     /// A DRY sequence breaker is empty or longer than
-    /// `Sampler::MAX_DRY_BREAKER_LEN` tokens.
+    /// [`MAX_DRY_BREAKER_LEN`](crate::MAX_DRY_BREAKER_LEN) tokens.
     InvalidDryBreaker {
         /// Index of the breaker.
         index: usize,
@@ -222,3 +222,167 @@ impl fmt::Display for SampleError {
 
 /// `core::error::Error` (the same trait as `std::error::Error`), with or without `std`.
 impl core::error::Error for SampleError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::{String, ToString};
+    use std::vec::Vec;
+
+    /// One of each variant, with offending values no message prints by
+    /// accident (a variant added to the enum fails to compile in `listed`
+    /// until it is added here).
+    fn every_variant() -> Vec<SampleError> {
+        use SampleError::*;
+        let all = std::vec![
+            Empty,
+            TooLong { len: 1 << 33 },
+            NanLogit { index: 3 },
+            NoCandidates,
+            InvalidTemperature(-1.5),
+            InvalidMinP(2.5),
+            InvalidTopP(-0.5),
+            InvalidStageOrder,
+            StageNotInOrder(Stage::TopNSigma),
+            NotBuilt {
+                stage: "DRY",
+                feature: "context",
+            },
+            InvalidRepeatPenalty(-2.5),
+            InvalidFrequencyPenalty(f32::NAN),
+            InvalidPresencePenalty(f32::INFINITY),
+            InvalidDryMultiplier(-3.5),
+            InvalidDryBase(0.25),
+            InvalidTypicalP(1.75),
+            InvalidTopNSigma(-4.5),
+            InvalidXtcProbability(5.5),
+            InvalidXtcThreshold(-6.5),
+            InvalidDynatempRange(-7.5),
+            InvalidDynatempExponent(-8.5),
+            InvalidMirostat(Mirostat::V2 {
+                tau: -9.5,
+                eta: 0.1,
+            }),
+            WindowExceedsHistory {
+                window: 129,
+                history: 64,
+            },
+            InvalidDryBreaker { index: 11, len: 21 },
+            TokenOutOfRange {
+                token: 50257,
+                vocab: 50256,
+            },
+            InvalidLogitBias {
+                index: 12,
+                bias: f32::INFINITY,
+            },
+            MaskTooShort {
+                words: 13,
+                needed: 14,
+            },
+            NoTokenAllowed,
+            InvalidWeight { index: 15 },
+            ZeroTotalWeight,
+            InvalidUniform(1.25),
+            CapacityExceeded {
+                len: 17,
+                capacity: 16,
+            },
+            BackendUnavailable(Backend::Neon),
+        ];
+        assert!(all.iter().all(listed));
+        all
+    }
+
+    /// Exhaustive: no wildcard arm.
+    fn listed(e: &SampleError) -> bool {
+        use SampleError::*;
+        match e {
+            Empty
+            | TooLong { .. }
+            | NanLogit { .. }
+            | NoCandidates
+            | InvalidTemperature(_)
+            | InvalidMinP(_)
+            | InvalidTopP(_)
+            | InvalidStageOrder
+            | StageNotInOrder(_)
+            | NotBuilt { .. }
+            | InvalidRepeatPenalty(_)
+            | InvalidFrequencyPenalty(_)
+            | InvalidPresencePenalty(_)
+            | InvalidDryMultiplier(_)
+            | InvalidDryBase(_)
+            | InvalidTypicalP(_)
+            | InvalidTopNSigma(_)
+            | InvalidXtcProbability(_)
+            | InvalidXtcThreshold(_)
+            | InvalidDynatempRange(_)
+            | InvalidDynatempExponent(_)
+            | InvalidMirostat(_)
+            | WindowExceedsHistory { .. }
+            | InvalidDryBreaker { .. }
+            | TokenOutOfRange { .. }
+            | InvalidLogitBias { .. }
+            | MaskTooShort { .. }
+            | NoTokenAllowed
+            | InvalidWeight { .. }
+            | ZeroTotalWeight
+            | InvalidUniform(_)
+            | CapacityExceeded { .. }
+            | BackendUnavailable(_) => true,
+        }
+    }
+
+    /// Every variant has its own message, and the message names the
+    /// offending values it carries.
+    #[test]
+    fn every_error_has_a_distinct_message_naming_its_values() {
+        let all = every_variant();
+        let msgs: Vec<String> = all.iter().map(|e| e.to_string()).collect();
+        let distinct: std::collections::HashSet<&String> = msgs.iter().collect();
+        assert_eq!(distinct.len(), all.len(), "{msgs:#?}");
+        for (e, m) in all.iter().zip(&msgs) {
+            use SampleError::*;
+            let values: Vec<String> = match *e {
+                TooLong { len } => std::vec![len.to_string()],
+                NanLogit { index } | InvalidWeight { index } => std::vec![index.to_string()],
+                InvalidTemperature(v)
+                | InvalidMinP(v)
+                | InvalidTopP(v)
+                | InvalidRepeatPenalty(v)
+                | InvalidFrequencyPenalty(v)
+                | InvalidPresencePenalty(v)
+                | InvalidDryMultiplier(v)
+                | InvalidDryBase(v)
+                | InvalidTypicalP(v)
+                | InvalidTopNSigma(v)
+                | InvalidXtcProbability(v)
+                | InvalidXtcThreshold(v)
+                | InvalidDynatempRange(v)
+                | InvalidDynatempExponent(v)
+                | InvalidUniform(v) => std::vec![v.to_string()],
+                StageNotInOrder(s) => std::vec![std::format!("{s:?}")],
+                NotBuilt { stage, feature } => std::vec![stage.to_string(), feature.to_string()],
+                InvalidMirostat(_) => std::vec!["-9.5".to_string()],
+                WindowExceedsHistory { window, history } => {
+                    std::vec![window.to_string(), history.to_string()]
+                }
+                InvalidDryBreaker { index, len } => std::vec![index.to_string(), len.to_string()],
+                TokenOutOfRange { token, vocab } => std::vec![token.to_string(), vocab.to_string()],
+                InvalidLogitBias { index, bias } => std::vec![index.to_string(), bias.to_string()],
+                MaskTooShort { words, needed } => std::vec![words.to_string(), needed.to_string()],
+                CapacityExceeded { len, capacity } => {
+                    std::vec![len.to_string(), capacity.to_string()]
+                }
+                BackendUnavailable(b) => std::vec![std::format!("{b:?}")],
+                Empty | NoCandidates | InvalidStageOrder | NoTokenAllowed | ZeroTotalWeight => {
+                    std::vec![]
+                }
+            };
+            for v in values {
+                assert!(m.contains(&v), "{e:?}: {m:?} does not name {v}");
+            }
+        }
+    }
+}

@@ -7,6 +7,11 @@
 //!   chain alone;
 //! - `penalties`: the same without DRY (the job the peers can do: llm-samplers'
 //!   repetition and frequency/presence samplers, and a llama.cpp-style loop);
+//! - `dry`: DRY alone (the same DRY, no penalties) vs the default chain alone;
+//! - `bias`: `sample_constrained` under a logit bias of 8 tokens spread over
+//!   the vocabulary, moved by -2 or +2 or banned, vs `sample`; `bias-max`:
+//!   the same plus the largest logit banned (the tracked max is then gone:
+//!   a second max scan);
 //! - `mask-sparse` / `mask-dense`: `sample_constrained` under an
 //!   allowed-token mask vs `sample` (the chain with a mask vs without);
 //! - `logprobs`: `sample_with` (no constraints, top 5) vs `sample`.
@@ -51,6 +56,41 @@ pub const PENALTIES_DRY: SamplerConfig = SamplerConfig {
     dry_penalty_last_n: HISTORY,
     ..PENALTIES
 };
+
+/// The default chain plus the DRY of [`PENALTIES_DRY`], without penalties.
+pub const DRY: SamplerConfig = SamplerConfig {
+    dry_multiplier: PENALTIES_DRY.dry_multiplier,
+    dry_base: PENALTIES_DRY.dry_base,
+    dry_allowed_length: PENALTIES_DRY.dry_allowed_length,
+    dry_penalty_last_n: PENALTIES_DRY.dry_penalty_last_n,
+    ..DEFAULT_CHAIN
+};
+
+/// The `bias` row's logit bias for a vocabulary of `n`: 8 tokens at ids
+/// `n i / 8 + 1`, moved by -2 or +2 in turn, the last banned (as an engine
+/// bans an end-of-text token); with `ban_max`, the first holder of the
+/// largest of `logits` banned too (the `bias-max` row).
+pub fn bias(logits: &[f32], ban_max: bool) -> Vec<(u32, f32)> {
+    let n = logits.len() as u64;
+    let mut bias: Vec<(u32, f32)> = (0..8u64)
+        .map(|i| {
+            let t = ((n * i / 8 + 1) % n.max(1)) as u32;
+            let b = match i {
+                7 => f32::NEG_INFINITY,
+                _ if i % 2 == 0 => -2.0,
+                _ => 2.0,
+            };
+            (t, b)
+        })
+        .collect();
+    if ban_max {
+        let argmax = (0..logits.len())
+            .max_by(|&a, &b| logits[a].total_cmp(&logits[b]).then(b.cmp(&a)))
+            .unwrap_or(0);
+        bias.push((argmax as u32, f32::NEG_INFINITY));
+    }
+    bias
+}
 
 /// The penalties of [`PENALTIES`] as the peers take them.
 pub const PEER_PENALTIES: Penalties = Penalties {
@@ -182,6 +222,22 @@ fn constrained(stage: &str, b: Backend, mask: Option<Vec<u32>>, top: usize) -> C
     })
 }
 
+/// `sample_constrained` (no logprobs) with the default chain on `b` under `bias`.
+fn biased(stage: &str, b: Backend, bias: Vec<(u32, f32)>) -> Case {
+    let mut s = sampler(DEFAULT_CHAIN, b);
+    let mut rng = Pcg32::seed_from_u64(1);
+    case(stage, b.name(), Who::Ours(b), move |xs| {
+        let c = Constraints {
+            logit_bias: &bias,
+            allowed: None,
+        };
+        std::hint::black_box(
+            s.sample_constrained(xs, &mut rng, &c)
+                .expect("valid logits and constraints"),
+        );
+    })
+}
+
 /// `sample_constrained` (no logprobs) with the default chain on `b` under `mask`.
 fn masked(stage: &str, b: Backend, mask: Vec<u32>) -> Case {
     let mut s = sampler(DEFAULT_CHAIN, b);
@@ -258,6 +314,21 @@ pub fn cases(input: &Input, backends: &[Backend]) -> Vec<Case> {
             ));
         }
     }
+    for &b in backends {
+        v.push(paired(
+            with_history("dry", DRY, b, &hist),
+            with_history(BASE_CHAIN, DEFAULT_CHAIN, b, &hist),
+        ));
+    }
+    for (stage, ban_max) in [("bias", false), ("bias-max", true)] {
+        let entries = bias(&input.logits, ban_max);
+        for &b in backends {
+            v.push(paired(
+                biased(stage, b, entries.clone()),
+                chain_at(BASE_SAMPLE, b, 0),
+            ));
+        }
+    }
     for (stage, mask) in [
         ("mask-sparse", sparse_mask(n)),
         ("mask-dense", dense_mask(n)),
@@ -323,9 +394,10 @@ pub fn describe(vocab: usize) -> String {
             .count()
     };
     format!(
-        "Context-stage rows (`penalties+dry`, `penalties`, `mask-sparse`, `mask-dense`, `logprobs`, `misaligned`; model-like input, default chain T 0.8, min-p 0.05, top-k 40, top-p 0.95, `Sampler<4096>` with its default `HISTORY` = 64). \
+        "Context-stage rows (`penalties+dry`, `penalties`, `dry`, `bias`, `bias-max`, `mask-sparse`, `mask-dense`, `logprobs`, `misaligned`; model-like input, default chain T 0.8, min-p 0.05, top-k 40, top-p 0.95, `Sampler<4096>` with its default `HISTORY` = 64). \
 Each is timed interleaved with its baseline in the same run (alternating batches, ABBA order); the ratio table gives median / median. \
-`penalties`: repeat 1.1, frequency 0.1, presence 0.2, window 64; `penalties+dry` adds DRY (multiplier 0.8, base 1.75, allowed length 2, window 64, no breakers); baseline: the default chain alone. \
+`penalties`: repeat 1.1, frequency 0.1, presence 0.2, window 64; `penalties+dry` adds DRY (multiplier 0.8, base 1.75, allowed length 2, window 64, no breakers); `dry` is that DRY alone; baseline: the default chain alone. \
+`bias`: `sample_constrained` under a logit bias of 8 tokens at ids n i / 8 + 1, moved by -2 and +2 in turn, the last banned, vs `sample`; `bias-max` bans the largest logit too (a rewrite that lowers the max costs a second max scan). \
 History: {DRAWN} tokens drawn by the default chain itself from the same logits (Pcg32 seed 9), then tokens {REPEAT_FROM}..{} again, so the window ends in an 8-token repetition; at vocab {vocab} it holds {} distinct tokens, the max holder {max_count} times. \
 The history is a ring of 64 tokens and `sample` writes each drawn token into it, so before every timed call (both sides) it is restored outside the timing (`reset` + 64 `accept`), and these rows are timed one call at a time. \
 Masks (`sample_constrained`, the chain under a mask without logprobs, vs `sample`): sparse = runs of 1-8 allowed tokens at seeded positions until 2% are allowed ({:.1}% at vocab {vocab}; {} of the 40 largest logits allowed; {} of the {} mask words mixed), dense = 6 disallowed runs of seeded positions and lengths ({:.1}% allowed; {} of the 40 largest allowed; {} words mixed). \

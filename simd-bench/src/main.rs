@@ -378,6 +378,9 @@ fn context_goals(t: &Table, n: usize, s: &mut String) {
     for (stage, goal) in [
         ("penalties+dry", Some(1.1)),
         ("penalties", Some(1.1)),
+        ("dry", None),
+        ("bias", None),
+        ("bias-max", None),
         ("mask-sparse", Some(1.5)),
         ("mask-dense", Some(1.5)),
         ("logprobs", None),

@@ -26,6 +26,7 @@ check_output() {
   [ "$len" -eq 400 ] || { echo "expected 400 generated characters in $out, got $len"; exit 1; }
   grep -q '^stack per sample call' "$out"
   grep -q '^stack per sample_with call' "$out"
+  grep -q '^stack per sample call: .* with DRY' "$out"
   outputs+=("$PWD/$out")
 }
 

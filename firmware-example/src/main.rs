@@ -23,7 +23,9 @@
 
 use heapless::String;
 use logit_sampler::rand_core::SeedableRng;
-use logit_sampler::{AliasTable, Constraints, Pcg32, SampleError, Sampler, TokenLogprob};
+use logit_sampler::{
+    AliasTable, Constraints, Pcg32, SampleError, Sampler, SamplerConfig, TokenLogprob,
+};
 use semihosting::{print, println, process};
 
 mod mcu;
@@ -80,6 +82,16 @@ fn run() -> Result<(), SampleError> {
     let scratch = stack_use(|| draw_once(&mut scratch_path, row));
     let streaming = stack_use(|| draw_once(&mut streaming_path, row));
     let with = stack_use(|| draw_with_once(&mut scratch_path, row));
+    // DRY over the same 8 tokens (llama.cpp's multiplier, base and allowed
+    // length), on top of the repetition penalty.
+    scratch_path.set_config(SamplerConfig {
+        dry_multiplier: 0.8,
+        dry_base: 1.75,
+        dry_allowed_length: 2,
+        dry_penalty_last_n: textgen::HISTORY,
+        ..textgen::CONFIG
+    })?;
+    let dry = stack_use(|| draw_once(&mut scratch_path, row));
     println!(
         "stack per sample call: {} bytes (Sampler<{}, {}>: survivors in scratch)",
         scratch,
@@ -95,6 +107,13 @@ fn run() -> Result<(), SampleError> {
         "stack per sample_with call: {} bytes (Sampler<{}, {}>: a ban, a bias, a mask, top-5 logprobs)",
         with,
         textgen::MAX_VOCAB,
+        textgen::HISTORY
+    );
+    println!(
+        "stack per sample call: {} bytes (Sampler<{}, {}>: survivors in scratch, with DRY over {} too)",
+        dry,
+        textgen::MAX_VOCAB,
+        textgen::HISTORY,
         textgen::HISTORY
     );
     println!(

@@ -136,6 +136,13 @@ impl<const H: usize> Touched<H> {
         });
     }
 
+    /// The tokens and their captured logits.
+    #[cfg(feature = "context")]
+    fn parts(&self) -> (&[u32], &[f32]) {
+        let ids = self.tally.ids();
+        (ids, self.values.get(..ids.len()).unwrap_or_default())
+    }
+
     fn pairs(&self) -> impl Iterator<Item = (u32, f32)> + '_ {
         self.tally
             .iter()
@@ -374,14 +381,13 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         top: &mut [TokenLogprob],
     ) -> Result<Sampled, SampleError> {
         let k = self.kernels;
-        let checked = self.validate(logits, constraints)?;
+        let (mut bias, mut touched) = ([0.0; MAX_FINITE_BIAS], Touched::NONE);
+        let checked = self.validate(logits, constraints, &mut bias, &mut touched)?;
         let model = Model::new(k, logits, checked.max);
         logprob::fill_top(k, logits, model, top);
         let coin = self.config.xtc_coin().then(|| rng.next_u64());
         let r = rng.next_u64();
-        let mut bias = [0.0; MAX_FINITE_BIAS];
-        let mut touched = Touched::NONE;
-        let (max, gathered) = self.rewrite(logits, constraints, checked, &mut bias, &mut touched);
+        let (max, gathered) = self.rewrite(logits, constraints, checked, &mut bias, &touched);
         let chosen = self.choose(logits, max, gathered, coin, r, true);
         let ln = |x: u64| libm::logf(x as f32);
         let sampling_logprob = ln(chosen.mass) - ln(chosen.total);
@@ -416,11 +422,11 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         rng: &mut R,
         constraints: &Constraints,
     ) -> Result<u32, SampleError> {
-        let checked = self.validate(logits, constraints)?;
+        let (mut bias, mut touched) = ([0.0; MAX_FINITE_BIAS], Touched::NONE);
+        let checked = self.validate(logits, constraints, &mut bias, &mut touched)?;
         let coin = self.config.xtc_coin().then(|| rng.next_u64());
         let r = rng.next_u64();
-        let (mut bias, mut touched) = ([0.0; MAX_FINITE_BIAS], Touched::NONE);
-        let (max, gathered) = self.rewrite(logits, constraints, checked, &mut bias, &mut touched);
+        let (max, gathered) = self.rewrite(logits, constraints, checked, &mut bias, &touched);
         let token = self.choose(logits, max, gathered, coin, r, false).token;
         self.history.write(token);
         Ok(token)
@@ -451,9 +457,9 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         let (max, gathered) = if *constraints == Constraints::default() {
             (self.scan_rewritten(logits)?, None)
         } else {
-            let checked = self.validate(logits, constraints)?;
             let (mut bias, mut touched) = ([0.0; MAX_FINITE_BIAS], Touched::NONE);
-            self.rewrite(logits, constraints, checked, &mut bias, &mut touched)
+            let checked = self.validate(logits, constraints, &mut bias, &mut touched)?;
+            self.rewrite(logits, constraints, checked, &mut bias, &touched)
         };
         self.write_distribution(logits, max, gathered);
         Ok(())
@@ -496,13 +502,26 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         }
     }
 
-    /// Every check of a call, without writing the buffer: the logits
+    /// Every check of a call, leaving the buffer as it was: the logits
     /// (length, NaN, not all `-inf`) and the constraints (see
     /// `Constraints::scan_and_check`; it may gather a mask's tokens into the
-    /// scratch, which holds no state between calls).
+    /// scratch, which holds no state between calls). `touched` receives the
+    /// context window's tokens and their logits, and the scan leaves them
+    /// and the bias's tokens out (their logits saved in `bias` while it
+    /// runs), so that `rewrite` needs no second scan when it lowers one.
     #[cfg(feature = "context")]
-    fn validate(&mut self, xs: &[f32], c: &Constraints) -> Result<Checked, SampleError> {
-        c.scan_and_check(self.kernels, xs, &mut self.scratch)
+    fn validate(
+        &mut self,
+        xs: &mut [f32],
+        c: &Constraints,
+        bias: &mut [f32; MAX_FINITE_BIAS],
+        touched: &mut Touched<HISTORY>,
+    ) -> Result<Checked, SampleError> {
+        let (pen, dry) = self.windows();
+        if pen.max(dry) > 0 {
+            touched.capture(self.window(pen.max(dry)), xs);
+        }
+        c.scan_and_check(self.kernels, xs, &mut self.scratch, touched.parts(), bias)
     }
 
     /// The windows of the penalties and of DRY, 0 for a stage that is off
@@ -576,8 +595,11 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
     }
 
     /// With constraints (checked by `validate`): writes them and the context
-    /// stages into `xs`; returns the largest logit afterwards, scanning again
-    /// only if a rewrite lowered a token holding the max, and, when
+    /// stages into `xs`; returns the largest logit afterwards (the
+    /// validation's maximum without the rewritten tokens and their new
+    /// logits; when validation could not leave them out, a bias of more
+    /// than `MAX_FINITE_BIAS` entries, it scans again if a rewrite lowered a
+    /// token holding the max), and, when
     /// validation gathered the mask's tokens into the scratch (they fit),
     /// how many remain there: the mask is then not written over the buffer,
     /// which is not read as logits again. `bias` and `touched` receive what
@@ -589,20 +611,39 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         c: &Constraints,
         checked: Checked,
         bias: &mut [f32; MAX_FINITE_BIAS],
-        touched: &mut Touched<HISTORY>,
+        touched: &Touched<HISTORY>,
     ) -> (f32, Option<usize>) {
-        let mut tracker = c.apply(xs, checked.max_allowed, bias, checked.gathered.is_none());
-        let (pen, dry) = self.windows();
-        if pen.max(dry) > 0 {
-            touched.capture(self.window(pen.max(dry)), xs);
+        let rest = checked.rest;
+        let write_mask = checked.gathered.is_none();
+        let mut tracker = c.apply(xs, checked.max_allowed, rest, bias, write_mask);
+        match rest {
+            // The window's tokens were left out of `rest`: their new logits
+            // are read below.
+            Some(_) => {
+                let mut untracked = MaxTracker::new(f32::NEG_INFINITY);
+                self.apply_context(xs, touched, &mut untracked);
+            }
+            None => self.apply_context(xs, touched, &mut tracker),
         }
-        self.apply_context(xs, touched, &mut tracker);
         if let Some(len) = checked.gathered {
             return self.refresh_gathered(xs, len, checked.max_allowed, c, touched);
         }
-        let max = match tracker.known() {
-            Some(max) => max,
-            None => self.kernels.max_nan(xs).max,
+        let max = match (tracker.known(), rest) {
+            (Some(max), Some(_)) => {
+                let biased = c.logit_bias.iter().map(|e| e.0);
+                let larger = crate::filter::larger;
+                let max = touched
+                    .parts()
+                    .0
+                    .iter()
+                    .copied()
+                    .chain(biased)
+                    .fold(max, |m, t| xs.get(t as usize).map_or(m, |&x| larger(m, x)));
+                // As the kernel reports the largest: `-0.0` as `+0.0`.
+                if max == 0.0 { 0.0 } else { max }
+            }
+            (Some(max), None) => max,
+            (None, _) => self.kernels.max_nan(xs).max,
         };
         debug_assert!(
             max == self.kernels.max_nan(xs).max,

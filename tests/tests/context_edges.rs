@@ -588,6 +588,132 @@ fn rewrites_that_lower_or_raise_the_max() {
     assert!((got[2] as f64 - want[1]).abs() < 1e-6);
 }
 
+/// With constraints, the validation's scan leaves the history window's and
+/// the bias's tokens out (they hold `-inf` while it runs) and adds their own
+/// logits after it; the maximum after the rewrites is then taken from the
+/// rest and their new logits, with no second scan. Pinned here: the errors
+/// still name the first NaN wherever it is, "no candidates" still counts a
+/// left-out token, the buffer comes back bit for bit (NaN payloads, `-0.0`),
+/// and the maximum is right when the left-out tokens hold it, lose it, or
+/// take it, and when a bias too long to leave out makes the old way run
+/// (each call's maximum is also checked against a full scan by a debug
+/// assertion in the core).
+#[test]
+fn constrained_calls_leave_the_rewritten_tokens_out_of_their_scan() {
+    let pen = SamplerConfig {
+        repeat_penalty: 2.0,
+        frequency_penalty: 0.5,
+        penalty_last_n: 4,
+        dry_multiplier: 1.0,
+        dry_allowed_length: 1,
+        dry_penalty_last_n: 4,
+        ..D
+    };
+    let payload = f32::from_bits(0x7fc0_1234);
+    // History 1, 2, 1, 2: tokens 1 and 2 are left out; token 3 is biased.
+    let bias = [(3u32, 0.5f32)];
+    let c = Constraints {
+        logit_bias: &bias,
+        allowed: None,
+    };
+    let inf = f32::NEG_INFINITY;
+    for (logits, want) in [
+        // A NaN only at a window token, or only at the biased one.
+        (
+            vec![1.0f32, payload, 3.0, 0.0],
+            Some(SampleError::NanLogit { index: 1 }),
+        ),
+        (
+            vec![1.0, 2.0, 3.0, payload],
+            Some(SampleError::NanLogit { index: 3 }),
+        ),
+        // The first NaN is the left-out one, or the one the kernel sees.
+        (
+            vec![1.0, payload, 3.0, f32::NAN],
+            Some(SampleError::NanLogit { index: 1 }),
+        ),
+        (
+            vec![f32::NAN, 2.0, payload, 0.0],
+            Some(SampleError::NanLogit { index: 0 }),
+        ),
+        // Every logit -inf, or every one but a left-out token's.
+        (vec![inf; 4], Some(SampleError::NoCandidates)),
+        (vec![inf, -0.0, inf, inf], None),
+        (vec![inf, inf, inf, 7.0], None),
+    ] {
+        for call in 0..3 {
+            let mut s: Sampler<4> = Sampler::new(pen).unwrap();
+            for t in [1, 2, 1, 2] {
+                s.accept(t);
+            }
+            let mut buf = logits.clone();
+            let mut rng = Pcg32::seed_from_u64(5);
+            let got = match call {
+                0 => s.sample_with(&mut buf, &mut rng, &c, &mut []).map(|_| ()),
+                1 => s.sample_constrained(&mut buf, &mut rng, &c).map(|_| ()),
+                _ => s.distribution_in_place_with(&mut buf, &c),
+            };
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            match want {
+                Some(e) => {
+                    assert_eq!(got, Err(e), "call {call} on {logits:?}");
+                    assert_eq!(bits(&buf), bits(&logits), "call {call}: {e:?}");
+                    assert_eq!(s.history().len(), 4);
+                }
+                None => assert_eq!(got, Ok(()), "call {call} on {logits:?}"),
+            }
+        }
+    }
+    let ctx = |h: &'static [u32], b: &'static [(u32, f32)], m: Option<&'static [u32]>| Context {
+        history: h,
+        constraints: Constraints {
+            logit_bias: b,
+            allowed: m,
+        },
+        ..Context::default()
+    };
+    let pen = SamplerConfig {
+        repeat_penalty: 2.0,
+        penalty_last_n: 4,
+        ..D
+    };
+    // The window's token holds the max and loses it (5 -> 2.5: 4 is the max),
+    // under a bias elsewhere.
+    let got = dist(&[5.0, 4.0, 0.0, 1.0], pen, &ctx(&[0], &[(3, 0.5)], None));
+    assert!(got[1] > got[0]);
+    // A biased token in the window takes the max (1 + 9 = 10, then / 2 = 5
+    // over 4), and a ban on the rest's max holder (a second scan).
+    dist(&[1.0, 4.0, 0.0, 3.0], pen, &ctx(&[0], &[(0, 9.0)], None));
+    // A biased token outside the window takes it (1 + 9 = 10).
+    let got = dist(&[1.0, 4.0, 0.0, 3.0], pen, &ctx(&[1], &[(0, 9.0)], None));
+    assert!(got[0] > 0.99);
+    dist(
+        &[1.0, 4.0, 0.0, 3.0],
+        pen,
+        &ctx(&[0], &[(0, 9.0), (1, f32::NEG_INFINITY)], None),
+    );
+    // A bias longer than the saved logits' room: nothing left out, the
+    // penalised max holder found by a second scan.
+    let bans: &'static [(u32, f32)] =
+        Box::leak(vec![(3u32, f32::NEG_INFINITY); 129].into_boxed_slice());
+    let got = dist(&[5.0, 4.0, 0.0, 1.0], pen, &ctx(&[0], bans, None));
+    assert!(got[1] > got[0] && got[3] == 0.0);
+    // The largest logit is -0.0, at a window token; and every other one
+    // below it.
+    dist(
+        &[-0.0, -1.0, -2.0, -3.0],
+        pen,
+        &ctx(&[0], &[(3, -0.5)], None),
+    );
+    // A mask that disallows the window's max holder (written over the buffer
+    // at capacity 0 and 16, gathered at 64 and 256).
+    dist(
+        &[5.0, 4.0, 0.0, 1.0, 2.0],
+        pen,
+        &ctx(&[0, 4], &[(3, 0.5)], Some(&[0b1_1110])),
+    );
+}
+
 #[test]
 fn penalties_and_bias_saturate_instead_of_overflowing() {
     let ctx = Context {

@@ -100,6 +100,11 @@ pub(crate) struct Checked {
     pub(crate) max: f32,
     /// The largest allowed logit.
     pub(crate) max_allowed: f32,
+    /// The largest allowed logit among the tokens no rewrite sets (the
+    /// window's and the bias's left out), when the scan left those out: the
+    /// maximum after the rewrites is then this or one of their new logits,
+    /// with no second scan.
+    pub(crate) rest: Option<f32>,
     /// With a mask whose allowed tokens above `-inf` fit the scratch: how
     /// many were gathered there.
     pub(crate) gathered: Option<usize>,
@@ -191,46 +196,41 @@ impl Constraints<'_> {
     /// plain scan and no `-inf` written over the other tokens. If they do
     /// not fit, one pass over the mask's runs does the scan and the allowed
     /// maximum together, and the mask is written later.
+    ///
+    /// Without the gathered set, the scan leaves out the tokens the rewrites
+    /// will set: `window` (the history window's tokens and their logits,
+    /// read before anything was written) and the bias's tokens (their logits
+    /// saved in `saved`). They hold `-inf` during the scan and their logits
+    /// again after it (so an error still leaves the buffer as it was); their
+    /// own logits then join the maximum and the NaN check. A penalty or a
+    /// ban on the token holding the maximum, the common case for the
+    /// penalties (the likely tokens recur in the history), then costs no
+    /// second scan ([`Checked::rest`]; at vocab 128 256 on AVX-512,
+    /// `sample_constrained` with penalties went 14.6 -> 10.6 us, `sample`
+    /// 10.5; banning the largest logit without penalties, 17.8 -> 10.1-10.6
+    /// us, `sample` 9.8-10.3).
     pub(crate) fn scan_and_check(
         &self,
         k: Kernels,
-        xs: &[f32],
+        xs: &mut [f32],
         scratch: &mut [Candidate],
+        window: (&[u32], &[f32]),
+        saved: &mut [f32; MAX_FINITE_BIAS],
     ) -> Result<Checked, SampleError> {
         let n = xs.len();
         let mask = self.allowed.filter(|m| m.len() >= n.div_ceil(32));
-        let checked = match mask {
-            Some(mask) if n > 0 && u32::try_from(n).is_ok() => {
-                match gather_allowed(mask, xs, scratch) {
-                    Some((len, max_allowed)) => Checked {
-                        max: crate::logits::scan(k, xs)?,
-                        max_allowed,
-                        gathered: Some(len),
-                    },
-                    None => {
-                        let scan = masked_scan(k, xs, mask);
-                        if let Some(index) = scan.nan {
-                            return Err(SampleError::NanLogit { index });
-                        }
-                        if scan.max == f32::NEG_INFINITY {
-                            return Err(SampleError::NoCandidates);
-                        }
-                        Checked {
-                            max: scan.max,
-                            max_allowed: scan.max_allowed,
-                            gathered: None,
-                        }
-                    }
-                }
-            }
-            _ => {
-                let max = crate::logits::scan(k, xs)?;
-                Checked {
-                    max,
-                    max_allowed: max,
-                    gathered: None,
-                }
-            }
+        let gathered = match mask {
+            Some(mask) if n > 0 && u32::try_from(n).is_ok() => gather_allowed(mask, xs, scratch),
+            _ => None,
+        };
+        let checked = match gathered {
+            Some((len, max_allowed)) => Checked {
+                max: crate::logits::scan(k, xs)?,
+                max_allowed,
+                rest: None,
+                gathered: Some(len),
+            },
+            None => self.scan_leaving_out(k, xs, mask, window, saved)?,
         };
         let max_allowed = checked.max_allowed;
         let mut finite = 0;
@@ -286,15 +286,112 @@ impl Constraints<'_> {
         Ok(checked)
     }
 
+    /// The scan of [`Self::scan_and_check`] without a gathered set: length,
+    /// NaN and "all `-inf`", the maximum and the allowed maximum, with the
+    /// window's and the bias's tokens left out of the kernel's pass and added
+    /// from their logits (`rest` the allowed maximum without them). A bias of
+    /// more entries than `saved` holds leaves nothing out.
+    fn scan_leaving_out(
+        &self,
+        k: Kernels,
+        xs: &mut [f32],
+        mask: Option<&[u32]>,
+        window: (&[u32], &[f32]),
+        saved: &mut [f32; MAX_FINITE_BIAS],
+    ) -> Result<Checked, SampleError> {
+        let n = xs.len();
+        if n == 0 {
+            return Err(SampleError::Empty);
+        }
+        if u32::try_from(n).is_err() {
+            return Err(SampleError::TooLong { len: n });
+        }
+        let leave_out = self.logit_bias.len() <= saved.len();
+        let (ids, logits) = if leave_out {
+            window
+        } else {
+            (&[][..], &[][..])
+        };
+        let biased = self.logit_bias.iter().map(|e| e.0);
+        let biased = biased.take(if leave_out { saved.len() } else { 0 });
+        // The bias's logits first: a token may also be in the window, or
+        // biased twice, and every saved logit must be the caller's.
+        for (slot, t) in saved.iter_mut().zip(biased.clone()) {
+            *slot = xs.get(t as usize).copied().unwrap_or(0.0);
+        }
+        for t in ids.iter().copied().chain(biased.clone()) {
+            if let Some(x) = xs.get_mut(t as usize) {
+                *x = f32::NEG_INFINITY;
+            }
+        }
+        let scan = match mask {
+            Some(mask) => masked_scan(k, xs, mask),
+            None => {
+                let s = k.max_nan(xs);
+                MaskedScan {
+                    max: s.max,
+                    max_allowed: s.max,
+                    nan: s.nan,
+                }
+            }
+        };
+        let left_out = || {
+            ids.iter()
+                .copied()
+                .zip(logits.iter().copied())
+                .chain(biased.clone().zip(saved.iter().copied()))
+        };
+        for (t, v) in left_out() {
+            if let Some(x) = xs.get_mut(t as usize) {
+                *x = v;
+            }
+        }
+        let larger = crate::filter::larger;
+        let (mut max, mut max_allowed, mut nan) = (scan.max, scan.max_allowed, scan.nan);
+        for (t, v) in left_out() {
+            let t = t as usize;
+            if t >= n {
+                continue;
+            }
+            if v.is_nan() {
+                nan = Some(nan.map_or(t, |i| i.min(t)));
+            } else {
+                max = larger(max, v);
+                if allowed(mask, t) {
+                    max_allowed = larger(max_allowed, v);
+                }
+            }
+        }
+        if let Some(index) = nan {
+            return Err(SampleError::NanLogit { index });
+        }
+        if max == f32::NEG_INFINITY {
+            return Err(SampleError::NoCandidates);
+        }
+        // As the kernel reports the largest: `-0.0` as `+0.0`.
+        let canonical = |x: f32| if x == 0.0 { 0.0 } else { x };
+        Ok(Checked {
+            max: canonical(max),
+            max_allowed: canonical(max_allowed),
+            rest: leave_out.then_some(scan.max_allowed),
+            gathered: None,
+        })
+    }
+
     /// Writes the constraints into `xs` (after [`Self::scan_and_check`]
     /// passed and returned `max_allowed`); the mask only if `write_mask`
     /// (not when its tokens were gathered).
     /// `originals[j]` receives the logit the `j`-th finite bias entry found
     /// before it added to it.
+    ///
+    /// The returned tracker follows `rest` when the scan left the bias's
+    /// tokens out (no entry moves it: the caller takes the left-out tokens'
+    /// new logits from the buffer), else `max_allowed` through every entry.
     pub(crate) fn apply(
         &self,
         xs: &mut [f32],
         max_allowed: f32,
+        rest: Option<f32>,
         originals: &mut [f32; MAX_FINITE_BIAS],
         write_mask: bool,
     ) -> MaxTracker {
@@ -321,7 +418,7 @@ impl Constraints<'_> {
                 }
             });
         }
-        let mut tracker = MaxTracker::new(max_allowed);
+        let mut tracker = MaxTracker::new(rest.unwrap_or(max_allowed));
         let mut finite = originals.iter_mut();
         for &(token, bias) in self.logit_bias {
             if let Some(x) = xs.get_mut(token as usize) {
@@ -337,7 +434,9 @@ impl Constraints<'_> {
                         *x
                     }
                 };
-                tracker.rewrite(*x, new);
+                if rest.is_none() {
+                    tracker.rewrite(*x, new);
+                }
                 *x = new;
             }
         }

@@ -176,6 +176,12 @@ impl<const H: usize> Tally<H> {
         None
     }
 
+    /// The distinct tokens, in order of first occurrence in the window.
+    #[cfg(feature = "context")]
+    pub(crate) fn ids(&self) -> &[u32] {
+        self.ids.get(..self.len).unwrap_or_default()
+    }
+
     /// `(token, count)` in order of first occurrence in the window.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
         let ids = self.ids.get(..self.len).unwrap_or_default();

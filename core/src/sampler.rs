@@ -1,11 +1,13 @@
 //! `Sampler<CAP, HISTORY>`: runs the stages in order over a borrowed logits buffer.
 //!
 //! Passes over the logits in the common case (default order, survivors fit):
-//! 1. the max/NaN scan (validation; nothing is written before it succeeds,
-//!    and constraints are checked read-only too);
+//! 1. the max/NaN scan (validation: whenever it fails the buffer is as it
+//!    was; with constraints it leaves the tokens the context stages will
+//!    rewrite out, holding `-inf` while it runs and their logits after);
 //! 2. the context stages (bias, mask, penalties, DRY: point rewrites, plus
-//!    the mask's one pass), and a second max scan only if they lowered a
-//!    token holding the max;
+//!    the mask's one pass); the maximum after them comes from the first scan
+//!    (which left the tokens they rewrite out, or, for `sample`, ran after
+//!    them) and their new logits, with no second scan;
 //! 3. the gather of every logit at or above the running threshold (min-p's, or
 //!    all finite ones) into the scratch, in ascending id.
 //!

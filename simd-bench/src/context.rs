@@ -10,8 +10,8 @@
 //! - `dry`: DRY alone (the same DRY, no penalties) vs the default chain alone;
 //! - `bias`: `sample_constrained` under a logit bias of 8 tokens spread over
 //!   the vocabulary, moved by -2 or +2 or banned, vs `sample`; `bias-max`:
-//!   the same plus the largest logit banned (the tracked max is then gone:
-//!   a second max scan);
+//!   the same plus the largest logit banned (which the validation's scan
+//!   leaves out, as every biased token, so no second max scan follows);
 //! - `mask-sparse` / `mask-dense`: `sample_constrained` under an
 //!   allowed-token mask vs `sample` (the chain with a mask vs without);
 //! - `logprobs`: `sample_with` (no constraints, top 5) vs `sample`.
@@ -397,7 +397,7 @@ pub fn describe(vocab: usize) -> String {
         "Context-stage rows (`penalties+dry`, `penalties`, `dry`, `bias`, `bias-max`, `mask-sparse`, `mask-dense`, `logprobs`, `misaligned`; model-like input, default chain T 0.8, min-p 0.05, top-k 40, top-p 0.95, `Sampler<4096>` with its default `HISTORY` = 64). \
 Each is timed interleaved with its baseline in the same run (alternating batches, ABBA order); the ratio table gives median / median. \
 `penalties`: repeat 1.1, frequency 0.1, presence 0.2, window 64; `penalties+dry` adds DRY (multiplier 0.8, base 1.75, allowed length 2, window 64, no breakers); `dry` is that DRY alone; baseline: the default chain alone. \
-`bias`: `sample_constrained` under a logit bias of 8 tokens at ids n i / 8 + 1, moved by -2 and +2 in turn, the last banned, vs `sample`; `bias-max` bans the largest logit too (a rewrite that lowers the max costs a second max scan). \
+`bias`: `sample_constrained` under a logit bias of 8 tokens at ids n i / 8 + 1, moved by -2 and +2 in turn, the last banned, vs `sample`; `bias-max` bans the largest logit too (the validation's scan leaves the biased tokens out, so lowering the max costs no second scan). \
 History: {DRAWN} tokens drawn by the default chain itself from the same logits (Pcg32 seed 9), then tokens {REPEAT_FROM}..{} again, so the window ends in an 8-token repetition; at vocab {vocab} it holds {} distinct tokens, the max holder {max_count} times. \
 The history is a ring of 64 tokens and `sample` writes each drawn token into it, so before every timed call (both sides) it is restored outside the timing (`reset` + 64 `accept`), and these rows are timed one call at a time. \
 Masks (`sample_constrained`, the chain under a mask without logprobs, vs `sample`): sparse = runs of 1-8 allowed tokens at seeded positions until 2% are allowed ({:.1}% at vocab {vocab}; {} of the 40 largest logits allowed; {} of the {} mask words mixed), dense = 6 disallowed runs of seeded positions and lengths ({:.1}% allowed; {} of the 40 largest allowed; {} words mixed). \

@@ -186,7 +186,7 @@ fn allowed(mask: Option<&[u32]>, token: usize) -> bool {
 }
 
 impl Constraints<'_> {
-    /// Every check of a call, without writing the caller's buffer: the
+    /// Every check of a call, leaving the caller's buffer as it was: the
     /// logits (empty, too long, NaN, all `-inf`: `logits::scan`'s errors,
     /// first), then the constraints.
     ///

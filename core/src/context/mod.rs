@@ -9,11 +9,14 @@
 //!
 //! All of them rewrite a few logits in place (the mask writes `-inf` over
 //! disallowed ones) with `f32` arithmetic that is the same on every backend,
-//! after the read-only validation, so an error still leaves the buffer as
-//! it was. They cost O(window) or O(bias), never O(vocabulary), except the
-//! mask's one pass. Because they can lower the largest logit, [`MaxTracker`]
-//! follows the maximum through the rewrites, and the buffer is scanned again
-//! only when a rewrite lowered a token holding it.
+//! after the validation (which leaves the buffer as it found it), so an
+//! error still leaves the buffer as it was. They cost O(window) or O(bias), never O(vocabulary), except the
+//! mask's one pass. Because they can lower the largest logit, the
+//! validation's scan leaves the tokens they will rewrite out, and the
+//! maximum after them is the rest's or one of their new logits; only a bias
+//! too long to leave out falls back to [`MaxTracker`], which follows the
+//! maximum through the rewrites and has the buffer scanned again when a
+//! rewrite lowered a token holding it.
 
 #[cfg(feature = "context")]
 pub(crate) mod constraints;

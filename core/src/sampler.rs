@@ -618,15 +618,15 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         let rest = checked.rest;
         let write_mask = checked.gathered.is_none();
         let mut tracker = c.apply(xs, checked.max_allowed, rest, bias, write_mask);
-        match rest {
-            // The window's tokens were left out of `rest`: their new logits
-            // are read below.
-            Some(_) => {
-                let mut untracked = MaxTracker::new(f32::NEG_INFINITY);
-                self.apply_context(xs, touched, &mut untracked);
-            }
-            None => self.apply_context(xs, touched, &mut tracker),
-        }
+        // With the window's tokens left out of `rest`, their new logits are
+        // read below instead (one call site: one copy of the stages' code).
+        let mut untracked = MaxTracker::new(f32::NEG_INFINITY);
+        let followed = if rest.is_some() {
+            &mut untracked
+        } else {
+            &mut tracker
+        };
+        self.apply_context(xs, touched, followed);
         if let Some(len) = checked.gathered {
             return self.refresh_gathered(xs, len, checked.max_allowed, c, touched);
         }

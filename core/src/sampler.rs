@@ -61,9 +61,9 @@ use crate::logits;
 /// `sample` is exact for every `CAP`, including 0: survivors that do not fit
 /// are handled by streaming passes over the logits buffer. Stack use of a call
 /// is bounded and independent of the vocabulary: measured on a Cortex-M4F
-/// with `HISTORY` 8 and a repetition penalty, 1.1 KiB when the survivors fit
-/// and 4.1 KiB on the streaming path (a 2 KiB radix histogram of `u64`
-/// masses and a 1 KiB strip of them), 1.7 KiB for `sample_with`; 1.0-4.3 KiB
+/// with `HISTORY` 8 and a repetition penalty, 1.2 KiB when the survivors fit
+/// and 4.0 KiB on the streaming path (a 2 KiB radix histogram of `u64`
+/// masses and a 1 KiB strip of them), 1.8 KiB for `sample_with`; 1.0-4.2 KiB
 /// on the Cortex-M0, M33 and RV32IMAC (mirostat v1 adds 512 B). The context
 /// stages take up to `32 * HISTORY` bytes (the window's tally, DRY's copy of
 /// it and its index), `sample_with` another `12 * HISTORY + 512`. On a
@@ -383,12 +383,13 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         top: &mut [TokenLogprob],
     ) -> Result<Sampled, SampleError> {
         let k = self.kernels;
-        let (mut bias, mut touched) = ([0.0; MAX_FINITE_BIAS], Touched::NONE);
-        let checked = self.validate(logits, constraints, &mut bias, &mut touched)?;
+        let mut touched = Touched::NONE;
+        let checked = self.validate(logits, constraints, &mut touched)?;
         let model = Model::new(k, logits, checked.max);
         logprob::fill_top(k, logits, model, top);
         let coin = self.config.xtc_coin().then(|| rng.next_u64());
         let r = rng.next_u64();
+        let mut bias = [0.0; MAX_FINITE_BIAS];
         let (max, gathered) = self.rewrite(logits, constraints, checked, &mut bias, &touched);
         let chosen = self.choose(logits, max, gathered, coin, r, true);
         let ln = |x: u64| libm::logf(x as f32);
@@ -424,8 +425,9 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         rng: &mut R,
         constraints: &Constraints,
     ) -> Result<u32, SampleError> {
-        let (mut bias, mut touched) = ([0.0; MAX_FINITE_BIAS], Touched::NONE);
-        let checked = self.validate(logits, constraints, &mut bias, &mut touched)?;
+        let mut touched = Touched::NONE;
+        let checked = self.validate(logits, constraints, &mut touched)?;
+        let mut bias = [0.0; MAX_FINITE_BIAS];
         let coin = self.config.xtc_coin().then(|| rng.next_u64());
         let r = rng.next_u64();
         let (max, gathered) = self.rewrite(logits, constraints, checked, &mut bias, &touched);
@@ -459,8 +461,9 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         let (max, gathered) = if *constraints == Constraints::default() {
             (self.scan_rewritten(logits)?, None)
         } else {
-            let (mut bias, mut touched) = ([0.0; MAX_FINITE_BIAS], Touched::NONE);
-            let checked = self.validate(logits, constraints, &mut bias, &mut touched)?;
+            let mut touched = Touched::NONE;
+            let checked = self.validate(logits, constraints, &mut touched)?;
+            let mut bias = [0.0; MAX_FINITE_BIAS];
             self.rewrite(logits, constraints, checked, &mut bias, &touched)
         };
         self.write_distribution(logits, max, gathered);
@@ -509,21 +512,20 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
     /// `Constraints::scan_and_check`; it may gather a mask's tokens into the
     /// scratch, which holds no state between calls). `touched` receives the
     /// context window's tokens and their logits, and the scan leaves them
-    /// and the bias's tokens out (their logits saved in `bias` while it
+    /// and the bias's tokens out (their logits kept in the scratch while it
     /// runs), so that `rewrite` needs no second scan when it lowers one.
     #[cfg(feature = "context")]
     fn validate(
         &mut self,
         xs: &mut [f32],
         c: &Constraints,
-        bias: &mut [f32; MAX_FINITE_BIAS],
         touched: &mut Touched<HISTORY>,
     ) -> Result<Checked, SampleError> {
         let (pen, dry) = self.windows();
         if pen.max(dry) > 0 {
             touched.capture(self.window(pen.max(dry)), xs);
         }
-        c.scan_and_check(self.kernels, xs, &mut self.scratch, touched.parts(), bias)
+        c.scan_and_check(self.kernels, xs, &mut self.scratch, touched.parts())
     }
 
     /// The windows of the penalties and of DRY, 0 for a stage that is off
@@ -600,7 +602,7 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
     /// stages into `xs`; returns the largest logit afterwards (the
     /// validation's maximum without the rewritten tokens and their new
     /// logits; when validation could not leave them out, a bias of more
-    /// than `MAX_FINITE_BIAS` entries, it scans again if a rewrite lowered a
+    /// entries than the scratch holds, it scans again if a rewrite lowered a
     /// token holding the max), and, when
     /// validation gathered the mask's tokens into the scratch (they fit),
     /// how many remain there: the mask is then not written over the buffer,

@@ -595,7 +595,7 @@ fn rewrites_that_lower_or_raise_the_max() {
 /// still name the first NaN wherever it is, "no candidates" still counts a
 /// left-out token, the buffer comes back bit for bit (NaN payloads, `-0.0`),
 /// and the maximum is right when the left-out tokens hold it, lose it, or
-/// take it, and when a bias too long to leave out makes the old way run
+/// take it, and when a bias longer than the scratch makes the old way run
 /// (each call's maximum is also checked against a full scan by a debug
 /// assertion in the core).
 #[test]
@@ -692,8 +692,9 @@ fn constrained_calls_leave_the_rewritten_tokens_out_of_their_scan() {
         pen,
         &ctx(&[0], &[(0, 9.0), (1, f32::NEG_INFINITY)], None),
     );
-    // A bias longer than the saved logits' room: nothing left out, the
-    // penalised max holder found by a second scan.
+    // A bias longer than the scratch (at capacities 0, 16 and 64; not at
+    // 256): nothing left out, the penalised max holder found by a second
+    // scan.
     let bans: &'static [(u32, f32)] =
         Box::leak(vec![(3u32, f32::NEG_INFINITY); 129].into_boxed_slice());
     let got = dist(&[5.0, 4.0, 0.0, 1.0], pen, &ctx(&[0], bans, None));

@@ -200,7 +200,7 @@ impl Constraints<'_> {
     /// Without the gathered set, the scan leaves out the tokens the rewrites
     /// will set: `window` (the history window's tokens and their logits,
     /// read before anything was written) and the bias's tokens (their logits
-    /// saved in `saved`). They hold `-inf` during the scan and their logits
+    /// saved in `scratch`, free then). They hold `-inf` during the scan and their logits
     /// again after it (so an error still leaves the buffer as it was); their
     /// own logits then join the maximum and the NaN check. A penalty or a
     /// ban on the token holding the maximum, the common case for the
@@ -215,7 +215,6 @@ impl Constraints<'_> {
         xs: &mut [f32],
         scratch: &mut [Candidate],
         window: (&[u32], &[f32]),
-        saved: &mut [f32; MAX_FINITE_BIAS],
     ) -> Result<Checked, SampleError> {
         let n = xs.len();
         let mask = self.allowed.filter(|m| m.len() >= n.div_ceil(32));
@@ -230,7 +229,7 @@ impl Constraints<'_> {
                 rest: None,
                 gathered: Some(len),
             },
-            None => self.scan_leaving_out(k, xs, mask, window, saved)?,
+            None => self.scan_leaving_out(k, xs, mask, window, scratch)?,
         };
         let max_allowed = checked.max_allowed;
         let mut finite = 0;
@@ -289,15 +288,17 @@ impl Constraints<'_> {
     /// The scan of [`Self::scan_and_check`] without a gathered set: length,
     /// NaN and "all `-inf`", the maximum and the allowed maximum, with the
     /// window's and the bias's tokens left out of the kernel's pass and added
-    /// from their logits (`rest` the allowed maximum without them). A bias of
-    /// more entries than `saved` holds leaves nothing out.
+    /// from their logits (`rest` the allowed maximum without them). The
+    /// bias's logits are kept in `scratch` meanwhile (not on the stack: 512
+    /// more bytes for `sample_with` on a microcontroller); a bias of more
+    /// entries than it holds leaves nothing out.
     fn scan_leaving_out(
         &self,
         k: Kernels,
         xs: &mut [f32],
         mask: Option<&[u32]>,
         window: (&[u32], &[f32]),
-        saved: &mut [f32; MAX_FINITE_BIAS],
+        saved: &mut [Candidate],
     ) -> Result<Checked, SampleError> {
         let n = xs.len();
         if n == 0 {
@@ -317,7 +318,8 @@ impl Constraints<'_> {
         // The bias's logits first: a token may also be in the window, or
         // biased twice, and every saved logit must be the caller's.
         for (slot, t) in saved.iter_mut().zip(biased.clone()) {
-            *slot = xs.get(t as usize).copied().unwrap_or(0.0);
+            let logit = xs.get(t as usize).copied().unwrap_or(0.0);
+            *slot = Candidate { id: t, logit };
         }
         for t in ids.iter().copied().chain(biased.clone()) {
             if let Some(x) = xs.get_mut(t as usize) {
@@ -339,7 +341,7 @@ impl Constraints<'_> {
             ids.iter()
                 .copied()
                 .zip(logits.iter().copied())
-                .chain(biased.clone().zip(saved.iter().copied()))
+                .chain(saved.iter().take(biased.len()).map(|c| (c.id, c.logit)))
         };
         for (t, v) in left_out() {
             if let Some(x) = xs.get_mut(t as usize) {

@@ -14,7 +14,7 @@
 //! mask's one pass. Because they can lower the largest logit, the
 //! validation's scan leaves the tokens they will rewrite out, and the
 //! maximum after them is the rest's or one of their new logits; only a bias
-//! too long to leave out falls back to [`MaxTracker`], which follows the
+//! longer than the sampler's capacity falls back to [`MaxTracker`], which follows the
 //! maximum through the rewrites and has the buffer scanned again when a
 //! rewrite lowered a token holding it.
 

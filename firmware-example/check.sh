@@ -67,13 +67,13 @@ for target in "${targets[@]}"; do
   grep -q "panicking branch" "$teeth_log"
 done
 echo "--- per family: stack per call (bytes, painted) and image size"
-echo "| MCU (QEMU board) | sample, Sampler<64, 8>, survivors in scratch | sample, Sampler<1, 8>, streaming | sample_with, Sampler<64, 8>, bias, mask, top 5 | .text | .rodata |"
-echo "|---|---:|---:|---:|---:|---:|"
+echo "| MCU (QEMU board) | sample, Sampler<64, 8>, survivors in scratch | sample, Sampler<1, 8>, streaming | sample_with, Sampler<64, 8>, bias, mask, top 5 | sample with DRY too, Sampler<64, 8> | .text | .rodata |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 for out in "${outputs[@]}"; do
   sed -n '1s/^logit-sampler on an\{0,1\} \([^:]*\):.*/\1/p' "$out" | tr -d '\n'
   awk '/^stack per sample call/ { s[++n] = $5 }
        /^stack per sample_with call/ { w = $5 }
        /^image:/ { t = $3; r = $6 }
-       END { printf " | %s | %s | %s | %s | %s |\n", s[1], s[2], w, t, r }' "$out"
+       END { printf " | %s | %s | %s | %s | %s | %s |\n", s[1], s[2], w, s[3], t, r }' "$out"
 done | sed 's/^/| /'
 echo "--- firmware checks passed on ${targets[*]}"

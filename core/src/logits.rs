@@ -1,7 +1,9 @@
-//! Validation of a logits slice, shared by every entry point that takes logits.
+//! Validation of a logits slice, shared by the entry points that take logits.
 //!
 //! It reads the slice once (the max/NaN scan) and writes nothing, which is how
-//! every error leaves the caller's buffer untouched.
+//! every error leaves the caller's buffer untouched. (The constrained calls'
+//! scan outside a gathered mask is `Constraints::scan_and_check`'s own: it
+//! writes `-inf` over the tokens the rewrites will set and puts them back.)
 
 use crate::error::SampleError;
 use crate::kernels::Kernels;

@@ -7,7 +7,8 @@
 //! 2. the context stages (bias, mask, penalties, DRY: point rewrites, plus
 //!    the mask's one pass); the maximum after them comes from the first scan
 //!    (which left the tokens they rewrite out, or, for `sample`, ran after
-//!    them) and their new logits, with no second scan;
+//!    them) and their new logits, with no second scan (but for a bias of
+//!    more entries than `CAP`, when a rewrite lowered the max holder);
 //! 3. the gather of every logit at or above the running threshold (min-p's, or
 //!    all finite ones) into the scratch, in ascending id.
 //!
@@ -112,8 +113,9 @@ struct Chosen {
 
 /// The logits of the history tokens the context stages may rewrite, as
 /// they were before: `sample` restores them if the scan that follows the
-/// rewrites fails, `sample_with` reports the model's logprob of a rewritten
-/// token from them.
+/// rewrites fails, the constrained calls' validation puts them back after
+/// its scan (which leaves them out) and adds them to its maximum, and
+/// `sample_with` reports the model's logprob of a rewritten token from them.
 struct Touched<const H: usize> {
     tally: Tally<H>,
     values: [f32; H],
@@ -606,8 +608,9 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
     /// token holding the max), and, when
     /// validation gathered the mask's tokens into the scratch (they fit),
     /// how many remain there: the mask is then not written over the buffer,
-    /// which is not read as logits again. `bias` and `touched` receive what
-    /// `sample_with` needs to report the model's logprob of a rewritten token.
+    /// which is not read as logits again. `bias` receives the finite bias's
+    /// original logits, which `sample_with` needs (with `touched`, filled by
+    /// `validate`) to report the model's logprob of a rewritten token.
     #[cfg(feature = "context")]
     fn rewrite(
         &mut self,

@@ -640,10 +640,40 @@ fn constrained_calls_leave_the_rewritten_tokens_out_of_their_scan() {
         (vec![inf; 4], Some(SampleError::NoCandidates)),
         (vec![inf, -0.0, inf, inf], None),
         (vec![inf, inf, inf, 7.0], None),
+        // A longer vocabulary: NaNs at two left-out tokens (9 first in the
+        // window's order, 5 the lower id) and one the kernel sees between
+        // them; -0.0 at a left-out token, put back as it was.
+        (
+            {
+                let mut v = vec![0.5f32; 12];
+                v[9] = f32::NAN;
+                v[7] = payload;
+                v[5] = f32::NAN;
+                v[1] = -0.0;
+                v
+            },
+            Some(SampleError::NanLogit { index: 5 }),
+        ),
+        // The kernel's NaN first.
+        (
+            {
+                let mut v = vec![-0.0f32; 12];
+                v[9] = payload;
+                v[4] = f32::NAN;
+                v
+            },
+            Some(SampleError::NanLogit { index: 4 }),
+        ),
     ] {
         for call in 0..3 {
             let mut s: Sampler<4> = Sampler::new(pen).unwrap();
-            for t in [1, 2, 1, 2] {
+            // The window newest last: 1, 2, 9, 5 (9 before 5 in its order).
+            let history: &[u32] = if logits.len() > 4 {
+                &[1, 2, 9, 5]
+            } else {
+                &[1, 2, 1, 2]
+            };
+            for &t in history {
                 s.accept(t);
             }
             let mut buf = logits.clone();
@@ -658,7 +688,12 @@ fn constrained_calls_leave_the_rewritten_tokens_out_of_their_scan() {
                 Some(e) => {
                     assert_eq!(got, Err(e), "call {call} on {logits:?}");
                     assert_eq!(bits(&buf), bits(&logits), "call {call}: {e:?}");
-                    assert_eq!(s.history().len(), 4);
+                    assert_eq!(s.history().iter().collect::<Vec<_>>(), history);
+                    assert_eq!(
+                        rng.next_u64(),
+                        Pcg32::seed_from_u64(5).next_u64(),
+                        "randomness consumed"
+                    );
                 }
                 None => assert_eq!(got, Ok(()), "call {call} on {logits:?}"),
             }
@@ -682,11 +717,13 @@ fn constrained_calls_leave_the_rewritten_tokens_out_of_their_scan() {
     let got = dist(&[5.0, 4.0, 0.0, 1.0], pen, &ctx(&[0], &[(3, 0.5)], None));
     assert!(got[1] > got[0]);
     // A biased token in the window takes the max (1 + 9 = 10, then / 2 = 5
-    // over 4), and a ban on the rest's max holder (a second scan).
+    // over 4).
     dist(&[1.0, 4.0, 0.0, 3.0], pen, &ctx(&[0], &[(0, 9.0)], None));
     // A biased token outside the window takes it (1 + 9 = 10).
     let got = dist(&[1.0, 4.0, 0.0, 3.0], pen, &ctx(&[1], &[(0, 9.0)], None));
     assert!(got[0] > 0.99);
+    // The same, and a ban on the rest's max holder (left out too: no second
+    // scan).
     dist(
         &[1.0, 4.0, 0.0, 3.0],
         pen,
@@ -706,13 +743,25 @@ fn constrained_calls_leave_the_rewritten_tokens_out_of_their_scan() {
         pen,
         &ctx(&[0], &[(3, -0.5)], None),
     );
-    // A mask that disallows the window's max holder (written over the buffer
-    // at capacity 0 and 16, gathered at 64 and 256).
+    // A mask that disallows the window's max holder. Small, it is gathered
+    // at capacities 16 and up (and at 0 the bias does not fit the scratch:
+    // nothing left out); over 40 tokens with 38 allowed, it is scanned with
+    // the left-out tokens at capacity 16 and written over the buffer.
     dist(
         &[5.0, 4.0, 0.0, 1.0, 2.0],
         pen,
         &ctx(&[0, 4], &[(3, 0.5)], Some(&[0b1_1110])),
     );
+    let wide: Vec<f32> = (0..40).map(|i| (i % 7) as f32 * 0.5).collect();
+    let mut wide = wide;
+    wide[0] = 9.0;
+    wide[33] = 8.0;
+    // Token 0 (the max, in the window) and token 35 disallowed; 33 (the next
+    // largest, in the window too) allowed and penalised: 8 / 2 = 4.
+    let mask: &'static [u32] = &[!1u32, !(1 << 3)];
+    let got = dist(&wide, pen, &ctx(&[0, 33], &[(3, 0.5)], Some(mask)));
+    assert_eq!(got[0], 0.0);
+    assert_eq!(got[35], 0.0);
 }
 
 #[test]

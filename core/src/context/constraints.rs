@@ -7,9 +7,11 @@
 //! SIMD max kernel), and only mixed words go bit by bit. A grammar's mask is
 //! mostly made of such runs.
 //!
-//! Validation reads and never writes: token ranges, bias values, the mask's
-//! length, and whether any token is left with a logit above `-inf`. Only
-//! then [`Constraints::apply`] writes: `-inf` for disallowed tokens, then each
+//! Validation leaves the buffer as it found it (its scan holds the tokens
+//! the rewrites will set at `-inf` while it runs and puts their logits
+//! back): token ranges, bias values, the mask's length, and whether any
+//! token is left with a logit above `-inf`. Only then [`Constraints::apply`]
+//! writes: `-inf` for disallowed tokens, then each
 //! bias in slice order (`-inf` bans; a finite bias is added, saturating at
 //! `±f32::MAX` so it never makes a token certain or impossible).
 
@@ -93,7 +95,7 @@ fn low_bits(len: usize) -> u32 {
     1u32.checked_shl(len as u32).map_or(u32::MAX, |b| b - 1)
 }
 
-/// What the read-only checks found.
+/// What the checks found.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Checked {
     /// The largest logit.

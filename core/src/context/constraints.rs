@@ -202,9 +202,9 @@ impl Constraints<'_> {
     /// Without the gathered set, the scan leaves out the tokens the rewrites
     /// will set: `window` (the history window's tokens and their logits,
     /// read before anything was written) and the bias's tokens (their logits
-    /// saved in `scratch`, free then). They hold `-inf` during the scan and their logits
-    /// again after it (so an error still leaves the buffer as it was); their
-    /// own logits then join the maximum and the NaN check. A penalty or a
+    /// saved in `scratch`, free then). They hold `-inf` during the scan and
+    /// their logits again after it (so an error still leaves the buffer as it
+    /// was); their own logits then join the maximum and the NaN check. A penalty or a
     /// ban on the token holding the maximum, the common case for the
     /// penalties (the likely tokens recur in the history), then costs no
     /// second scan ([`Checked::rest`]; at vocab 128 256 on AVX-512,

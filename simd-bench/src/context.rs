@@ -17,7 +17,7 @@
 //! - `logprobs`: `sample_with` (no constraints, top 5) vs `sample`;
 //! - [`NOISE`]: `sample` vs the same `sample` (another sampler, other
 //!   buffers): the method's own error on a ratio of identical calls, 0.98-
-//!   1.02x in quiet and busy runs alike. It does not flag a busy VM (the
+//!   1.03x in quiet and busy runs alike. It does not flag a busy VM (the
 //!   other core loaded): then the context rows read up to about 10 % higher
 //!   than in a quiet run (`bias` 1.11x, `misaligned` 1.08x in one such run,
 //!   though their extra work is tiny), branchy work slowing more than the
@@ -416,7 +416,7 @@ History: {DRAWN} tokens drawn by the default chain itself from the same logits (
 The history is a ring of 64 tokens and `sample` writes each drawn token into it, so before every timed call (both sides) it is restored outside the timing (`reset` + 64 `accept`), and these rows are timed one call at a time. \
 Masks (`sample_constrained`, the chain under a mask without logprobs, vs `sample`): sparse = runs of 1-8 allowed tokens at seeded positions until 2% are allowed ({:.1}% at vocab {vocab}; {} of the 40 largest logits allowed; {} of the {} mask words mixed), dense = 6 disallowed runs of seeded positions and lengths ({:.1}% allowed; {} of the 40 largest allowed; {} words mixed). \
 `misaligned`: `sample` with the default chain on logits starting 16 bytes past a 64-byte boundary (where a large `Vec<f32>` from an mmap'd block starts), vs the same on 64-byte-aligned logits (every other row's buffers). \
-`noise check`: `sample` with the default chain vs the same call on another sampler and other buffers, measured whatever `--stage` selects: the method's own error on a ratio of identical calls (0.98-1.02x in quiet and busy runs alike; a busy VM shows instead in the context rows, up to about 10 % higher than in a quiet run). \
+`noise check`: `sample` with the default chain vs the same call on another sampler and other buffers, measured whatever `--stage` selects: the method's own error on a ratio of identical calls (0.98-1.03x in quiet and busy runs alike; a busy VM shows instead in the context rows, up to about 10 % higher than in a quiet run). \
 `logprobs`: `sample_with` without constraints, top 5, vs `sample`. `sample_with` always reports the drawn token's model logprob, so it always makes the model normaliser's exp pass over the vocabulary, even with an empty top slice (the `logprobs` row); `sample_constrained` is the same draw without it. \
 Peers on `penalties` (same logits, same history, which they never grow): llm-samplers 0.0.7 `SampleRepetition` + `SampleFreqPresence` in front of its default chain, on `Logits::try_from_iter_top_k(logits, 40 + distinct tokens in the window)` (its fastest exact form: penalties only lower those tokens, so the chain's top 40 after them is among these; its full-vocabulary form scans the window once per token); \
 llama.cpp-style loop: plain Rust written like llama.cpp's — copy the logits into a candidate vec of (id, logit, p), look every candidate up in a HashMap<u32, u32> of window counts (built once, as llama.cpp keeps them in `accept`; a multiplicative hasher, like unordered_map's trivial int hash), apply the same formulas, then top-40 by select_nth + sort and the chain over those 40.",

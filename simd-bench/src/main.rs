@@ -385,7 +385,7 @@ fn noise_check(t: &Table, n: usize, s: &mut String) {
     if !noise.is_empty() {
         writeln!(
             s,
-            "- noise check, the same call on both sides (the method's error on a ratio, 0.98-1.02x in quiet and busy runs): {}",
+            "- noise check, the same call on both sides (the method's error on a ratio, 0.98-1.03x in quiet and busy runs): {}",
             noise.join(", ")
         )
         .unwrap();

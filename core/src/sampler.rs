@@ -39,7 +39,9 @@ use rand_core::Rng;
 use crate::config::{Mirostat, Order, SamplerConfig, Stage};
 use crate::context::MaxTracker;
 #[cfg(feature = "context")]
-use crate::context::constraints::{Checked, Constraints, MAX_FINITE_BIAS};
+use crate::context::constraints::{
+    Checked, Constraints, MAX_FINITE_BIAS, as_the_kernel_reports, rewritten,
+};
 use crate::context::dry::{self, Breakers};
 use crate::context::history::History;
 #[cfg(feature = "context")]
@@ -637,17 +639,10 @@ impl<const CAP: usize, const HISTORY: usize> Sampler<CAP, HISTORY> {
         }
         let max = match (tracker.known(), rest) {
             (Some(max), Some(_)) => {
-                let biased = c.logit_bias.iter().map(|e| e.0);
                 let larger = crate::filter::larger;
-                let max = touched
-                    .parts()
-                    .0
-                    .iter()
-                    .copied()
-                    .chain(biased)
+                let max = rewritten(touched.parts().0, c.logit_bias)
                     .fold(max, |m, t| xs.get(t as usize).map_or(m, |&x| larger(m, x)));
-                // As the kernel reports the largest: `-0.0` as `+0.0`.
-                if max == 0.0 { 0.0 } else { max }
+                as_the_kernel_reports(max)
             }
             (Some(max), None) => max,
             (None, _) => self.kernels.max_nan(xs).max,

@@ -95,6 +95,21 @@ fn low_bits(len: usize) -> u32 {
     1u32.checked_shl(len as u32).map_or(u32::MAX, |b| b - 1)
 }
 
+/// The tokens a constrained call rewrites besides the mask, which its
+/// validation scan leaves out: the context window's, then the bias's (in
+/// slice order, repeats included).
+pub(crate) fn rewritten<'a>(
+    window: &'a [u32],
+    bias: &'a [(u32, f32)],
+) -> impl Iterator<Item = u32> + 'a {
+    window.iter().copied().chain(bias.iter().map(|e| e.0))
+}
+
+/// A largest logit as the max kernel reports it: `-0.0` as `+0.0`.
+pub(crate) fn as_the_kernel_reports(max: f32) -> f32 {
+    if max == 0.0 { 0.0 } else { max }
+}
+
 /// What the checks found.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Checked {
@@ -310,20 +325,18 @@ impl Constraints<'_> {
             return Err(SampleError::TooLong { len: n });
         }
         let leave_out = self.logit_bias.len() <= saved.len();
-        let (ids, logits) = if leave_out {
-            window
+        let ((ids, logits), bias) = if leave_out {
+            (window, self.logit_bias)
         } else {
-            (&[][..], &[][..])
+            ((&[][..], &[][..]), &[][..])
         };
-        let biased = self.logit_bias.iter().map(|e| e.0);
-        let biased = biased.take(if leave_out { saved.len() } else { 0 });
         // The bias's logits first: a token may also be in the window, or
         // biased twice, and every saved logit must be the caller's.
-        for (slot, t) in saved.iter_mut().zip(biased.clone()) {
+        for (slot, &(t, _)) in saved.iter_mut().zip(bias) {
             let logit = xs.get(t as usize).copied().unwrap_or(0.0);
             *slot = Candidate { id: t, logit };
         }
-        for t in ids.iter().copied().chain(biased.clone()) {
+        for t in rewritten(ids, bias) {
             if let Some(x) = xs.get_mut(t as usize) {
                 *x = f32::NEG_INFINITY;
             }
@@ -343,7 +356,7 @@ impl Constraints<'_> {
             ids.iter()
                 .copied()
                 .zip(logits.iter().copied())
-                .chain(saved.iter().take(biased.len()).map(|c| (c.id, c.logit)))
+                .chain(saved.iter().take(bias.len()).map(|c| (c.id, c.logit)))
         };
         for (t, v) in left_out() {
             if let Some(x) = xs.get_mut(t as usize) {
@@ -372,11 +385,9 @@ impl Constraints<'_> {
         if max == f32::NEG_INFINITY {
             return Err(SampleError::NoCandidates);
         }
-        // As the kernel reports the largest: `-0.0` as `+0.0`.
-        let canonical = |x: f32| if x == 0.0 { 0.0 } else { x };
         Ok(Checked {
-            max: canonical(max),
-            max_allowed: canonical(max_allowed),
+            max: as_the_kernel_reports(max),
+            max_allowed: as_the_kernel_reports(max_allowed),
             rest: leave_out.then_some(scan.max_allowed),
             gathered: None,
         })

@@ -69,6 +69,12 @@ impl Variant {
 /// or as penalties + DRY rewrote them.
 type Run = (SamplerConfig, bool);
 
+fn sampler(cfg: SamplerConfig, b: Backend) -> Sampler<CAP> {
+    Sampler::new(cfg)
+        .and_then(|s| s.with_backend(b))
+        .expect("valid")
+}
+
 /// `logits` with its positions shuffled (Fisher-Yates, SplitMix64 from `seed`).
 fn shuffled(logits: &[f32], seed: u64) -> Vec<f32> {
     let mut next = sampler_tests::splitmix(seed);
@@ -83,14 +89,7 @@ fn shuffled(logits: &[f32], seed: u64) -> Vec<f32> {
 /// Median microseconds of one `sample` call per config, the configs taking
 /// turns call by call (rotating which goes first) and the inputs cycling.
 fn medians(b: Backend, runs: &[Run], inputs: &[Variant]) -> Vec<f64> {
-    let mut samplers: Vec<Sampler<CAP>> = runs
-        .iter()
-        .map(|(c, _)| {
-            Sampler::new(*c)
-                .and_then(|s| s.with_backend(b))
-                .expect("valid")
-        })
-        .collect();
+    let mut samplers: Vec<Sampler<CAP>> = runs.iter().map(|(c, _)| sampler(*c, b)).collect();
     let mut rng = Pcg32::seed_from_u64(1);
     let mut buf = vec![0.0f32; VOCAB];
     let mut times = vec![Vec::with_capacity(CALLS); runs.len()];
@@ -150,9 +149,7 @@ fn main() {
     for v in fixed.iter().chain(&varied) {
         for &b in Backend::available() {
             let draw = |cfg: SamplerConfig, logits: &[f32], history: &[u32]| {
-                let mut s: Sampler<CAP> = Sampler::new(cfg)
-                    .and_then(|s| s.with_backend(b))
-                    .expect("valid");
+                let mut s = sampler(cfg, b);
                 for &t in history {
                     s.accept(t);
                 }

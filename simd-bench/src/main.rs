@@ -372,28 +372,12 @@ fn markdown(t: &Table) -> String {
     s
 }
 
-/// The context-stage targets at vocab `n`, one line per stage: the ratio on
-/// scalar and on the best SIMD backend.
-/// The noise check's line: the run's own error on a ratio, per backend.
-fn noise_check(t: &Table, n: usize, s: &mut String) {
-    let noise: Vec<String> = t
-        .rows
-        .iter()
-        .filter(|(stage, _, who)| stage == context::NOISE && matches!(who, Who::Ours(_)))
-        .filter_map(|(stage, imp, _)| Some(format!("{imp} {:.3}x", t.ratio(stage, imp, n)?.0)))
-        .collect();
-    if !noise.is_empty() {
-        writeln!(
-            s,
-            "- noise check, the same call on both sides (the method's error on a ratio, 0.98-1.03x in quiet and busy runs): {}",
-            noise.join(", ")
-        )
-        .unwrap();
-    }
-}
-
+/// The noise check first (the method's own error on a ratio of identical
+/// calls, 0.98-1.03x in quiet and busy runs), then the context-stage targets
+/// at vocab `n`, one line per stage: the ratio on every backend.
 fn context_goals(t: &Table, n: usize, s: &mut String) {
     for (stage, goal) in [
+        (context::NOISE, None),
         ("penalties+dry", Some(1.1)),
         ("penalties", Some(1.1)),
         ("dry", None),
@@ -441,14 +425,12 @@ fn goals(t: &Table) -> String {
     let (Some(floor), Some((best, chain))) = (t.floor(n), t.best_simd("default chain", n)) else {
         if t.vocabs.contains(&n) {
             writeln!(s, "Goals at vocab 128 256 (this run):").unwrap();
-            noise_check(t, n, &mut s);
             context_goals(t, n, &mut s);
             return s;
         }
         return "goals: run with vocab 128256 to evaluate them\n".into();
     };
     writeln!(s, "Goals at vocab 128 256 (this run):").unwrap();
-    noise_check(t, n, &mut s);
     writeln!(s, "- default chain on {best}: {chain:.2} us = {:.2}x the read floor (goal <= 3, moonshot 1.5)", chain / floor).unwrap();
     if let Some((peer, p)) = t.fastest_peer("default chain", n) {
         writeln!(
